@@ -1,0 +1,44 @@
+# SafeSphere developer commands. `make run` and `make test` are all a new machine needs.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+PYTEST_ARGS ?=
+
+.PHONY: install run test test-sqlite test-postgres lint fmt bench clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+run: install  ## Migrate the SQLite default and serve on http://127.0.0.1:8000
+	$(BIN)/safesphere serve
+
+test: install  ## The whole suite: on SQLite, then on a real PostgreSQL server the tests start
+	bash scripts/ensure-system-deps.sh
+	$(MAKE) --no-print-directory test-sqlite test-postgres
+
+test-sqlite: install
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+test-postgres: install
+	SAFESPHERE_TEST_BACKEND=postgres $(BIN)/pytest -m "not sqlite_only" $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check src tests migrations bench
+	$(BIN)/ruff format --check src tests migrations bench
+	$(BIN)/mypy src
+
+fmt: install
+	$(BIN)/ruff format src tests migrations bench
+	$(BIN)/ruff check --fix src tests migrations bench
+
+bench: install
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,67 @@
+"""The application factory: routers, middleware, lifespan."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable, Coroutine
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+
+from safesphere import __version__
+from safesphere.auth.router import admin_router
+from safesphere.auth.router import router as auth_router
+from safesphere.core.config import Settings
+from safesphere.core.db import Database
+from safesphere.core.errors import install_handlers
+from safesphere.core.limits import BodySizeLimit
+from safesphere.core.logging import configure_logging
+from safesphere.core.security import TokenService
+from safesphere.health.router import router as health_router
+
+BackgroundTask = Callable[[FastAPI], Coroutine[Any, Any, None]]
+"""A long-running coroutine started with the server and cancelled at shutdown."""
+
+REQUEST_BODY_SLACK = 64 * 1024
+"""Room for multipart framing and form fields around the largest allowed upload."""
+
+
+def _background_tasks(settings: Settings) -> list[BackgroundTask]:
+    return []
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings: Settings = app.state.settings
+    app.state.db = Database(settings)
+    app.state.tokens = TokenService(settings)
+    tasks = [asyncio.create_task(task(app)) for task in _background_tasks(settings)]
+    try:
+        yield
+    finally:
+        for running in tasks:
+            running.cancel()
+        for running in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await running
+        app.state.db.dispose()
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """A SafeSphere application; without ``settings`` it reads the environment."""
+    settings = settings or Settings()
+    configure_logging(settings)
+    app = FastAPI(
+        title="SafeSphere API",
+        version=__version__,
+        description="Threat incident management and tourist safety scoring.",
+        lifespan=_lifespan,
+    )
+    app.state.settings = settings
+    install_handlers(app)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_upload_bytes + REQUEST_BODY_SLACK)
+    for router in (health_router, auth_router, admin_router):
+        app.include_router(router)
+    return app

@@ -1,0 +1,171 @@
+"""Who may call a route, declared in its signature.
+
+Every route takes exactly one of these dependencies: ``Public``, ``AnyUser``, ``TouristUser``,
+``AuthorityUser``, ``AdminUser``, ``EngineKeyAuth`` or ``EngineOrAuthority``. Each carries an
+``access_rule`` attribute, so a test walks the route table and checks every rule.
+
+Missing or invalid credentials give 401 ``{"detail": "Not authenticated"}``; valid credentials of
+the wrong kind or role give 403.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Any, TypeVar
+
+from fastapi import Depends
+from fastapi.security import (
+    APIKeyHeader,
+    HTTPAuthorizationCredentials,
+    HTTPBasic,
+    HTTPBasicCredentials,
+    HTTPBearer,
+)
+
+from safesphere.auth import service
+from safesphere.auth.models import Role, User
+from safesphere.core.dependencies import ReadSession, TokensDep
+from safesphere.core.errors import Forbidden, NotAuthenticated
+from safesphere.core.security import ENGINE_KEY_PREFIX
+
+_bearer = HTTPBearer(auto_error=False, description="A user's access token, or an engine key.")
+_api_key = APIKeyHeader(name="X-API-Key", auto_error=False, description="An engine key.")
+_basic = HTTPBasic(auto_error=False, description="An engine key as the password.")
+
+BearerCredentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+ApiKeyCredentials = Annotated[str | None, Depends(_api_key)]
+BasicCredentials = Annotated[HTTPBasicCredentials | None, Depends(_basic)]
+
+
+@dataclass(frozen=True)
+class EnginePrincipal:
+    """An authenticated detection engine: its key, owner and fixed location, if any."""
+
+    key_id: int
+    name: str
+    owner_id: int | None
+    latitude: float | None
+    longitude: float | None
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _rule(name: str) -> Callable[[F], F]:
+    def mark(function: F) -> F:
+        function.access_rule = name  # type: ignore[attr-defined]
+        return function
+
+    return mark
+
+
+def _engine_key_from(
+    bearer: HTTPAuthorizationCredentials | None, api_key: str | None, basic: HTTPBasicCredentials | None
+) -> str | None:
+    if api_key:
+        return api_key
+    if bearer is not None and bearer.credentials.startswith(ENGINE_KEY_PREFIX):
+        return bearer.credentials
+    if basic is not None and basic.password:
+        return basic.password
+    return None
+
+
+def _user_from(
+    session: ReadSession, tokens: TokensDep, bearer: HTTPAuthorizationCredentials | None
+) -> User | None:
+    if bearer is None or bearer.credentials.startswith(ENGINE_KEY_PREFIX):
+        return None
+    claims = tokens.decode(bearer.credentials)
+    if claims is None:
+        raise NotAuthenticated()
+    user = service.get_user(session=session, user_id=claims.user_id)
+    if user is None or not user.is_active:
+        raise NotAuthenticated()
+    return user
+
+
+def _engine_from(session: ReadSession, key: str | None) -> EnginePrincipal | None:
+    if key is None:
+        return None
+    record = service.authenticate_engine_key(session=session, key=key)
+    if record is None:
+        raise NotAuthenticated()
+    return EnginePrincipal(record.id, record.name, record.owner_id, record.latitude, record.longitude)
+
+
+@_rule("public")
+def public() -> None:
+    """Anyone may call."""
+
+
+@_rule("user")
+def any_user(
+    session: ReadSession, tokens: TokensDep, bearer: BearerCredentials, api_key: ApiKeyCredentials
+) -> User:
+    user = _user_from(session, tokens, bearer)
+    if user is None:
+        if api_key or bearer is not None:
+            raise Forbidden("This endpoint needs a user account, not an engine key")
+        raise NotAuthenticated()
+    return user
+
+
+def _role_rule(name: str, roles: frozenset[Role]) -> Callable[..., User]:
+    @_rule(name)
+    def dependency(user: Annotated[User, Depends(any_user)]) -> User:
+        if user.role not in roles:
+            raise Forbidden(f"This endpoint is for {' or '.join(sorted(roles))} accounts")
+        return user
+
+    dependency.__name__ = f"{name}_user"
+    return dependency
+
+
+tourist_user = _role_rule("tourist", frozenset({Role.tourist}))
+authority_user = _role_rule("authority", frozenset({Role.authority, Role.admin}))
+admin_user = _role_rule("admin", frozenset({Role.admin}))
+
+
+@_rule("engine")
+def engine_key(
+    session: ReadSession,
+    bearer: BearerCredentials,
+    api_key: ApiKeyCredentials,
+    basic: BasicCredentials,
+) -> EnginePrincipal:
+    engine = _engine_from(session, _engine_key_from(bearer, api_key, basic))
+    if engine is None:
+        if bearer is not None:
+            raise Forbidden("This endpoint needs an engine key")
+        raise NotAuthenticated()
+    return engine
+
+
+@_rule("engine_or_authority")
+def engine_or_authority(
+    session: ReadSession,
+    tokens: TokensDep,
+    bearer: BearerCredentials,
+    api_key: ApiKeyCredentials,
+    basic: BasicCredentials,
+) -> EnginePrincipal | User:
+    engine = _engine_from(session, _engine_key_from(bearer, api_key, basic))
+    if engine is not None:
+        return engine
+    user = _user_from(session, tokens, bearer)
+    if user is None:
+        raise NotAuthenticated()
+    if user.role not in (Role.authority, Role.admin):
+        raise Forbidden("This endpoint is for engines and authority accounts")
+    return user
+
+
+Public = Annotated[None, Depends(public)]
+AnyUser = Annotated[User, Depends(any_user)]
+TouristUser = Annotated[User, Depends(tourist_user)]
+AuthorityUser = Annotated[User, Depends(authority_user)]
+AdminUser = Annotated[User, Depends(admin_user)]
+EngineKeyAuth = Annotated[EnginePrincipal, Depends(engine_key)]
+EngineOrAuthority = Annotated[EnginePrincipal | User, Depends(engine_or_authority)]

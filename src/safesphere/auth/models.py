@@ -1,0 +1,49 @@
+"""Accounts and engine keys."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from safesphere.core import clock
+from safesphere.core.db import Base, UTCDateTime
+
+
+class Role(StrEnum):
+    tourist = "tourist"
+    authority = "authority"
+    admin = "admin"
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(320), unique=True)
+    password_hash: Mapped[str] = mapped_column(sa.String(200))
+    role: Mapped[str] = mapped_column(sa.String(16), index=True)
+    name: Mapped[str | None] = mapped_column(sa.String(200))
+    phone: Mapped[str | None] = mapped_column(sa.String(40))
+    preferred_language: Mapped[str] = mapped_column(sa.String(16), default="en")
+    is_active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, onupdate=clock.now)
+
+
+class EngineKey(Base):
+    """An API key a detection engine reports with; only its SHA-256 is stored."""
+
+    __tablename__ = "engine_keys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(100), unique=True)
+    key_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    key_prefix: Mapped[str] = mapped_column(sa.String(12))
+    owner_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    latitude: Mapped[float | None]
+    longitude: Mapped[float | None]
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -1,0 +1,123 @@
+"""Accounts, login and engine keys over HTTP."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, status
+from fastapi.security import OAuth2PasswordRequestForm
+
+from safesphere.auth import service
+from safesphere.auth.access import AdminUser, AnyUser, Public
+from safesphere.auth.models import Role
+from safesphere.auth.schemas import (
+    EngineKeyCreatedOut,
+    EngineKeyCreateIn,
+    EngineKeyOut,
+    LoginIn,
+    RegisterIn,
+    TokenOut,
+    UserCreateIn,
+    UserOut,
+)
+from safesphere.core.dependencies import DbSession, ReadSession, TokensDep
+from safesphere.core.errors import responses
+
+router = APIRouter(tags=["auth"])
+admin_router = APIRouter(prefix="/admin", tags=["admin"], responses=responses(401, 403))
+
+
+@router.post(
+    "/auth/register",
+    response_model=UserOut,
+    status_code=status.HTTP_201_CREATED,
+    responses=responses(n409="Email already registered"),
+)
+def register(body: RegisterIn, session: DbSession, _: Public) -> UserOut:
+    """Create a tourist account (self-service accounts are always tourists)."""
+    user = service.create_user(
+        session=session, email=body.email, password=body.password, role=Role.tourist, name=body.name
+    )
+    return UserOut.model_validate(user)
+
+
+@router.post("/auth/login", response_model=TokenOut, responses=responses(401))
+def login(body: LoginIn, session: ReadSession, tokens: TokensDep, _: Public) -> TokenOut:
+    """Exchange email and password for a bearer token."""
+    issued = service.login(session=session, tokens=tokens, email=body.email, password=body.password)
+    return TokenOut(access_token=issued.access_token, expires_in=issued.expires_in, role=issued.role)
+
+
+@router.post("/auth/token", response_model=TokenOut, responses=responses(401))
+def token(
+    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    session: ReadSession,
+    tokens: TokensDep,
+    _: Public,
+) -> TokenOut:
+    """OAuth2 password flow (the form behind the docs' Authorize button); username is the email."""
+    issued = service.login(session=session, tokens=tokens, email=form.username, password=form.password)
+    return TokenOut(access_token=issued.access_token, expires_in=issued.expires_in, role=issued.role)
+
+
+@router.get("/auth/me", response_model=UserOut, responses=responses(401))
+def me(user: AnyUser) -> UserOut:
+    """The account the token belongs to."""
+    return UserOut.model_validate(user)
+
+
+@admin_router.post(
+    "/users",
+    response_model=UserOut,
+    status_code=status.HTTP_201_CREATED,
+    responses=responses(n409="Email already registered"),
+)
+def create_user(body: UserCreateIn, session: DbSession, _: AdminUser) -> UserOut:
+    """Create an account of any role (authority and admin accounts are made only this way)."""
+    user = service.create_user(
+        session=session, email=body.email, password=body.password, role=body.role, name=body.name
+    )
+    return UserOut.model_validate(user)
+
+
+@admin_router.get("/users", response_model=list[UserOut])
+def list_users(
+    session: ReadSession,
+    _: AdminUser,
+    role: Role | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[UserOut]:
+    """All accounts, optionally of one role."""
+    users = service.list_users(session=session, role=role, limit=limit, offset=offset)
+    return [UserOut.model_validate(u) for u in users]
+
+
+@admin_router.post(
+    "/keys",
+    response_model=EngineKeyCreatedOut,
+    status_code=status.HTTP_201_CREATED,
+    responses=responses(n404="Owner not found", n409="Name taken"),
+)
+def create_key(body: EngineKeyCreateIn, session: DbSession, _: AdminUser) -> EngineKeyCreatedOut:
+    """Create an engine API key; the secret is in the response and never again."""
+    created = service.create_engine_key(
+        session=session,
+        name=body.name,
+        owner_email=body.owner_email,
+        latitude=body.latitude,
+        longitude=body.longitude,
+    )
+    return EngineKeyCreatedOut(**EngineKeyOut.model_validate(created.record).model_dump(), key=created.key)
+
+
+@admin_router.get("/keys", response_model=list[EngineKeyOut])
+def list_keys(session: ReadSession, _: AdminUser) -> list[EngineKeyOut]:
+    """Every engine key, without secrets."""
+    return [EngineKeyOut.model_validate(k) for k in service.list_engine_keys(session=session)]
+
+
+@admin_router.delete("/keys/{name}", response_model=EngineKeyOut, responses=responses(n404="No such key"))
+def revoke_key(name: str, session: DbSession, _: AdminUser) -> EngineKeyOut:
+    """Revoke an engine key; it stops authenticating at once."""
+    return EngineKeyOut.model_validate(service.revoke_engine_key(session=session, name=name))

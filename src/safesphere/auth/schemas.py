@@ -1,0 +1,82 @@
+"""Request and response bodies of the accounts API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
+
+from safesphere.auth.models import Role
+
+PASSWORD_MIN_LENGTH = 8
+"""Short enough for a phone keyboard, long enough that argon2 is not guarding a PIN."""
+
+
+class RegisterIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    email: EmailStr
+    password: str = Field(min_length=PASSWORD_MIN_LENGTH, max_length=256)
+    name: str | None = Field(default=None, max_length=200)
+
+
+class UserCreateIn(RegisterIn):
+    role: Role
+
+
+class LoginIn(BaseModel):
+    email: EmailStr
+    password: str = Field(min_length=1, max_length=256)
+
+
+class TokenOut(BaseModel):
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"  # noqa: S105 - the OAuth2 token type, not a secret
+    expires_in: int
+    role: Role
+
+
+class UserOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    email: str
+    role: Role
+    name: str | None
+    phone: str | None
+    preferred_language: str
+    is_active: bool
+    created_at: datetime
+
+
+class EngineKeyCreateIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.\-]+$")
+    owner_email: EmailStr | None = None
+    latitude: float | None = Field(default=None, ge=-90, le=90)
+    longitude: float | None = Field(default=None, ge=-180, le=180)
+
+    @model_validator(mode="after")
+    def _both_or_neither(self) -> EngineKeyCreateIn:
+        if (self.latitude is None) != (self.longitude is None):
+            raise ValueError("latitude and longitude go together: give both or neither")
+        return self
+
+
+class EngineKeyOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    name: str
+    key_prefix: str
+    owner_id: int | None
+    latitude: float | None
+    longitude: float | None
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+class EngineKeyCreatedOut(EngineKeyOut):
+    key: str = Field(description="The secret key. Shown once; only its hash is stored.")

@@ -1,0 +1,132 @@
+"""Use cases of accounts and engine keys."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from safesphere.auth.models import EngineKey, Role, User
+from safesphere.core import clock
+from safesphere.core.errors import Conflict, NotAuthenticated, NotFound
+from safesphere.core.security import (
+    TokenService,
+    hash_engine_key,
+    hash_password,
+    new_engine_key,
+    verify_password,
+)
+
+
+def normalize_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def create_user(*, session: Session, email: str, password: str, role: Role, name: str | None = None) -> User:
+    """A new account; 409 when the e-mail address is taken."""
+    user = User(
+        email=normalize_email(email), password_hash=hash_password(password), role=role.value, name=name
+    )
+    session.add(user)
+    try:
+        session.commit()
+    except IntegrityError as exc:
+        session.rollback()
+        raise Conflict("A user with this email already exists") from exc
+    return user
+
+
+def get_user(*, session: Session, user_id: int) -> User | None:
+    return session.get(User, user_id)
+
+
+def get_user_by_email(*, session: Session, email: str) -> User | None:
+    return session.scalar(sa.select(User).where(User.email == normalize_email(email)))
+
+
+def list_users(
+    *, session: Session, role: Role | None = None, limit: int = 100, offset: int = 0
+) -> list[User]:
+    query = sa.select(User).order_by(User.id).limit(limit).offset(offset)
+    if role is not None:
+        query = query.where(User.role == role.value)
+    return list(session.scalars(query))
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    access_token: str
+    expires_in: int
+    role: Role
+
+
+def login(*, session: Session, tokens: TokenService, email: str, password: str) -> IssuedToken:
+    """A bearer token for valid credentials; 401 with one message for any failure."""
+    user = get_user_by_email(session=session, email=email)
+    valid = verify_password(user.password_hash if user else None, password)
+    if user is None or not valid or not user.is_active:
+        raise NotAuthenticated("Incorrect email or password")
+    token = tokens.issue(user_id=user.id, role=user.role)
+    return IssuedToken(token, int(tokens.ttl.total_seconds()), Role(user.role))
+
+
+@dataclass(frozen=True)
+class CreatedEngineKey:
+    record: EngineKey
+    key: str
+
+
+def create_engine_key(
+    *,
+    session: Session,
+    name: str,
+    owner_email: str | None = None,
+    latitude: float | None = None,
+    longitude: float | None = None,
+) -> CreatedEngineKey:
+    """A new engine key, bound to an owner and/or a fixed camera location. The secret is returned once."""
+    owner_id = None
+    if owner_email is not None:
+        owner = get_user_by_email(session=session, email=owner_email)
+        if owner is None:
+            raise NotFound(f"No user with email {owner_email}")
+        owner_id = owner.id
+    key = new_engine_key()
+    record = EngineKey(
+        name=name,
+        key_hash=hash_engine_key(key),
+        key_prefix=key[:8],
+        owner_id=owner_id,
+        latitude=latitude,
+        longitude=longitude,
+    )
+    session.add(record)
+    try:
+        session.commit()
+    except IntegrityError as exc:
+        session.rollback()
+        raise Conflict(f"An engine key named {name!r} already exists") from exc
+    return CreatedEngineKey(record, key)
+
+
+def list_engine_keys(*, session: Session) -> list[EngineKey]:
+    return list(session.scalars(sa.select(EngineKey).order_by(EngineKey.id)))
+
+
+def revoke_engine_key(*, session: Session, name: str) -> EngineKey:
+    record = session.scalar(sa.select(EngineKey).where(EngineKey.name == name))
+    if record is None:
+        raise NotFound(f"No engine key named {name!r}")
+    if record.revoked_at is None:
+        record.revoked_at = clock.now()
+        session.commit()
+    return record
+
+
+def authenticate_engine_key(*, session: Session, key: str) -> EngineKey | None:
+    """The live key matching ``key``, or None for an unknown or revoked one."""
+    return session.scalar(
+        sa.select(EngineKey).where(EngineKey.key_hash == hash_engine_key(key), EngineKey.revoked_at.is_(None))
+    )

@@ -1,0 +1,198 @@
+"""The ``safesphere`` command: serve, migrate, manage accounts and engine keys."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import sqlalchemy as sa
+import typer
+import uvicorn
+from rich.console import Console
+from rich.panel import Panel
+from rich.table import Table
+
+from safesphere.auth import service as auth_service
+from safesphere.auth.models import Role
+from safesphere.core import migrate
+from safesphere.core.config import Settings
+from safesphere.core.db import Database
+from safesphere.core.errors import DomainError
+
+app = typer.Typer(help="SafeSphere: threat incident management and tourist safety.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema migrations.", no_args_is_help=True)
+users_app = typer.Typer(help="User accounts.", no_args_is_help=True)
+keys_app = typer.Typer(help="Engine API keys.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(users_app, name="users")
+app.add_typer(keys_app, name="keys")
+
+console = Console()
+
+
+def _fail(message: str) -> typer.Exit:
+    console.print(f"[red]error:[/red] {message}")
+    return typer.Exit(code=1)
+
+
+def _database_label(settings: Settings) -> str:
+    return sa.make_url(settings.resolved_database_url).render_as_string(hide_password=True)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
+) -> None:
+    """Apply migrations, print the start-up banner and serve the API."""
+    settings = Settings()
+    migrate.upgrade(settings)
+    settings.evidence_dir.mkdir(parents=True, exist_ok=True)
+    url = f"http://{host}:{port}"
+    console.print(
+        Panel.fit(
+            f"Database:      {_database_label(settings)}\n"
+            f"Evidence dir:  {settings.evidence_dir.resolve()}\n"
+            f"API ready at:  {url}\n"
+            f"Docs at:       {url}/docs",
+            title="SAFESPHERE BACKEND API STARTED",
+        )
+    )
+    uvicorn.run(
+        "safesphere.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=settings.log_level.lower(),
+    )
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: Annotated[str, typer.Argument()] = "heads") -> None:
+    """Apply migrations up to REVISION (default: the latest)."""
+    settings = Settings()
+    migrate.upgrade(settings, revision)
+    console.print(f"Database {_database_label(settings)} upgraded to {revision}.")
+
+
+@db_app.command("downgrade")
+def db_downgrade(revision: Annotated[str, typer.Argument(help="Target revision, e.g. -1 or base.")]) -> None:
+    """Revert migrations down to REVISION."""
+    settings = Settings()
+    migrate.downgrade(settings, revision)
+    console.print(f"Database {_database_label(settings)} downgraded to {revision}.")
+
+
+def _database() -> Database:
+    settings = Settings()
+    migrate.upgrade(settings)
+    return Database(settings)
+
+
+@users_app.command("create")
+def users_create(
+    email: Annotated[str, typer.Option(help="Login e-mail address.")],
+    password: Annotated[str, typer.Option(help="Password (at least 8 characters).")],
+    role: Annotated[Role, typer.Option(help="tourist, authority or admin.")],
+    name: Annotated[str | None, typer.Option(help="Display name.")] = None,
+) -> None:
+    """Create an account; its id is printed on the last line."""
+    from pydantic import ValidationError
+
+    from safesphere.auth.schemas import UserCreateIn
+
+    try:
+        body = UserCreateIn(email=email, password=password, role=role, name=name)
+    except ValidationError as exc:
+        raise _fail("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())) from exc
+    database = _database()
+    try:
+        with database.session() as session:
+            user = auth_service.create_user(
+                session=session, email=body.email, password=body.password, role=body.role, name=body.name
+            )
+    except DomainError as exc:
+        raise _fail(exc.detail) from exc
+    finally:
+        database.dispose()
+    console.print(f"Created {user.role} {user.email}")
+    print(user.id)
+
+
+@users_app.command("list")
+def users_list() -> None:
+    """List accounts."""
+    database = _database()
+    with database.read_session() as session:
+        users = auth_service.list_users(session=session, limit=10_000)
+    database.dispose()
+    table = Table("id", "email", "role", "name")
+    for user in users:
+        table.add_row(str(user.id), user.email, user.role, user.name or "")
+    console.print(table)
+
+
+@keys_app.command("create")
+def keys_create(
+    name: Annotated[str, typer.Option(help="A unique name, e.g. cam-01.")],
+    owner: Annotated[str | None, typer.Option(help="E-mail of the protected person.")] = None,
+    lat: Annotated[float | None, typer.Option(help="Fixed camera latitude.")] = None,
+    lon: Annotated[float | None, typer.Option(help="Fixed camera longitude.")] = None,
+) -> None:
+    """Create an engine API key; the secret is printed alone on the last line, once."""
+    from pydantic import ValidationError
+
+    from safesphere.auth.schemas import EngineKeyCreateIn
+
+    try:
+        body = EngineKeyCreateIn(name=name, owner_email=owner, latitude=lat, longitude=lon)
+    except ValidationError as exc:
+        raise _fail("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())) from exc
+    database = _database()
+    try:
+        with database.session() as session:
+            created = auth_service.create_engine_key(
+                session=session,
+                name=body.name,
+                owner_email=body.owner_email,
+                latitude=body.latitude,
+                longitude=body.longitude,
+            )
+    except DomainError as exc:
+        raise _fail(exc.detail) from exc
+    finally:
+        database.dispose()
+    console.print(f"Created engine key {created.record.name} (shown once, store it now):")
+    print(created.key)
+
+
+@keys_app.command("list")
+def keys_list() -> None:
+    """List engine keys (never their secrets)."""
+    database = _database()
+    with database.read_session() as session:
+        keys = auth_service.list_engine_keys(session=session)
+    database.dispose()
+    table = Table("name", "prefix", "owner id", "location", "created", "revoked")
+    for key in keys:
+        where = f"{key.latitude}, {key.longitude}" if key.latitude is not None else ""
+        revoked = key.revoked_at.isoformat() if key.revoked_at else ""
+        table.add_row(
+            key.name, key.key_prefix, str(key.owner_id or ""), where, key.created_at.isoformat(), revoked
+        )
+    console.print(table)
+
+
+@keys_app.command("revoke")
+def keys_revoke(name: Annotated[str, typer.Argument(help="The key's name.")]) -> None:
+    """Revoke an engine key."""
+    database = _database()
+    try:
+        with database.session() as session:
+            auth_service.revoke_engine_key(session=session, name=name)
+    except DomainError as exc:
+        raise _fail(exc.detail) from exc
+    finally:
+        database.dispose()
+    console.print(f"Revoked engine key {name}.")

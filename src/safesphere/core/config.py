@@ -1,0 +1,72 @@
+"""The one place that reads configuration: environment variables prefixed ``SAFESPHERE_`` and ``.env``."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+KIB = 1024
+MIB = 1024 * KIB
+
+
+class Settings(BaseSettings):
+    """Every setting SafeSphere reads, with its default. See the README's configuration table."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="SAFESPHERE_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    data_dir: Path = Field(default=Path("data"), description="Database, evidence and secrets live here.")
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; default is SQLite at <data_dir>/safesphere.db."
+    )
+    sqlite_busy_timeout_ms: int = Field(default=30_000, ge=0)
+    sqlite_synchronous: str = Field(default="FULL", pattern="^(OFF|NORMAL|FULL|EXTRA)$")
+    db_pool_size: int = Field(default=10, ge=1)
+
+    jwt_secret: str | None = Field(
+        default=None, description="HS256 signing secret; generated once into <data_dir> when unset."
+    )
+    jwt_issuer: str = "safesphere"
+    access_token_ttl_s: int = Field(default=3600, ge=60)
+
+    default_timezone: str = Field(default="UTC", description="Zone a naive report timestamp is read in.")
+    max_telemetry_bytes: int = Field(default=256 * KIB, ge=1)
+    max_upload_bytes: int = Field(default=10 * MIB, ge=1)
+    protocol_file: Path | None = Field(
+        default=None, description="TOML or YAML file overriding the response protocol table."
+    )
+
+    log_level: str = "INFO"
+    log_json: bool = False
+
+    @field_validator("default_timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @cached_property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'safesphere.db').resolve()}"
+
+    @property
+    def evidence_dir(self) -> Path:
+        return self.data_dir / "evidence"
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.default_timezone)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.resolved_database_url.startswith("sqlite")

@@ -1,0 +1,95 @@
+"""Domain errors, raised by services and mapped to HTTP in one handler."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+
+class DomainError(Exception):
+    """Base of the errors a use case raises; ``status_code`` is the HTTP mapping."""
+
+    status_code = 400
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+    def body(self) -> dict[str, Any]:
+        return {"detail": self.detail}
+
+
+class NotFound(DomainError):
+    status_code = 404
+
+
+class Conflict(DomainError):
+    status_code = 409
+
+
+class Forbidden(DomainError):
+    status_code = 403
+
+
+class NotAuthenticated(DomainError):
+    status_code = 401
+
+    def __init__(self, detail: str = "Not authenticated") -> None:
+        super().__init__(detail)
+
+
+class PayloadTooLarge(DomainError):
+    status_code = 413
+
+
+class UnsupportedMediaType(DomainError):
+    status_code = 415
+
+
+class ServiceUnavailable(DomainError):
+    status_code = 503
+
+
+class InvalidInput(DomainError):
+    """A field the schema accepted but the use case cannot: 422 in FastAPI's validation shape."""
+
+    status_code = 422
+
+    def __init__(self, detail: str, *, loc: tuple[str | int, ...] = ("body",)) -> None:
+        super().__init__(detail)
+        self.loc = loc
+
+    def body(self) -> dict[str, Any]:
+        return {"detail": [{"loc": list(self.loc), "msg": self.detail, "type": "value_error"}]}
+
+
+_DESCRIPTIONS: dict[int, str] = {
+    401: "Missing or invalid credentials",
+    403: "Credentials of the wrong role or kind",
+    404: "Not found",
+    409: "Conflicts with the current state",
+    413: "Too large",
+    415: "Unsupported media type",
+    503: "A dependency does not answer",
+}
+
+
+def responses(*codes: int, **described: str) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses=`` for a route: ``responses(401, 403, n404="Incident not found")``."""
+    table: dict[int | str, dict[str, Any]] = {code: {"description": _DESCRIPTIONS[code]} for code in codes}
+    for key, description in described.items():
+        table[int(key.lstrip("n"))] = {"description": description}
+    return table
+
+
+async def _handle_domain_error(_request: Request, exc: Exception) -> JSONResponse:
+    if not isinstance(exc, DomainError):  # registered for DomainError only
+        raise exc
+    headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, NotAuthenticated) else None
+    return JSONResponse(exc.body(), status_code=exc.status_code, headers=headers)
+
+
+def install_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(DomainError, _handle_domain_error)
