@@ -18,6 +18,7 @@ from safesphere.core import migrate
 from safesphere.core.config import Settings
 from safesphere.core.db import Database
 from tests.factories import Factory
+from tests.support.live import LiveServer
 from tests.support.postgres import PostgresServer
 
 BACKEND = os.environ.get("SAFESPHERE_TEST_BACKEND", "sqlite")
@@ -107,3 +108,14 @@ def db(app_client: TestClient) -> Database:
 @pytest.fixture
 def factory(app_client: TestClient, db: Database) -> Factory:
     return Factory(client=app_client, db=db)
+
+
+@pytest.fixture
+def live_server(settings: Settings) -> Iterator[LiveServer]:
+    """A started uvicorn server on loopback over this test's database; ``kill()``/``start()`` to crash it."""
+    server = LiveServer(settings)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -1,0 +1,106 @@
+"""A real SafeSphere server in a child process (uvicorn over loopback), for end-to-end tests."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from safesphere.core.config import Settings
+
+STARTUP_TIMEOUT_S = 30.0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def settings_env(settings: Settings, **extra: str) -> dict[str, str]:
+    """The environment that makes a child process read the same settings."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SAFESPHERE_")}
+    env.update(
+        SAFESPHERE_DATA_DIR=str(settings.data_dir),
+        SAFESPHERE_DATABASE_URL=settings.resolved_database_url,
+        SAFESPHERE_JWT_SECRET=settings.jwt_secret or "",
+        SAFESPHERE_SQLITE_SYNCHRONOUS=settings.sqlite_synchronous,
+    )
+    env.update(extra)
+    return env
+
+
+@dataclass
+class LiveServer:
+    """``start()`` launches uvicorn; ``kill()`` is kill -9; ``start()`` again restarts on the same port."""
+
+    settings: Settings
+    workers: int = 1
+    extra_env: dict[str, str] = field(default_factory=dict)
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen[bytes] | None = None
+    log_path: Path | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        self.log_path = self.settings.data_dir / f"server-{self.port}.log"
+        log = self.log_path.open("ab")
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "safesphere.app:create_app",
+                "--factory",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--workers",
+                str(self.workers),
+                "--log-level",
+                "warning",
+            ],
+            env=settings_env(self.settings, **self.extra_env),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + STARTUP_TIMEOUT_S
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"server exited at start-up:\n{self.log_path.read_text()}")
+            try:
+                if httpx.get(f"{self.url}/health", timeout=1).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.05)
+        self.stop()
+        raise RuntimeError(f"server did not answer within {STARTUP_TIMEOUT_S}s:\n{self.log_path.read_text()}")
+
+    def kill(self) -> None:
+        """kill -9 the whole process group: no shutdown hooks run."""
+        if self.process is not None and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=10)
+        self.process = None
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        self.process = None
