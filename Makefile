@@ -4,6 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
+CODE := src tests migrations $(wildcard bench)
 
 .PHONY: install run test test-sqlite test-postgres lint fmt bench clean
 
@@ -29,13 +30,13 @@ test-postgres: install
 	SAFESPHERE_TEST_BACKEND=postgres $(BIN)/pytest -m "not sqlite_only" $(PYTEST_ARGS)
 
 lint: install
-	$(BIN)/ruff check src tests migrations bench
-	$(BIN)/ruff format --check src tests migrations bench
+	$(BIN)/ruff check $(CODE)
+	$(BIN)/ruff format --check $(CODE)
 	$(BIN)/mypy src
 
 fmt: install
-	$(BIN)/ruff format src tests migrations bench
-	$(BIN)/ruff check --fix src tests migrations bench
+	$(BIN)/ruff format $(CODE)
+	$(BIN)/ruff check --fix $(CODE)
 
 bench: install
 	$(BIN)/python -m bench
