@@ -20,6 +20,7 @@ from safesphere.core.limits import BodySizeLimit
 from safesphere.core.logging import configure_logging
 from safesphere.core.security import TokenService
 from safesphere.health.router import router as health_router
+from safesphere.places.router import router as places_router
 
 BackgroundTask = Callable[[FastAPI], Coroutine[Any, Any, None]]
 """A long-running coroutine started with the server and cancelled at shutdown."""
@@ -62,6 +63,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     install_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_upload_bytes + REQUEST_BODY_SLACK)
-    for router in (health_router, auth_router, admin_router):
+    for router in (health_router, auth_router, admin_router, places_router):
         app.include_router(router)
     return app

@@ -41,6 +41,12 @@ class Settings(BaseSettings):
         default=None, description="TOML or YAML file overriding the response protocol table."
     )
 
+    # --- places ---
+    routing_url: str | None = Field(
+        default=None, description="Base URL of an OSRM-compatible routing service for walking routes."
+    )
+    routing_timeout_s: float = Field(default=3.0, gt=0)
+
     log_level: str = "INFO"
     log_json: bool = False
 

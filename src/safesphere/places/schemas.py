@@ -1,0 +1,106 @@
+"""Request and response bodies of the places API, including GeoJSON import/export."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from safesphere.places.models import PlaceKind
+
+Latitude = Field(ge=-90, le=90)
+Longitude = Field(ge=-180, le=180)
+
+
+class PlaceIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200)
+    kind: PlaceKind
+    lat: float = Latitude
+    lon: float = Longitude
+    address: str | None = Field(default=None, max_length=300)
+    phone: str | None = Field(default=None, max_length=40)
+
+
+class PlacePatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    kind: PlaceKind | None = None
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    lon: float | None = Field(default=None, ge=-180, le=180)
+    address: str | None = Field(default=None, max_length=300)
+    phone: str | None = Field(default=None, max_length=40)
+
+
+class PlaceOut(BaseModel):
+    id: int
+    name: str
+    kind: PlaceKind
+    lat: float
+    lon: float
+    address: str | None
+    phone: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class PointGeometry(BaseModel):
+    type: Literal["Point"]
+    coordinates: list[float] = Field(min_length=2, max_length=3)
+
+    @field_validator("coordinates")
+    @classmethod
+    def _lon_lat_in_range(cls, value: list[float]) -> list[float]:
+        lon, lat = value[0], value[1]
+        if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+            raise ValueError("coordinates must be [longitude, latitude] within range")
+        return value
+
+
+class PlaceProperties(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    name: str = Field(min_length=1, max_length=200)
+    kind: PlaceKind
+    address: str | None = Field(default=None, max_length=300)
+    phone: str | None = Field(default=None, max_length=40)
+
+
+class PlaceFeature(BaseModel):
+    type: Literal["Feature"]
+    geometry: PointGeometry
+    properties: PlaceProperties
+
+
+class PlaceFeatureCollection(BaseModel):
+    type: Literal["FeatureCollection"]
+    features: list[PlaceFeature] = Field(max_length=10_000)
+
+
+class ImportResult(BaseModel):
+    imported: int
+
+
+class Point(BaseModel):
+    lat: float
+    lon: float
+
+
+class RouteOut(BaseModel):
+    source: Literal["osrm", "straight_line"]
+    distance_km: float
+    duration_s: float
+    geometry: dict[str, Any] = Field(description="GeoJSON LineString from the start to the station")
+
+
+class SafeRouteOut(BaseModel):
+    origin: Point
+    station: PlaceOut
+    distance_km: float = Field(description="Great-circle distance to the station")
+    bearing_deg: float
+    direction: str
+    walking_minutes: float
+    route: RouteOut
