@@ -195,3 +195,20 @@ def test_safe_route_falls_back_to_the_straight_line_with_a_dead_routing_url(
     client.post("/places", json=STATION_NEAR, headers=officer.headers)
     route = client.get(f"/places/safe-route?lat={EIFFEL[0]}&lon={EIFFEL[1]}", headers=officer.headers).json()
     assert route["route"]["source"] == "straight_line"
+
+
+def test_nearest_station_is_found_far_away_and_across_search_rings(
+    client: TestClient, factory: Factory
+) -> None:
+    officer = factory.authority()
+    versailles = {"name": "Commissariat Versailles", "kind": "police_station", "lat": 48.8049, "lon": 2.1204}
+    lyon = {"name": "Hôtel de Police Lyon", "kind": "police_station", "lat": 45.7578, "lon": 4.8320}
+    for place in (lyon, versailles):
+        client.post("/places", json=place, headers=officer.headers)
+    route = client.get(f"/places/safe-route?lat={EIFFEL[0]}&lon={EIFFEL[1]}", headers=officer.headers).json()
+    assert route["station"]["name"] == "Commissariat Versailles"
+    assert route["distance_km"] == pytest.approx(13.9, abs=0.2)
+    assert route["direction"] == "south-west"
+    # From far out at sea only the unbounded search finds anything.
+    far = client.get("/places/safe-route?lat=40.0&lon=-30.0", headers=officer.headers).json()
+    assert far["station"]["name"] == "Commissariat Versailles"
