@@ -1,0 +1,1 @@
+"""The city simulator: drives a running SafeSphere server through its public API."""
