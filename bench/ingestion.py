@@ -1,0 +1,134 @@
+"""Incident ingestion: ``POST /threats/report`` with a realistic mix, against the framework's ceiling.
+
+Targets (issue 5, 2 cores): at least 50% of the ceiling's capacity; p99 <= 25 ms at 500 reports/s
+offered. Each report is durable when answered (SQLite WAL, synchronous=FULL, the default).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bench.city import CITY_CENTRE, CITY_SPREAD_DEG
+from bench.measure import measure_server
+from bench.results import LOAD_HEADERS, BenchmarkReport, Target, load_row
+from bench.scale import Scale
+from bench.servers import ceiling_server, create_engine_key, has_route, safesphere_server
+from safesphere.simulate.telemetry import threat_cv_incident
+
+LEVEL_MIX = {"LOW": 0.05, "MEDIUM": 0.15, "HIGH": 0.40, "CRITICAL": 0.40}
+"""Mostly HIGH/CRITICAL: the reports that run the heavier protocols (police, contacts, escalation)."""
+
+
+TARGET_SHARE_OF_CEILING = 0.50
+TARGET_P99_MS = 25.0
+DOCUMENT_INCIDENTS_PER_HOUR = 1000
+"""The SafeSphere Backend API document's "Performance" section."""
+SEED = 5
+
+
+def incident_bodies(count: int, *, seed: int = SEED) -> list[str]:
+    """``count`` distinct threat_cv reports as JSON; ``{seq}`` in each id makes every send a new incident."""
+    rng = random.Random(seed)
+    levels, weights = zip(*LEVEL_MIX.items(), strict=True)
+    seen_at = datetime(2026, 2, 10, 14, 30, tzinfo=UTC)
+    bodies = []
+    for frame in range(count):
+        lat = CITY_CENTRE[0] + rng.uniform(-CITY_SPREAD_DEG, CITY_SPREAD_DEG)
+        lon = CITY_CENTRE[1] + rng.uniform(-CITY_SPREAD_DEG, CITY_SPREAD_DEG)
+        report = threat_cv_incident(
+            rng,
+            level=rng.choices(levels, weights)[0],
+            at=seen_at,
+            frame_id=frame,
+            source_id=f"cam-{frame % 20:02d}",
+            location=(round(lat, 6), round(lon, 6)),
+        )
+        report["incident_id"] = "INC_BENCH_{seq}"
+        bodies.append(json.dumps(report, ensure_ascii=False))
+    return bodies
+
+
+def report_requests(bodies: list[str], api_key: str) -> list[dict[str, Any]]:
+    headers = {"Content-Type": "application/json", "X-API-Key": api_key}
+    return [
+        {"method": "POST", "path": "/threats/report", "headers": headers, "body": body} for body in bodies
+    ]
+
+
+def noop_requests(bodies: list[str]) -> list[dict[str, Any]]:
+    headers = {"Content-Type": "application/json"}
+    return [{"method": "POST", "path": "/noop", "headers": headers, "body": body} for body in bodies]
+
+
+TITLE = "Incident ingestion (POST /threats/report)"
+
+
+def run(scale: Scale, workdir: Path) -> BenchmarkReport:
+    data_dir = workdir / "safesphere"
+    key = create_engine_key(data_dir, "bench-cam")
+    with safesphere_server(data_dir) as server:
+        if not has_route(server.url, "post", "/threats/report"):
+            return BenchmarkReport.not_landed(
+                "ingestion", TITLE, "`POST /threats/report` (issue 2) is not there yet."
+            )
+    bodies = incident_bodies(scale.distinct_bodies)
+    mean_body = sum(len(body.encode()) for body in bodies) / len(bodies)
+    with ceiling_server(workdir / "ceiling") as ceiling:
+        ceiling_at_target, ceiling_sweep = measure_server(
+            ceiling.url, noop_requests(bodies), scale=scale, target_rps=scale.ingestion_rps,
+            label="ceiling (no-op POST)", start_rps=scale.ingestion_rps,
+        )  # fmt: skip
+    with safesphere_server(data_dir) as server:
+        at_target, sweep = measure_server(
+            server.url, report_requests(bodies, key), scale=scale, target_rps=scale.ingestion_rps,
+            label="SafeSphere POST /threats/report", start_rps=scale.ingestion_rps / 2,
+        )  # fmt: skip
+        rss = server.rss_bytes()
+    share = sweep.capacity_rps / ceiling_sweep.capacity_rps if ceiling_sweep.capacity_rps else 0.0
+    report = BenchmarkReport(key="ingestion", title=TITLE)
+    report.headers = LOAD_HEADERS
+    report.rows = [
+        load_row("ceiling at target rate", ceiling_at_target),
+        load_row("SafeSphere at target rate", at_target),
+        ["ceiling capacity", "", f"{ceiling_sweep.capacity_rps:,.1f}", "", "", "", "", "100%"],
+        ["SafeSphere capacity", "", f"{sweep.capacity_rps:,.1f}", "", "", "", "", f"{share:.0%}"],
+    ]
+    report.targets = [
+        Target(
+            f">= {TARGET_SHARE_OF_CEILING:.0%} of the ceiling's capacity",
+            f"{share:.0%}",
+            share >= TARGET_SHARE_OF_CEILING,
+        ),
+        Target(
+            f"p99 <= {TARGET_P99_MS:.0f} ms at {scale.ingestion_rps:.0f} reports/s offered",
+            f"p99 {at_target.p99_ms:.1f} ms, {at_target.achieved_rps:.0f}/s achieved, "
+            f"{sum(at_target.failures.values())} failed",
+            at_target.p99_ms <= TARGET_P99_MS and not at_target.failures,
+        ),
+        Target(
+            "The document's figure: 1,000 incidents per hour",
+            f"{sweep.capacity_rps * 3600:,.0f} per hour",
+            sweep.capacity_rps * 3600 >= DOCUMENT_INCIDENTS_PER_HOUR,
+        ),
+    ]
+    report.sweeps = [ceiling_sweep, sweep]
+    report.notes = [
+        f"Mean request body {mean_body:,.0f} bytes (full threat_cv telemetry); the ceiling gets the same.",
+        f"Level mix {', '.join(f'{level} {weight:.0%}' for level, weight in LEVEL_MIX.items())}.",
+        f"Server RSS after the run: {rss / 2**20:,.0f} MiB.",
+        f"Load generator p99 send lag at the target rate: {at_target.send_lag_p99_ms:.1f} ms "
+        f"(how late the generator itself was; near zero means it kept the schedule).",
+    ]
+    report.raw = {
+        "ceiling_at_target": ceiling_at_target.as_dict(),
+        "at_target": at_target.as_dict(),
+        "ceiling_sweep": [step.as_dict() for step in ceiling_sweep.steps],
+        "sweep": [step.as_dict() for step in sweep.steps],
+        "rss_bytes": rss,
+        "mean_body_bytes": mean_body,
+    }
+    return report

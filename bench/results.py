@@ -1,0 +1,64 @@
+"""What a benchmark hands the report: its tables, its targets met or missed, and the data for plots."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from bench.load import LoadResult
+
+
+@dataclass(frozen=True)
+class Target:
+    goal: str
+    measured: str
+    met: bool
+
+
+@dataclass
+class Sweep:
+    """A capacity sweep: one load result per offered rate, for one server."""
+
+    label: str
+    steps: list[LoadResult]
+    capacity_rps: float
+
+
+@dataclass
+class BenchmarkReport:
+    key: str
+    title: str
+    landed: bool = True
+    not_landed_reason: str = ""
+    headers: list[str] = field(default_factory=list)
+    rows: list[list[str]] = field(default_factory=list)
+    targets: list[Target] = field(default_factory=list)
+    sweeps: list[Sweep] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    raw: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def not_landed(cls, key: str, title: str, reason: str) -> BenchmarkReport:
+        return cls(key=key, title=title, landed=False, not_landed_reason=reason)
+
+
+def ratio(value: float, ceiling: float) -> str:
+    return f"{value / ceiling:.0%}" if ceiling > 0 else "n/a"
+
+
+def load_row(label: str, result: LoadResult, ceiling_rps: float | None = None) -> list[str]:
+    """A table row: offered, achieved, p50/p95/p99, failures, and the share of the ceiling."""
+    failures = sum(result.failures.values())
+    return [
+        label,
+        f"{result.offered_rps:,.0f}",
+        f"{result.achieved_rps:,.1f}",
+        f"{result.p50_ms:.1f}",
+        f"{result.p95_ms:.1f}",
+        f"{result.p99_ms:.1f}",
+        str(failures),
+        ratio(result.achieved_rps, ceiling_rps) if ceiling_rps else "",
+    ]
+
+
+LOAD_HEADERS = ["run", "offered/s", "achieved/s", "p50 ms", "p95 ms", "p99 ms", "failed", "of ceiling"]

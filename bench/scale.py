@@ -1,0 +1,61 @@
+"""How big a benchmark run is: ``full`` for the published numbers, ``tiny`` to check the harness runs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Scale:
+    name: str
+    duration_s: float
+    """Measured seconds at each benchmark's target rate."""
+    warmup_s: float
+    step_s: float
+    """Measured seconds of each capacity-sweep step."""
+    sweep_steps: int
+    sweep_factor: float
+    ingestion_rps: float
+    """The issue's target rate for incident ingestion (p99 <= 25 ms at 500 reports/s)."""
+    location_rps: float
+    """The issue's target rate for location updates (p99 <= 30 ms at 300 updates/s)."""
+    notify_rps: float
+    """The issue's target rate for time-to-notify (p99 <= 100 ms at 200 reports/s)."""
+    distinct_bodies: int
+    """Distinct incident bodies cycled through (each sent with its own id)."""
+    rescore_fixes: int
+    location_scale: str
+    """The size name passed to bench/location_scale.py's loader."""
+
+
+FULL = Scale(
+    name="full",
+    duration_s=15.0,
+    warmup_s=2.0,
+    step_s=5.0,
+    sweep_steps=8,
+    sweep_factor=1.6,
+    ingestion_rps=500.0,
+    location_rps=300.0,
+    notify_rps=200.0,
+    distinct_bodies=200,
+    rescore_fixes=100_000,
+    location_scale="full",
+)
+
+TINY = Scale(
+    name="tiny",
+    duration_s=1.0,
+    warmup_s=0.2,
+    step_s=0.5,
+    sweep_steps=2,
+    sweep_factor=2.0,
+    ingestion_rps=20.0,
+    location_rps=10.0,
+    notify_rps=10.0,
+    distinct_bodies=5,
+    rescore_fixes=200,
+    location_scale="tiny",
+)
+
+SCALES = {scale.name: scale for scale in (FULL, TINY)}
