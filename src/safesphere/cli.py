@@ -13,6 +13,7 @@ from rich.table import Table
 
 from safesphere.auth import service as auth_service
 from safesphere.auth.models import Role
+from safesphere.client.errors import ClientError
 from safesphere.core import migrate
 from safesphere.core.config import Settings
 from safesphere.core.db import Database
@@ -196,3 +197,44 @@ def keys_revoke(name: Annotated[str, typer.Argument(help="The key's name.")]) ->
     finally:
         database.dispose()
     console.print(f"Revoked engine key {name}.")
+
+
+@app.command()
+def simulate(
+    url: Annotated[str, typer.Option(help="The running server.")] = "http://127.0.0.1:8000",
+    tourists: Annotated[int, typer.Option(min=0, help="Tourists walking the city.")] = 20,
+    cameras: Annotated[int, typer.Option(min=0, help="Cameras and phones running threat_cv.")] = 4,
+    rate: Annotated[float, typer.Option(min=0.1, help="Events per second, all kinds together.")] = 5.0,
+    duration: Annotated[float, typer.Option(min=1, help="Seconds to run.")] = 60.0,
+    seed: Annotated[int, typer.Option(help="Same seed, same events and payloads.")] = 1,
+    admin_email: Annotated[
+        str | None, typer.Option(help="Admin account to create zones, places, keys.")
+    ] = None,
+    admin_password: Annotated[str | None, typer.Option(help="That admin's password.")] = None,
+) -> None:
+    """Drive a running server with simulated tourists, cameras and SOS calls, then print a summary."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from safesphere.simulate import report, runner
+
+    options = runner.Options(
+        base_url=url, tourists=tourists, cameras=cameras, rate=rate, duration_s=duration, seed=seed,
+        admin_email=admin_email, admin_password=admin_password,
+    )  # fmt: skip
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=console) as progress:
+        task = progress.add_task("simulating", total=int(rate * duration))
+
+        def on_progress(done: int, stats: runner.Stats) -> None:
+            total = stats.total()
+            progress.update(
+                task, completed=done, description=f"accepted {total.accepted} rejected {total.rejected}"
+            )
+
+        try:
+            summary = runner.run(options, on_progress=on_progress)
+        except (ClientError, RuntimeError) as exc:
+            raise _fail(str(exc)) from exc
+    console.print(report.summary_table(summary))
+    for line in report.stage_lines(summary):
+        console.print(line)

@@ -13,8 +13,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from safesphere.client.payload import new_incident_id
-
 THREAT_LEVELS = ("LOW", "MEDIUM", "HIGH", "CRITICAL")
 
 SCORE_BANDS: dict[str, tuple[float, float]] = {
@@ -140,7 +138,7 @@ def threat_cv_incident(
     if weapons:
         summary = f"{summary} + 🔪 {weapons[0]['type']} detected"
     report: dict[str, Any] = {
-        "incident_id": new_incident_id(at),
+        "incident_id": f"INC_{at:%Y%m%d_%H%M%S}_{at.microsecond // 1000:03d}_{rng.getrandbits(16):04x}",
         "timestamp": at.isoformat(timespec="milliseconds"),
         "threat_level": level,
         "threat_score": score,
