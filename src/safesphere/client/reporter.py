@@ -133,12 +133,14 @@ class ThreatReporter:
         """Spooled requests the server later refused (4xx), oldest first."""
         return self._spool.rejections()
 
-    def close(self) -> None:
-        """Stop the background flusher; whatever is still spooled stays in the file for next time."""
+    def close(self, *, flush: bool = True) -> None:
+        """Stop the flusher after a last try (``flush``); anything left stays spooled for next time."""
         if self._closed:
             return
         self._closed = True
         self._flusher.stop()
+        if flush:
+            self._flusher.drain(force=True)
         self._http.close()
         self._spool.close()
 
