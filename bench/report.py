@@ -125,7 +125,12 @@ def write(reports: list[BenchmarkReport], *, scale: Scale, docs_dir: Path, elaps
     path = docs_dir / "BENCHMARKS.md"
     path.write_text("\n".join(lines))
     raw = {
-        report.key: {"landed": report.landed, **report.raw, "targets": [asdict(t) for t in report.targets]}
+        report.key: {
+            "landed": report.landed,
+            **report.raw,
+            "rows": report.rows,
+            "targets": [asdict(t) for t in report.targets],
+        }
         for report in reports
     }
     (plots_dir / "results.json").write_text(json.dumps(raw, indent=1))

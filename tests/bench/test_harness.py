@@ -20,7 +20,7 @@ def test_every_benchmark_runs_on_a_tiny_size_and_rewrites_the_docs(tmp_path: Pat
     assert "## Incident ingestion (POST /threats/report)" in document
     for name, result in results.items():
         if result["landed"]:
-            assert result["targets"], name
+            assert result["rows"], name
         else:
             assert "Not landed yet" in document
     ingestion = results["ingestion"]
