@@ -14,9 +14,9 @@ from typing import Any
 
 from bench.city import CITY_CENTRE, CITY_SPREAD_DEG
 from bench.measure import measure_server
-from bench.results import LOAD_HEADERS, BenchmarkReport, Target, load_row
+from bench.results import LOAD_HEADERS, BenchmarkReport, Target, failure_text, load_row
 from bench.scale import Scale
-from bench.servers import ceiling_server, create_engine_key, has_route, safesphere_server
+from bench.servers import ServerProcess, ceiling_server, create_engine_key, has_route, safesphere_server
 from safesphere.simulate.telemetry import threat_cv_incident
 
 LEVEL_MIX = {"LOW": 0.05, "MEDIUM": 0.15, "HIGH": 0.40, "CRITICAL": 0.40}
@@ -28,6 +28,9 @@ TARGET_P99_MS = 25.0
 DOCUMENT_INCIDENTS_PER_HOUR = 1000
 """The SafeSphere Backend API document's "Performance" section."""
 SEED = 5
+ENGINE_KEY_NAME = "bench-cam"
+SWEEP_START_DIVISOR = 10
+"""The capacity sweep starts at a tenth of the target rate, so a server below target still gets a number."""
 
 
 def incident_bodies(count: int, *, seed: int = SEED) -> list[str]:
@@ -68,26 +71,38 @@ TITLE = "Incident ingestion (POST /threats/report)"
 
 
 def run(scale: Scale, workdir: Path) -> BenchmarkReport:
-    data_dir = workdir / "safesphere"
-    key = create_engine_key(data_dir, "bench-cam")
-    with safesphere_server(data_dir) as server:
+    probe_dir = workdir / "probe"
+    probe_dir.mkdir(parents=True, exist_ok=True)
+    with safesphere_server(probe_dir) as server:
         if not has_route(server.url, "post", "/threats/report"):
             return BenchmarkReport.not_landed(
                 "ingestion", TITLE, "`POST /threats/report` (issue 2) is not there yet."
             )
     bodies = incident_bodies(scale.distinct_bodies)
     mean_body = sum(len(body.encode()) for body in bodies) / len(bodies)
-    with ceiling_server(workdir / "ceiling") as ceiling:
-        ceiling_at_target, ceiling_sweep = measure_server(
-            ceiling.url, noop_requests(bodies), scale=scale, target_rps=scale.ingestion_rps,
-            label="ceiling (no-op POST)", start_rps=scale.ingestion_rps,
-        )  # fmt: skip
-    with safesphere_server(data_dir) as server:
-        at_target, sweep = measure_server(
-            server.url, report_requests(bodies, key), scale=scale, target_rps=scale.ingestion_rps,
-            label="SafeSphere POST /threats/report", start_rps=scale.ingestion_rps / 2,
-        )  # fmt: skip
-        rss = server.rss_bytes()
+    ceiling_at_target, ceiling_sweep, _ = measure_server(
+        lambda name: ceiling_server(workdir / f"ceiling-{name}"),
+        lambda _server: noop_requests(bodies),
+        scale=scale,
+        target_rps=scale.ingestion_rps,
+        label="ceiling (no-op POST)",
+        start_rps=scale.ingestion_rps,
+    )
+
+    keys: dict[str, str] = {}
+
+    def fresh_server(name: str) -> ServerProcess:
+        data_dir = workdir / f"safesphere-{name}"
+        keys[str(data_dir)] = create_engine_key(data_dir, ENGINE_KEY_NAME)
+        return safesphere_server(data_dir)
+
+    def reports_for(server: ServerProcess) -> list[dict[str, Any]]:
+        return report_requests(bodies, keys[server.env["SAFESPHERE_DATA_DIR"]])
+
+    at_target, sweep, rss = measure_server(
+        fresh_server, reports_for, scale=scale, target_rps=scale.ingestion_rps,
+        label="SafeSphere POST /threats/report", start_rps=scale.ingestion_rps / SWEEP_START_DIVISOR,
+    )  # fmt: skip
     share = sweep.capacity_rps / ceiling_sweep.capacity_rps if ceiling_sweep.capacity_rps else 0.0
     report = BenchmarkReport(key="ingestion", title=TITLE)
     report.headers = LOAD_HEADERS
@@ -123,6 +138,8 @@ def run(scale: Scale, workdir: Path) -> BenchmarkReport:
         f"Load generator p99 send lag at the target rate: {at_target.send_lag_p99_ms:.1f} ms "
         f"(how late the generator itself was; near zero means it kept the schedule).",
     ]
+    if at_target.failures:
+        report.notes.append(f"Failures at the target rate: {failure_text(at_target)}.")
     report.raw = {
         "ceiling_at_target": ceiling_at_target.as_dict(),
         "at_target": at_target.as_dict(),

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import importlib.util
 from pathlib import Path
+from typing import Any
 
 from bench.city import location_bodies, location_requests, register_tourists
 from bench.ingestion import noop_requests
 from bench.measure import measure_server
 from bench.results import LOAD_HEADERS, BenchmarkReport, Target, load_row
 from bench.scale import Scale
-from bench.servers import ceiling_server, has_route, safesphere_server
+from bench.servers import ServerProcess, ceiling_server, has_route, safesphere_server
 
 TITLE = "Location update with full scoring (POST /location/update)"
 TARGET_SHARE_OF_CEILING = 0.30
@@ -30,25 +31,37 @@ def scale_loader_landed() -> bool:
 
 
 def run(scale: Scale, workdir: Path) -> BenchmarkReport:
-    data_dir = workdir / "safesphere"
-    with safesphere_server(data_dir) as server:
+    probe_dir = workdir / "probe"
+    probe_dir.mkdir(parents=True, exist_ok=True)
+    with safesphere_server(probe_dir) as server:
         if not has_route(server.url, "post", "/location/update"):
             return BenchmarkReport.not_landed(
                 "location", TITLE, "`POST /location/update` (issue 3) is not on this server yet."
             )
-        tokens = register_tourists(server.url, API_TOURISTS if scale.name == "full" else 3)
-        bodies = location_bodies(scale.distinct_bodies)
-        requests = location_requests(tokens, bodies)
-        at_target, sweep = measure_server(
-            server.url, requests, scale=scale, target_rps=scale.location_rps,
-            label="SafeSphere POST /location/update", start_rps=scale.location_rps / 2,
-        )  # fmt: skip
-        rss = server.rss_bytes()
-    with ceiling_server(workdir / "ceiling") as ceiling:
-        ceiling_at_target, ceiling_sweep = measure_server(
-            ceiling.url, noop_requests(bodies), scale=scale, target_rps=scale.location_rps,
-            label="ceiling (no-op POST)", start_rps=scale.location_rps,
-        )  # fmt: skip
+    tourists = API_TOURISTS if scale.name == "full" else 3
+    bodies = location_bodies(scale.distinct_bodies)
+
+    def fixes_for(server: ServerProcess) -> list[dict[str, Any]]:
+        return location_requests(
+            register_tourists(server.url, tourists), location_bodies(scale.distinct_bodies)
+        )
+
+    at_target, sweep, rss = measure_server(
+        lambda name: safesphere_server(workdir / f"safesphere-{name}"),
+        fixes_for,
+        scale=scale,
+        target_rps=scale.location_rps,
+        label="SafeSphere POST /location/update",
+        start_rps=scale.location_rps / 10,
+    )
+    ceiling_at_target, ceiling_sweep, _ = measure_server(
+        lambda name: ceiling_server(workdir / f"ceiling-{name}"),
+        lambda _server: noop_requests(bodies),
+        scale=scale,
+        target_rps=scale.location_rps,
+        label="ceiling (no-op POST)",
+        start_rps=scale.location_rps,
+    )
     share = sweep.capacity_rps / ceiling_sweep.capacity_rps if ceiling_sweep.capacity_rps else 0.0
     report = BenchmarkReport(key="location", title=TITLE, headers=LOAD_HEADERS)
     report.rows = [
@@ -70,7 +83,7 @@ def run(scale: Scale, workdir: Path) -> BenchmarkReport:
         ),
     ]
     report.sweeps = [ceiling_sweep, sweep]
-    city = "the bulk-loaded city" if scale_loader_landed() else f"{len(tokens)} tourists made through the API"
+    city = "the bulk-loaded city" if scale_loader_landed() else f"{tourists} tourists made through the API"
     report.notes = [
         f"Data: {city}. The 100k alerts / 10k zones / 50k tourists / 1M fixes scale needs "
         "`bench/location_scale.py` (tourist side), "

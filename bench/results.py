@@ -61,4 +61,20 @@ def load_row(label: str, result: LoadResult, ceiling_rps: float | None = None) -
     ]
 
 
+FAILURE_MEANINGS = {
+    "unfinished": "no answer before the generator gave up (15 s after the last send)",
+    "ConnectionRefusedError": "connection refused",
+    "IncompleteReadError": "connection closed mid-response",
+}
+
+
+def failure_text(result: LoadResult) -> str:
+    """``unfinished 120 (no answer ...), 503 x 4``: what went wrong, in words a reader can act on."""
+    parts = []
+    for kind, count in sorted(result.failures.items()):
+        meaning = FAILURE_MEANINGS.get(kind, f"HTTP {kind}" if kind.isdigit() else kind)
+        parts.append(f"{count} x {meaning}")
+    return ", ".join(parts)
+
+
 LOAD_HEADERS = ["run", "offered/s", "achieved/s", "p50 ms", "p95 ms", "p99 ms", "failed", "of ceiling"]
