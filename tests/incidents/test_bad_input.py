@@ -95,18 +95,19 @@ def test_telemetry_exactly_at_the_cap_is_accepted(client: TestClient, factory: F
     assert stored_counts(db)["incidents"] == 1
 
 
+MINIMAL = '"threat_level": "LOW", "threat_score": 0.1'
 RAW_BODIES: list[tuple[str, bytes, list[str | int]]] = [
     ("truncated JSON", b'{"threat_level": "LOW", "threat_score": 0.1', ["body", 43]),
     ("not JSON at all", b"threat_level=LOW", ["body", 0]),
     ("NaN score", b'{"threat_level": "LOW", "threat_score": NaN}', ["body", "threat_score"]),
-    ("NaN in telemetry", b'{"threat_level": "LOW", "threat_score": 0.1, "full_telemetry": {"x": NaN}}',
+    ("NaN people count", f'{{{MINIMAL}, "people_count": NaN}}'.encode(), ["body", "people_count"]),
+    ("NaN in telemetry", f'{{{MINIMAL}, "full_telemetry": {{"x": NaN}}}}'.encode(),
+     ["body", "full_telemetry"]),
+    ("lone surrogate in the summary", f'{{{MINIMAL}, "behavior_summary": "a\\ud800"}}'.encode(),
+     ["body", "behavior_summary"]),
+    ("lone surrogate in telemetry", f'{{{MINIMAL}, "full_telemetry": {{"\\udfff": 1}}}}'.encode(),
      ["body", "full_telemetry"]),
     ("a list instead of an object", b"[1, 2, 3]", ["body"]),
-    ("NaN people count", b'{"threat_level": "LOW", "threat_score": 0.1, "people_count": NaN}', ["body", "people_count"]),
-    ("lone surrogate in the summary", b'{"threat_level": "LOW", "threat_score": 0.1, "behavior_summary": "a\\ud800"}',
-     ["body", "behavior_summary"]),
-    ("lone surrogate in telemetry", b'{"threat_level": "LOW", "threat_score": 0.1, "full_telemetry": {"\\udfff": 1}}',
-     ["body", "full_telemetry"]),
 ]  # fmt: skip
 
 
