@@ -29,6 +29,9 @@ ACCEPTED_FORMATS: dict[str, tuple[str, str]] = {
 }
 """Pillow format name -> (media type, file extension) of the screenshots the engines send."""
 
+STAGING_DIR = ".staging"
+"""Uploads are written here first (same file system, so the final move is an atomic rename)."""
+
 MAX_IMAGE_PIXELS = 64_000_000
 """Above a 64-megapixel decode the "image" is a decompression bomb, not a camera frame."""
 
@@ -107,20 +110,22 @@ def _sync_directory(directory: Path) -> None:
 def store_image(*, source: BinaryIO, evidence_dir: Path, incident_id: str, max_bytes: int) -> StoredFile:
     """Verifies ``source`` is an accepted image and moves it to ``<evidence_dir>/<incident_id>/`` under a
     server-made name; nothing is left behind when it is refused."""
+    staged = _stage(source, evidence_dir / STAGING_DIR, max_bytes)
     directory = evidence_dir / incident_id
-    staged = _stage(source, directory, max_bytes)
-    final: Path | None = None
+    placed: Path | None = None
     try:
         image_format, width, height = _identify(staged.path)
         media_type, extension = ACCEPTED_FORMATS[image_format]
         filename = f"{incident_id}_{secrets.token_hex(8)}.{extension}"
+        directory.mkdir(parents=True, exist_ok=True)
         final = directory / filename
         os.replace(staged.path, final)
+        placed = final
         _sync_directory(directory)
     except BaseException:
         staged.path.unlink(missing_ok=True)
-        if final is not None:
-            discard(final)
+        if placed is not None:
+            discard(placed)
         raise
     return StoredFile(
         path=final,
