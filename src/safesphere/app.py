@@ -21,7 +21,7 @@ from safesphere.core.logging import configure_logging
 from safesphere.core.security import TokenService
 from safesphere.evidence.router import router as evidence_router
 from safesphere.health.router import router as health_router
-from safesphere.incidents.protocol import load_protocol
+from safesphere.incidents.protocol_table import load_protocol
 from safesphere.incidents.router import router as incidents_router
 
 BackgroundTask = Callable[[FastAPI], Coroutine[Any, Any, None]]

@@ -17,7 +17,7 @@ from safesphere.core import migrate
 from safesphere.core.config import Settings
 from safesphere.core.db import Database
 from safesphere.core.errors import DomainError
-from safesphere.incidents.protocol import ProtocolFileError, load_protocol
+from safesphere.incidents.protocol_table import ProtocolFileError, load_protocol
 
 app = typer.Typer(help="SafeSphere: threat incident management and tourist safety.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema migrations.", no_args_is_help=True)

@@ -15,14 +15,8 @@ from safesphere.cli import app as cli
 from safesphere.core.config import Settings
 from safesphere.core.db import Database
 from safesphere.incidents.models import IncidentAction, IncidentAlert
-from safesphere.incidents.protocol import (
-    DEFAULT_PROTOCOL,
-    SAMPLE_FACTS,
-    ProtocolFileError,
-    ThreatLevel,
-    load_protocol,
-    plan_response,
-)
+from safesphere.incidents.protocol import SAMPLE_FACTS, ThreatLevel, plan_response
+from safesphere.incidents.protocol_table import DEFAULT_PROTOCOL, ProtocolFileError, load_protocol
 from tests.factories import Factory
 from tests.incidents.reports import report_body
 

@@ -57,6 +57,13 @@ class Incident(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, onupdate=clock.now)
 
 
+class LocationSource(StrEnum):
+    """Where an incident's coordinates came from: a fixed camera's key, or the report itself."""
+
+    engine_key = "engine_key"
+    report = "report"
+
+
 ACTION_EXECUTED = "executed"
 """Status of a protocol step recorded in the report's transaction."""
 ALERT_PENDING = "pending"

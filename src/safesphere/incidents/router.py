@@ -11,18 +11,15 @@ from safesphere.auth.access import AuthorityUser, EngineKeyAuth
 from safesphere.core import clock
 from safesphere.core.dependencies import DbSession, ReadSession, SettingsDep
 from safesphere.core.errors import responses
-from safesphere.evidence.schemas import EvidenceOut
 from safesphere.incidents import service
 from safesphere.incidents.protocol import Protocol, ThreatLevel
 from safesphere.incidents.schemas import (
     ActionOut,
-    AlertOut,
     IncidentId,
     IncidentListOut,
     IncidentOut,
     IncidentStatistics,
     IncidentSummary,
-    LocationOut,
     StatisticsOut,
     ThreatLevelListOut,
     ThreatReportIn,
@@ -100,28 +97,8 @@ def incidents_by_threat_level(
 def get_incident(incident_id: IncidentIdPath, session: ReadSession, _: AuthorityUser) -> IncidentOut:
     """One incident with its actions, alerts, evidence, location and full telemetry."""
     detail = service.get_incident_detail(session=session, incident_id=incident_id)
-    incident = detail.incident
-    location = None
-    if incident.latitude is not None and incident.longitude is not None:
-        location = LocationOut(
-            latitude=incident.latitude,
-            longitude=incident.longitude,
-            accuracy_m=incident.location_accuracy_m,
-            source=incident.location_source or service.LOCATION_FROM_REPORT,
-        )
-    return IncidentOut(
-        **IncidentSummary.model_validate(incident).model_dump(exclude={"latitude", "longitude"}),
-        id=incident.id,
-        weapon_types=incident.weapon_types,
-        behavior_summary=incident.behavior_summary,
-        response_time_ms=incident.response_time_ms,
-        updated_at=incident.updated_at,
-        owner_id=incident.owner_id,
-        location=location,
-        full_telemetry=incident.full_telemetry,
-        actions=[ActionOut.model_validate(action) for action in detail.actions],
-        alerts=[AlertOut.model_validate(alert) for alert in detail.alerts],
-        evidence=[EvidenceOut.from_record(record) for record in detail.evidence],
+    return IncidentOut.build(
+        incident=detail.incident, actions=detail.actions, alerts=detail.alerts, evidence=detail.evidence
     )
 
 

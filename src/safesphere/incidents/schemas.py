@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
+from safesphere.evidence.models import Evidence
 from safesphere.evidence.schemas import EvidenceOut
 from safesphere.incidents.ids import INCIDENT_ID_MAX_LENGTH, is_valid_incident_id
+from safesphere.incidents.models import Incident, IncidentAction, IncidentAlert, LocationSource
 from safesphere.incidents.protocol import ThreatLevel
 
 MAX_PEOPLE_COUNT = 100_000
@@ -182,6 +185,38 @@ class IncidentOut(BaseModel):
     actions: list[ActionOut]
     alerts: list[AlertOut]
     evidence: list[EvidenceOut]
+
+    @classmethod
+    def build(
+        cls,
+        *,
+        incident: Incident,
+        actions: Sequence[IncidentAction],
+        alerts: Sequence[IncidentAlert],
+        evidence: Sequence[Evidence],
+    ) -> IncidentOut:
+        location = None
+        if incident.latitude is not None and incident.longitude is not None:
+            location = LocationOut(
+                latitude=incident.latitude,
+                longitude=incident.longitude,
+                accuracy_m=incident.location_accuracy_m,
+                source=incident.location_source or LocationSource.report.value,
+            )
+        return cls(
+            **IncidentSummary.model_validate(incident).model_dump(exclude={"latitude", "longitude"}),
+            id=incident.id,
+            weapon_types=incident.weapon_types,
+            behavior_summary=incident.behavior_summary,
+            response_time_ms=incident.response_time_ms,
+            updated_at=incident.updated_at,
+            owner_id=incident.owner_id,
+            location=location,
+            full_telemetry=incident.full_telemetry,
+            actions=[ActionOut.model_validate(action) for action in actions],
+            alerts=[AlertOut.model_validate(alert) for alert in alerts],
+            evidence=[EvidenceOut.from_record(record) for record in evidence],
+        )
 
 
 class IncidentStatistics(BaseModel):

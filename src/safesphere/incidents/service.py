@@ -28,6 +28,7 @@ from safesphere.incidents.models import (
     IncidentAction,
     IncidentAlert,
     IncidentStatus,
+    LocationSource,
 )
 from safesphere.incidents.protocol import IncidentFacts, Protocol, ResponsePlan, ThreatLevel, plan_response
 from safesphere.incidents.schemas import ThreatReportIn
@@ -36,9 +37,6 @@ logger = logging.getLogger(__name__)
 
 GENERATED_ID_ATTEMPTS = 5
 """A made id collides only if two reports share a millisecond and 16 random bits; retrying is enough."""
-
-LOCATION_FROM_ENGINE_KEY = "engine_key"
-LOCATION_FROM_REPORT = "report"
 
 
 class ReportingEngine(Interface):
@@ -164,13 +162,13 @@ def _location(
 ) -> tuple[float | None, float | None, float | None, str | None]:
     """A fixed camera's configured place wins over what a report says; otherwise the report's own."""
     if engine.latitude is not None and engine.longitude is not None:
-        return engine.latitude, engine.longitude, None, LOCATION_FROM_ENGINE_KEY
+        return engine.latitude, engine.longitude, None, LocationSource.engine_key.value
     if (report.latitude is None) != (report.longitude is None):
         missing = "longitude" if report.longitude is None else "latitude"
         raise InvalidInput("latitude and longitude must be given together", loc=("body", missing))
     if report.latitude is None:
         return None, None, None, None
-    return report.latitude, report.longitude, report.location_accuracy_m, LOCATION_FROM_REPORT
+    return report.latitude, report.longitude, report.location_accuracy_m, LocationSource.report.value
 
 
 def _new_incident(
