@@ -26,6 +26,14 @@ def _telemetry_of_size(size: int) -> dict[str, Any]:
     return {"frames": "é" * ((size - skeleton) // 2) + "x" * ((size - skeleton) % 2)}
 
 
+def _nested(depth: int) -> dict[str, Any]:
+    """Telemetry with ``depth`` levels of nesting, counting the top-level object."""
+    telemetry: dict[str, Any] = {"leaf": 1}
+    for _ in range(depth - 2):
+        telemetry = {"a": telemetry}
+    return telemetry
+
+
 BAD_FIELDS: list[tuple[str, dict[str, Any], list[str | int]]] = [
     ("score as a string", {"threat_score": "0.87"}, ["body", "threat_score"]),
     ("score above 1", {"threat_score": 1.01}, ["body", "threat_score"]),
@@ -45,6 +53,8 @@ BAD_FIELDS: list[tuple[str, dict[str, Any], list[str | int]]] = [
     ("summary with a NUL", {"behavior_summary": "a\x00b"}, ["body", "behavior_summary"]),
     ("telemetry as a list", {"full_telemetry": [1, 2]}, ["body", "full_telemetry"]),
     ("telemetry with a NUL", {"full_telemetry": {"note": "a\x00"}}, ["body", "full_telemetry"]),
+    ("telemetry key with a NUL", {"full_telemetry": {"a\x00": 1}}, ["body", "full_telemetry"]),
+    ("telemetry nested too deep", {"full_telemetry": _nested(33)}, ["body", "full_telemetry"]),
     (
         "telemetry over the cap",
         {"full_telemetry": _telemetry_of_size(TELEMETRY_CAP + 1)},
@@ -87,12 +97,19 @@ def test_a_bad_field_is_named_and_nothing_is_stored(
     assert stored_counts(db) == NOTHING_STORED
 
 
-def test_telemetry_exactly_at_the_cap_is_accepted(client: TestClient, factory: Factory, db: Database) -> None:
+@pytest.mark.parametrize(
+    "telemetry", [_telemetry_of_size(TELEMETRY_CAP), _nested(32), {"path": "C:\\u0000\\x", "s": "✓ 🏃"}]
+)
+def test_telemetry_at_the_limits_is_accepted_whole(
+    client: TestClient, factory: Factory, db: Database, telemetry: dict[str, Any]
+) -> None:
     engine = factory.engine_key()
-    body = report_body(full_telemetry=_telemetry_of_size(TELEMETRY_CAP))
+    body = report_body(full_telemetry=telemetry)
     response = client.post("/threats/report", json=body, headers=engine.headers)
     assert response.status_code == 200, response.text
     assert stored_counts(db)["incidents"] == 1
+    detail = client.get(f"/incidents/{body['incident_id']}", headers=factory.authority().headers)
+    assert detail.json()["full_telemetry"] == telemetry
 
 
 MINIMAL = '"threat_level": "LOW", "threat_score": 0.1'
@@ -101,6 +118,8 @@ RAW_BODIES: list[tuple[str, bytes, list[str | int]]] = [
     ("not JSON at all", b"threat_level=LOW", ["body", 0]),
     ("NaN score", b'{"threat_level": "LOW", "threat_score": NaN}', ["body", "threat_score"]),
     ("NaN people count", f'{{{MINIMAL}, "people_count": NaN}}'.encode(), ["body", "people_count"]),
+    ("telemetry nested 500 deep", ("{" + MINIMAL + ', "full_telemetry": ' + '{"a":' * 500 + "1" + "}" * 501)
+     .encode(), ["body", "full_telemetry"]),
     ("NaN in telemetry", f'{{{MINIMAL}, "full_telemetry": {{"x": NaN}}}}'.encode(),
      ["body", "full_telemetry"]),
     ("lone surrogate in the summary", f'{{{MINIMAL}, "behavior_summary": "a\\ud800"}}'.encode(),

@@ -94,24 +94,33 @@ async def _handle_domain_error(_request: Request, exc: Exception) -> JSONRespons
     return JSONResponse(exc.body(), status_code=exc.status_code, headers=headers)
 
 
-def _json_safe(value: Any) -> Any:
-    """``value`` with what JSON cannot carry (NaN, infinities, lone surrogates) turned into text."""
+ECHO_DEPTH = 16
+"""How deep a 422 echoes a rejected input; deeper parts are elided so a hostile body cannot exhaust
+the stack."""
+
+
+def _json_safe(value: Any, depth: int = 0) -> Any:
+    """``value`` with what JSON cannot carry (NaN, infinities, lone surrogates) as text, cut at ECHO_DEPTH."""
+    if depth > ECHO_DEPTH:
+        return "..."
     if isinstance(value, float) and not math.isfinite(value):
         return str(value)
     if isinstance(value, str):
         return value.encode("utf-8", "backslashreplace").decode("utf-8")
     if isinstance(value, dict):
-        return {_json_safe(k): _json_safe(v) for k, v in value.items()}
+        return {_json_safe(k, depth + 1): _json_safe(v, depth + 1) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_json_safe(item) for item in value]
+        return [_json_safe(item, depth + 1) for item in value]
+    if isinstance(value, BaseException):
+        return {}
     return value
 
 
 async def _handle_validation_error(_request: Request, exc: Exception) -> JSONResponse:
-    """FastAPI's 422, except that an echoed NaN or lone surrogate input cannot turn it into a 500."""
+    """FastAPI's 422, except that an echoed NaN, lone surrogate or deep input cannot turn it into a 500."""
     if not isinstance(exc, RequestValidationError):  # registered for RequestValidationError only
         raise exc
-    return JSONResponse({"detail": _json_safe(jsonable_encoder(exc.errors()))}, status_code=422)
+    return JSONResponse({"detail": jsonable_encoder(_json_safe(exc.errors()))}, status_code=422)
 
 
 def install_handlers(app: FastAPI) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated, Any
@@ -24,6 +25,9 @@ MAX_SUMMARY_LENGTH = 4000
 """A few paragraphs of behaviour description; the whole telemetry has its own byte cap."""
 MAX_SOURCE_ID_LENGTH = 100
 """A device or camera name."""
+MAX_TELEMETRY_DEPTH = 32
+"""Engine telemetry nests a handful of levels (frame -> detections -> box); deeper is an attack on the
+parser, serializer and JSONB, not data."""
 MAX_ACCURACY_M = 1_000_000.0
 """An accuracy worse than 1000 km says nothing about where the threat is."""
 
@@ -36,6 +40,26 @@ def storable_text(value: str) -> str:
         value.encode("utf-8")
     except UnicodeEncodeError as exc:
         raise ValueError("must be valid Unicode text (no lone surrogates)") from exc
+    return value
+
+
+def telemetry_value(value: dict[str, Any]) -> dict[str, Any]:
+    """``value`` if every database stores it whole: bounded nesting, storable text, finite numbers."""
+    pending: list[tuple[Any, int]] = [(value, 1)]
+    while pending:
+        node, depth = pending.pop()
+        if depth > MAX_TELEMETRY_DEPTH:
+            raise ValueError(f"must not nest deeper than {MAX_TELEMETRY_DEPTH} levels")
+        if isinstance(node, dict):
+            for key, item in node.items():
+                storable_text(key)
+                pending.append((item, depth + 1))
+        elif isinstance(node, list):
+            pending.extend((item, depth + 1) for item in node)
+        elif isinstance(node, str):
+            storable_text(node)
+        elif isinstance(node, float) and not math.isfinite(node):
+            raise ValueError("must not contain NaN or Infinity")
     return value
 
 
@@ -71,7 +95,9 @@ class ThreatReportIn(BaseModel):
     weapon_types: list[WeaponLabel] = Field(default_factory=list, max_length=MAX_WEAPON_TYPES)
     behavior_summary: StorableText = Field(default="", max_length=MAX_SUMMARY_LENGTH)
     is_critical: bool | None = Field(default=None, description="Defaults to threat_level == CRITICAL.")
-    full_telemetry: dict[str, Any] = Field(default_factory=dict, description="Stored whole; size capped.")
+    full_telemetry: Annotated[dict[str, Any], AfterValidator(telemetry_value)] = Field(
+        default_factory=dict, description="Stored whole; size and nesting capped."
+    )
     latitude: float | None = Field(default=None, ge=-90, le=90, allow_inf_nan=False)
     longitude: float | None = Field(default=None, ge=-180, le=180, allow_inf_nan=False)
     location_accuracy_m: float | None = Field(default=None, ge=0, le=MAX_ACCURACY_M, allow_inf_nan=False)

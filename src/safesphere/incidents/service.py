@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from safesphere.core import clock
 from safesphere.core.config import Settings
-from safesphere.core.errors import Conflict, InvalidInput, NotFound
+from safesphere.core.errors import Conflict, InvalidInput, NotFound, ServiceUnavailable
 from safesphere.evidence import service as evidence_service
 from safesphere.evidence.models import Evidence
 from safesphere.incidents.ids import new_incident_id
@@ -108,7 +108,7 @@ def report_threat(
             extra={"incident_id": incident.incident_id, "threat_level": incident.threat_level},
         )
         return ReportOutcome(incident=incident, actions=actions, replayed=False)
-    raise Conflict("Could not allocate a unique incident id; retry the report")
+    raise ServiceUnavailable("Could not allocate a unique incident id; retry the report")
 
 
 def _after_incident_recorded(*, session: Session, incident: Incident) -> None:
@@ -118,15 +118,8 @@ def _after_incident_recorded(*, session: Session, incident: Incident) -> None:
 
 
 def _check_telemetry_size(telemetry: dict[str, Any], max_bytes: int) -> None:
-    try:
-        encoded = json.dumps(telemetry, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
-        size = len(encoded.encode("utf-8"))
-    except (ValueError, UnicodeEncodeError) as exc:
-        raise InvalidInput(
-            "must be JSON without NaN/Infinity or invalid Unicode", loc=("body", "full_telemetry")
-        ) from exc
-    if "\\u0000" in encoded or "\x00" in encoded:
-        raise InvalidInput("must not contain NUL characters", loc=("body", "full_telemetry"))
+    """The telemetry's size is measured as compact UTF-8 JSON, the form it is stored in."""
+    size = len(json.dumps(telemetry, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
     if size > max_bytes:
         raise InvalidInput(
             f"is {size} bytes as JSON; at most {max_bytes} bytes are accepted", loc=("body", "full_telemetry")
