@@ -65,7 +65,13 @@ ALLOWED: dict[str, set[str]] = {
 }
 PRINCIPALS = ("anonymous", "tourist", "authority", "admin", "engine", "engine_api_key")
 
-PATH_SAMPLES = {"incident_id": "INC_ACCESS_1", "level": "LOW", "evidence_id": "1", "name": "no-such-key", "place_id": "1"}
+PATH_SAMPLES = {
+    "incident_id": "INC_ACCESS_1",
+    "level": "LOW",
+    "evidence_id": "1",
+    "name": "no-such-key",
+    "place_id": "1",
+}
 """A value for each path parameter, so every route can be called."""
 
 
