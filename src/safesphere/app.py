@@ -19,7 +19,10 @@ from safesphere.core.errors import install_handlers
 from safesphere.core.limits import BodySizeLimit
 from safesphere.core.logging import configure_logging
 from safesphere.core.security import TokenService
+from safesphere.evidence.router import router as evidence_router
 from safesphere.health.router import router as health_router
+from safesphere.incidents.protocol_table import load_protocol
+from safesphere.incidents.router import router as incidents_router
 from safesphere.places.router import router as places_router
 
 BackgroundTask = Callable[[FastAPI], Coroutine[Any, Any, None]]
@@ -61,8 +64,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=_lifespan,
     )
     app.state.settings = settings
+    app.state.protocol = load_protocol(settings.protocol_file)
     install_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_upload_bytes + REQUEST_BODY_SLACK)
-    for router in (health_router, auth_router, admin_router, places_router):
+    for router in (
+        health_router,
+        auth_router,
+        admin_router,
+        incidents_router,
+        evidence_router,
+        places_router,
+    ):
         app.include_router(router)
     return app

@@ -18,6 +18,7 @@ from safesphere.core import migrate
 from safesphere.core.config import Settings
 from safesphere.core.db import Database
 from safesphere.core.errors import DomainError
+from safesphere.incidents.protocol_table import ProtocolFileError, load_protocol
 
 app = typer.Typer(help="SafeSphere: threat incident management and tourist safety.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema migrations.", no_args_is_help=True)
@@ -47,6 +48,10 @@ def serve(
 ) -> None:
     """Apply migrations, print the start-up banner and serve the API."""
     settings = Settings()
+    try:
+        load_protocol(settings.protocol_file)
+    except ProtocolFileError as exc:
+        raise _fail(str(exc)) from exc
     migrate.upgrade(settings)
     settings.evidence_dir.mkdir(parents=True, exist_ok=True)
     url = f"http://{host}:{port}"

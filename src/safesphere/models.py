@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from safesphere.auth import models as auth_models
 from safesphere.core.db import Base
+from safesphere.evidence import models as evidence_models
+from safesphere.incidents import models as incident_models
 from safesphere.places import models as places_models
 
 metadata = Base.metadata
 
-__all__ = ["auth_models", "metadata", "places_models"]
+__all__ = ["auth_models", "evidence_models", "incident_models", "metadata", "places_models"]

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 
@@ -91,5 +94,35 @@ async def _handle_domain_error(_request: Request, exc: Exception) -> JSONRespons
     return JSONResponse(exc.body(), status_code=exc.status_code, headers=headers)
 
 
+ECHO_DEPTH = 16
+"""How deep a 422 echoes a rejected input; deeper parts are elided so a hostile body cannot exhaust
+the stack."""
+
+
+def _json_safe(value: Any, depth: int = 0) -> Any:
+    """``value`` with what JSON cannot carry (NaN, infinities, lone surrogates) as text, cut at ECHO_DEPTH."""
+    if depth > ECHO_DEPTH:
+        return "..."
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, str):
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    if isinstance(value, dict):
+        return {_json_safe(k, depth + 1): _json_safe(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(item, depth + 1) for item in value]
+    if isinstance(value, BaseException):
+        return {}
+    return value
+
+
+async def _handle_validation_error(_request: Request, exc: Exception) -> JSONResponse:
+    """FastAPI's 422, except that an echoed NaN, lone surrogate or deep input cannot turn it into a 500."""
+    if not isinstance(exc, RequestValidationError):  # registered for RequestValidationError only
+        raise exc
+    return JSONResponse({"detail": jsonable_encoder(_json_safe(exc.errors()))}, status_code=422)
+
+
 def install_handlers(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, _handle_domain_error)
+    app.add_exception_handler(RequestValidationError, _handle_validation_error)

@@ -1,0 +1,36 @@
+"""Evidence files attached to incidents, with what chain of custody needs: size, hash, type, uploader."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from safesphere.core import clock
+from safesphere.core.db import Base, UTCDateTime
+
+
+class Evidence(Base):
+    """One stored file; ``stored_path`` is relative to the evidence directory and made by the server."""
+
+    __tablename__ = "evidence"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[str] = mapped_column(
+        sa.ForeignKey("incidents.incident_id", ondelete="CASCADE"), index=True
+    )
+    filename: Mapped[str] = mapped_column(sa.String(200), unique=True)
+    stored_path: Mapped[str] = mapped_column(sa.String(300))
+    media_type: Mapped[str] = mapped_column(sa.String(32))
+    size_bytes: Mapped[int]
+    sha256: Mapped[str] = mapped_column(sa.String(64), index=True)
+    width: Mapped[int]
+    height: Mapped[int]
+    client_filename: Mapped[str | None] = mapped_column(sa.String(255))
+    uploaded_by: Mapped[str] = mapped_column(sa.String(400))
+    uploaded_by_user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    uploaded_by_engine_key_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("engine_keys.id", ondelete="SET NULL")
+    )
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)

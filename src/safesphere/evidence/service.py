@@ -1,0 +1,138 @@
+"""Use cases of evidence: attach a verified screenshot to an incident, list it, open it for download."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+from typing import Protocol as Interface
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from safesphere.auth.models import User
+from safesphere.core.config import Settings
+from safesphere.core.db import Database
+from safesphere.core.errors import Forbidden, NotFound
+from safesphere.evidence import storage
+from safesphere.evidence.models import Evidence
+from safesphere.incidents import service as incidents_service
+
+logger = logging.getLogger(__name__)
+
+MAX_CLIENT_FILENAME = 255
+"""Kept for the record only; longer names are cut."""
+
+
+class UploadingEngine(Interface):
+    """An authenticated engine (``auth.access.EnginePrincipal`` is one)."""
+
+    @property
+    def key_id(self) -> int: ...
+    @property
+    def name(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class UploadedScreenshot:
+    evidence: Evidence
+    data_relative_path: str
+
+
+def _uploader_fields(uploader: User | UploadingEngine) -> dict[str, object]:
+    if isinstance(uploader, User):
+        return {"uploaded_by": f"{uploader.role} {uploader.email}", "uploaded_by_user_id": uploader.id}
+    return {"uploaded_by": f"engine key {uploader.name}", "uploaded_by_engine_key_id": uploader.key_id}
+
+
+def _check_may_upload(*, database: Database, incident_id: str, uploader: User | UploadingEngine) -> None:
+    with database.read_session() as session:
+        incident = incidents_service.require_incident(session=session, incident_id=incident_id)
+    if not isinstance(uploader, User) and incident.engine_key_id != uploader.key_id:
+        raise Forbidden("An engine may upload evidence only for incidents it reported")
+
+
+def upload_screenshot(
+    *,
+    database: Database,
+    settings: Settings,
+    incident_id: str,
+    source: BinaryIO,
+    client_filename: str | None,
+    uploader: User | UploadingEngine,
+) -> UploadedScreenshot:
+    """Stores a verified JPEG/PNG/WebP for an incident and records its custody row.
+
+    The file is decoded before any write lock is taken; if the row cannot be committed the file is removed,
+    so the evidence table and the directory never disagree.
+    """
+    _check_may_upload(database=database, incident_id=incident_id, uploader=uploader)
+    stored = storage.store_image(
+        source=source,
+        evidence_dir=settings.evidence_dir,
+        incident_id=incident_id,
+        max_bytes=settings.max_upload_bytes,
+    )
+    try:
+        with database.session() as session:
+            record = Evidence(
+                incident_id=incident_id,
+                filename=stored.filename,
+                stored_path=stored.relative_path,
+                media_type=stored.media_type,
+                size_bytes=stored.size_bytes,
+                sha256=stored.sha256,
+                width=stored.width,
+                height=stored.height,
+                client_filename=client_filename[:MAX_CLIENT_FILENAME] if client_filename else None,
+                **_uploader_fields(uploader),
+            )
+            session.add(record)
+            session.commit()
+    except BaseException:
+        storage.discard(stored.path)
+        raise
+    logger.info(
+        "evidence %s stored for incident %s",
+        record.id,
+        incident_id,
+        extra={"incident_id": incident_id, "sha256": stored.sha256},
+    )
+    return UploadedScreenshot(record, f"{settings.evidence_dir.name}/{stored.relative_path}")
+
+
+def list_for_incident(*, session: Session, incident_id: str) -> list[Evidence]:
+    """The evidence of an incident, oldest first (an unknown incident has none)."""
+    query = sa.select(Evidence).where(Evidence.incident_id == incident_id).order_by(Evidence.id)
+    return list(session.scalars(query))
+
+
+def list_incident_evidence(*, session: Session, incident_id: str) -> list[Evidence]:
+    """The evidence of an incident; 404 when the incident is unknown."""
+    incidents_service.require_incident(session=session, incident_id=incident_id)
+    return list_for_incident(session=session, incident_id=incident_id)
+
+
+@dataclass(frozen=True)
+class EvidenceFile:
+    evidence: Evidence
+    path: Path
+
+
+def open_evidence(*, session: Session, settings: Settings, evidence_id: int) -> EvidenceFile:
+    """The record and on-disk path of one evidence file; 404 when either is missing."""
+    record = session.get(Evidence, evidence_id)
+    if record is None:
+        raise NotFound("Evidence not found")
+    root = settings.evidence_dir.resolve()
+    path = (root / record.stored_path).resolve()
+    if not path.is_relative_to(root) or not path.is_file():
+        logger.error(
+            "evidence %s has no file at %s",
+            record.id,
+            record.stored_path,
+            extra={"incident_id": record.incident_id},
+        )
+        raise NotFound("Evidence file not found")
+    return EvidenceFile(record, path)

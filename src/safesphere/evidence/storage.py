@@ -1,0 +1,145 @@
+"""Evidence files on disk: stream an upload to a temporary file, prove it is an image, move it into place.
+
+The client's file name and content type are never trusted: the bytes are decoded with Pillow and only
+JPEG, PNG and WebP are kept, under a name the server makes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import secrets
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from PIL import Image, UnidentifiedImageError
+
+from safesphere.core.errors import PayloadTooLarge, UnsupportedMediaType
+
+CHUNK_BYTES = 1024 * 1024
+"""Uploads are copied in 1 MiB pieces so a large file never sits in memory whole."""
+
+ACCEPTED_FORMATS: dict[str, tuple[str, str]] = {
+    "JPEG": ("image/jpeg", "jpg"),
+    "PNG": ("image/png", "png"),
+    "WEBP": ("image/webp", "webp"),
+}
+"""Pillow format name -> (media type, file extension) of the screenshots the engines send."""
+
+STAGING_DIR = ".staging"
+"""Uploads are written here first (same file system, so the final move is an atomic rename)."""
+
+MAX_IMAGE_PIXELS = 64_000_000
+"""Above a 64-megapixel decode the "image" is a decompression bomb, not a camera frame."""
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    """A verified image moved into the evidence directory."""
+
+    path: Path
+    relative_path: str
+    filename: str
+    media_type: str
+    size_bytes: int
+    sha256: str
+    width: int
+    height: int
+
+
+@dataclass(frozen=True)
+class _Staged:
+    path: Path
+    size_bytes: int
+    sha256: str
+
+
+def _stage(source: BinaryIO, directory: Path, max_bytes: int) -> _Staged:
+    """Copies ``source`` into a temporary file in ``directory``, hashing it; 413 past ``max_bytes``."""
+    directory.mkdir(parents=True, exist_ok=True)
+    temporary = directory / f".upload-{secrets.token_hex(8)}.part"
+    digest = hashlib.sha256()
+    size = 0
+    try:
+        with temporary.open("xb") as target:
+            while chunk := source.read(CHUNK_BYTES):
+                size += len(chunk)
+                if size > max_bytes:
+                    raise PayloadTooLarge(f"File larger than {max_bytes} bytes")
+                digest.update(chunk)
+                target.write(chunk)
+            target.flush()
+            os.fsync(target.fileno())
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    return _Staged(temporary, size, digest.hexdigest())
+
+
+def _identify(path: Path) -> tuple[str, int, int]:
+    """The Pillow format and size of a fully decodable JPEG/PNG/WebP; 415 for anything else."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(path) as image:
+                image_format = image.format or ""
+                if image_format not in ACCEPTED_FORMATS:
+                    raise UnsupportedMediaType("Only JPEG, PNG and WebP images are accepted")
+                if image.width * image.height > MAX_IMAGE_PIXELS:
+                    raise PayloadTooLarge(f"Image larger than {MAX_IMAGE_PIXELS} pixels")
+                image.load()
+                return image_format, image.width, image.height
+    except (Image.DecompressionBombWarning, Image.DecompressionBombError) as exc:
+        raise PayloadTooLarge(f"Image larger than {MAX_IMAGE_PIXELS} pixels") from exc
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        raise UnsupportedMediaType("The file is not a readable JPEG, PNG or WebP image") from exc
+
+
+def _sync_directory(directory: Path) -> None:
+    """Makes a rename durable: the directory entry is on disk before the database row is committed."""
+    descriptor = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def store_image(*, source: BinaryIO, evidence_dir: Path, incident_id: str, max_bytes: int) -> StoredFile:
+    """Verifies ``source`` is an accepted image and moves it to ``<evidence_dir>/<incident_id>/`` under a
+    server-made name; nothing is left behind when it is refused."""
+    staged = _stage(source, evidence_dir / STAGING_DIR, max_bytes)
+    directory = evidence_dir / incident_id
+    placed: Path | None = None
+    try:
+        image_format, width, height = _identify(staged.path)
+        media_type, extension = ACCEPTED_FORMATS[image_format]
+        filename = f"{incident_id}_{secrets.token_hex(8)}.{extension}"
+        directory.mkdir(parents=True, exist_ok=True)
+        final = directory / filename
+        os.replace(staged.path, final)
+        placed = final
+        _sync_directory(directory)
+    except BaseException:
+        staged.path.unlink(missing_ok=True)
+        if placed is not None:
+            discard(placed)
+        raise
+    return StoredFile(
+        path=final,
+        relative_path=f"{incident_id}/{filename}",
+        filename=filename,
+        media_type=media_type,
+        size_bytes=staged.size_bytes,
+        sha256=staged.sha256,
+        width=width,
+        height=height,
+    )
+
+
+def discard(path: Path) -> None:
+    """Removes a stored file whose database row could not be written."""
+    with contextlib.suppress(FileNotFoundError):
+        path.unlink()

@@ -1,0 +1,104 @@
+"""Threat incidents and the protocol's record of them: actions taken and alerts to send."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from safesphere.core import clock
+from safesphere.core.db import Base, JSONType, UTCDateTime
+
+
+class IncidentStatus(StrEnum):
+    """Where an incident stands; the report use case leaves it at ``actions_executed``."""
+
+    logged = "logged"
+    actions_executed = "actions_executed"
+
+
+class Incident(Base):
+    """One reported threat, with everything the engine sent (``full_telemetry`` kept whole)."""
+
+    __tablename__ = "incidents"
+    __table_args__ = (
+        sa.Index("ix_incidents_threat_level_timestamp", "threat_level", "timestamp"),
+        sa.Index("ix_incidents_status_timestamp", "status", "timestamp"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    timestamp: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    threat_level: Mapped[str] = mapped_column(sa.String(16))
+    threat_score: Mapped[float]
+    people_count: Mapped[int]
+    weapon_detected: Mapped[bool]
+    weapon_types: Mapped[list[str]] = mapped_column(JSONType)
+    behavior_summary: Mapped[str] = mapped_column(sa.Text)
+    is_critical: Mapped[bool]
+    full_telemetry: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    latitude: Mapped[float | None]
+    longitude: Mapped[float | None]
+    location_accuracy_m: Mapped[float | None]
+    location_source: Mapped[str | None] = mapped_column(sa.String(16))
+    source_id: Mapped[str | None] = mapped_column(sa.String(100), index=True)
+    engine_key_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("engine_keys.id", ondelete="SET NULL"), index=True
+    )
+    owner_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    request_hash: Mapped[str] = mapped_column(sa.String(64))
+    status: Mapped[str] = mapped_column(sa.String(32), default=IncidentStatus.logged.value)
+    action_taken: Mapped[str | None] = mapped_column(sa.String(64))
+    response_time_ms: Mapped[int | None]
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, onupdate=clock.now)
+
+
+class LocationSource(StrEnum):
+    """Where an incident's coordinates came from: a fixed camera's key, or the report itself."""
+
+    engine_key = "engine_key"
+    report = "report"
+
+
+ACTION_EXECUTED = "executed"
+"""Status of a protocol step recorded in the report's transaction."""
+ALERT_PENDING = "pending"
+"""Status of an alert not yet handed to a delivery channel."""
+
+
+class IncidentAction(Base):
+    """A step of the response protocol, as executed for one incident."""
+
+    __tablename__ = "incident_actions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[str] = mapped_column(
+        sa.ForeignKey("incidents.incident_id", ondelete="CASCADE"), index=True
+    )
+    action_type: Mapped[str] = mapped_column(sa.String(64))
+    description: Mapped[str] = mapped_column(sa.Text)
+    executed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(sa.String(32))
+    result: Mapped[str | None] = mapped_column(sa.Text)
+
+
+class IncidentAlert(Base):
+    """A message the protocol sends to a person or service; delivery moves it on from ``pending``."""
+
+    __tablename__ = "incident_alerts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[str] = mapped_column(
+        sa.ForeignKey("incidents.incident_id", ondelete="CASCADE"), index=True
+    )
+    action_type: Mapped[str] = mapped_column(sa.String(64))
+    alert_type: Mapped[str] = mapped_column(sa.String(64))
+    recipient: Mapped[str] = mapped_column(sa.String(200))
+    message: Mapped[str] = mapped_column(sa.Text)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(sa.String(32), default=ALERT_PENDING, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)

@@ -1,0 +1,260 @@
+"""Request and response bodies of the incident API, field for field as in the SafeSphere Backend API."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+
+from safesphere.evidence.models import Evidence
+from safesphere.evidence.schemas import EvidenceOut
+from safesphere.incidents.ids import INCIDENT_ID_MAX_LENGTH, is_valid_incident_id
+from safesphere.incidents.models import Incident, IncidentAction, IncidentAlert, LocationSource
+from safesphere.incidents.protocol import ThreatLevel
+
+MAX_PEOPLE_COUNT = 100_000
+"""More people than any camera frame holds; larger values are engine bugs, not crowds."""
+MAX_WEAPON_TYPES = 32
+"""A frame lists a handful of detections; the cap bounds the row, repeats are allowed."""
+MAX_LABEL_LENGTH = 64
+"""A weapon label is a detector class name."""
+MAX_SUMMARY_LENGTH = 4000
+"""A few paragraphs of behaviour description; the whole telemetry has its own byte cap."""
+MAX_SOURCE_ID_LENGTH = 100
+"""A device or camera name."""
+MAX_TELEMETRY_DEPTH = 32
+"""Engine telemetry nests a handful of levels (frame -> detections -> box); deeper is an attack on the
+parser, serializer and JSONB, not data."""
+MAX_ACCURACY_M = 1_000_000.0
+"""An accuracy worse than 1000 km says nothing about where the threat is."""
+
+
+def storable_text(value: str) -> str:
+    """``value`` if every database can store it: no NUL characters, no lone UTF-16 surrogates."""
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError("must be valid Unicode text (no lone surrogates)") from exc
+    return value
+
+
+def telemetry_value(value: dict[str, Any]) -> dict[str, Any]:
+    """``value`` if every database stores it whole: bounded nesting, storable text, finite numbers."""
+    pending: list[tuple[Any, int]] = [(value, 1)]
+    while pending:
+        node, depth = pending.pop()
+        if depth > MAX_TELEMETRY_DEPTH:
+            raise ValueError(f"must not nest deeper than {MAX_TELEMETRY_DEPTH} levels")
+        if isinstance(node, dict):
+            for key, item in node.items():
+                storable_text(key)
+                pending.append((item, depth + 1))
+        elif isinstance(node, list):
+            pending.extend((item, depth + 1) for item in node)
+        elif isinstance(node, str):
+            storable_text(node)
+        elif isinstance(node, float) and not math.isfinite(node):
+            raise ValueError("must not contain NaN or Infinity")
+    return value
+
+
+def incident_id_value(value: str) -> str:
+    if not is_valid_incident_id(value):
+        raise ValueError(
+            f"must be 1-{INCIDENT_ID_MAX_LENGTH} characters of letters, digits, '_', '.', '-', "
+            "start with a letter or digit and contain no '..'"
+        )
+    return value
+
+
+StorableText = Annotated[str, AfterValidator(storable_text)]
+WeaponLabel = Annotated[str, Field(min_length=1, max_length=MAX_LABEL_LENGTH), AfterValidator(storable_text)]
+IncidentId = Annotated[str, AfterValidator(incident_id_value)]
+
+
+class ThreatReportIn(BaseModel):
+    """A threat report from a detection engine. Types are strict: ``"0.8"`` is not a score."""
+
+    model_config = ConfigDict(strict=True, extra="ignore")
+
+    incident_id: IncidentId | None = Field(default=None, description="Made by the server when missing.")
+    timestamp: datetime | None = Field(
+        default=None,
+        strict=False,
+        description="When the threat was seen; a naive time is read in the default time zone; missing: now.",
+    )
+    threat_level: ThreatLevel = Field(strict=False)
+    threat_score: float = Field(ge=0, le=1, allow_inf_nan=False)
+    people_count: int = Field(default=0, ge=0, le=MAX_PEOPLE_COUNT)
+    weapon_detected: bool = False
+    weapon_types: list[WeaponLabel] = Field(default_factory=list, max_length=MAX_WEAPON_TYPES)
+    behavior_summary: StorableText = Field(default="", max_length=MAX_SUMMARY_LENGTH)
+    is_critical: bool | None = Field(default=None, description="Defaults to threat_level == CRITICAL.")
+    full_telemetry: Annotated[dict[str, Any], AfterValidator(telemetry_value)] = Field(
+        default_factory=dict, description="Stored whole; size and nesting capped."
+    )
+    latitude: float | None = Field(default=None, ge=-90, le=90, allow_inf_nan=False)
+    longitude: float | None = Field(default=None, ge=-180, le=180, allow_inf_nan=False)
+    location_accuracy_m: float | None = Field(default=None, ge=0, le=MAX_ACCURACY_M, allow_inf_nan=False)
+    source_id: StorableText | None = Field(default=None, min_length=1, max_length=MAX_SOURCE_ID_LENGTH)
+
+    @field_validator("timestamp")
+    @classmethod
+    def _finite_year(cls, value: datetime | None) -> datetime | None:
+        if value is not None and not (1 < value.year < 9999):
+            raise ValueError("must be a date between years 2 and 9998")
+        return value
+
+
+class ActionOut(BaseModel):
+    """A protocol step as executed: the document's ``actions`` row."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    action_type: str
+    description: str
+    executed_at: datetime
+    status: str
+    result: str | None
+
+
+class AlertOut(BaseModel):
+    """A message the protocol sends: the document's ``alerts`` row (``pending`` until delivered)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    action_type: str
+    alert_type: str
+    recipient: str
+    message: str
+    sent_at: datetime | None
+    status: str
+
+
+class ThreatReportOut(BaseModel):
+    success: bool = True
+    incident_id: str
+    message: str
+    action_taken: str
+    actions: list[ActionOut]
+
+
+class LocationOut(BaseModel):
+    latitude: float
+    longitude: float
+    accuracy_m: float | None
+    source: str = Field(description="'engine_key' (a fixed camera's configured place) or 'report'.")
+
+
+class IncidentSummary(BaseModel):
+    """An incident in a list: enough to triage, without telemetry."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    incident_id: str
+    timestamp: datetime
+    threat_level: ThreatLevel
+    threat_score: float
+    people_count: int
+    weapon_detected: bool
+    is_critical: bool
+    status: str
+    action_taken: str | None
+    latitude: float | None
+    longitude: float | None
+    source_id: str | None
+    created_at: datetime
+
+
+class IncidentListOut(BaseModel):
+    count: int = Field(description="Incidents in this page.")
+    total: int = Field(description="Incidents matching the filters.")
+    limit: int
+    offset: int
+    incidents: list[IncidentSummary]
+
+
+class ThreatLevelListOut(BaseModel):
+    threat_level: ThreatLevel
+    count: int
+    incidents: list[IncidentSummary]
+
+
+class IncidentOut(BaseModel):
+    """One incident with its protocol record, evidence, location and the engine's full telemetry."""
+
+    id: int
+    incident_id: str
+    timestamp: datetime
+    threat_level: ThreatLevel
+    threat_score: float
+    people_count: int
+    weapon_detected: bool
+    weapon_types: list[str]
+    behavior_summary: str
+    is_critical: bool
+    status: str
+    action_taken: str | None
+    response_time_ms: int | None
+    created_at: datetime
+    updated_at: datetime
+    source_id: str | None
+    owner_id: int | None
+    location: LocationOut | None
+    full_telemetry: dict[str, Any]
+    actions: list[ActionOut]
+    alerts: list[AlertOut]
+    evidence: list[EvidenceOut]
+
+    @classmethod
+    def build(
+        cls,
+        *,
+        incident: Incident,
+        actions: Sequence[IncidentAction],
+        alerts: Sequence[IncidentAlert],
+        evidence: Sequence[Evidence],
+    ) -> IncidentOut:
+        location = None
+        if incident.latitude is not None and incident.longitude is not None:
+            location = LocationOut(
+                latitude=incident.latitude,
+                longitude=incident.longitude,
+                accuracy_m=incident.location_accuracy_m,
+                source=incident.location_source or LocationSource.report.value,
+            )
+        return cls(
+            **IncidentSummary.model_validate(incident).model_dump(exclude={"latitude", "longitude"}),
+            id=incident.id,
+            weapon_types=incident.weapon_types,
+            behavior_summary=incident.behavior_summary,
+            response_time_ms=incident.response_time_ms,
+            updated_at=incident.updated_at,
+            owner_id=incident.owner_id,
+            location=location,
+            full_telemetry=incident.full_telemetry,
+            actions=[ActionOut.model_validate(action) for action in actions],
+            alerts=[AlertOut.model_validate(alert) for alert in alerts],
+            evidence=[EvidenceOut.from_record(record) for record in evidence],
+        )
+
+
+class IncidentStatistics(BaseModel):
+    total_incidents: int
+    count_LOW: int
+    count_MEDIUM: int
+    count_HIGH: int
+    count_CRITICAL: int
+    weapons_detected: int
+    critical_incidents: int
+
+
+class StatisticsOut(BaseModel):
+    timestamp: datetime
+    statistics: IncidentStatistics

@@ -1,0 +1,152 @@
+"""The access matrix: every route declares exactly one access rule, the rule is the expected one, and
+anonymous callers, tourists, authorities, admins and engine keys get 401/403/through on every route."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute, iter_route_contexts
+from fastapi.testclient import TestClient
+from starlette.routing import Route
+
+from tests.factories import Factory
+
+EXPECTED_RULES: dict[tuple[str, str], str] = {
+    ("GET", "/health"): "public",
+    ("POST", "/auth/register"): "public",
+    ("POST", "/auth/login"): "public",
+    ("POST", "/auth/token"): "public",
+    ("GET", "/auth/me"): "user",
+    ("POST", "/admin/users"): "admin",
+    ("GET", "/admin/users"): "admin",
+    ("POST", "/admin/keys"): "admin",
+    ("GET", "/admin/keys"): "admin",
+    ("DELETE", "/admin/keys/{name}"): "admin",
+    ("POST", "/threats/report"): "engine",
+    ("GET", "/incidents"): "authority",
+    ("GET", "/incidents/{incident_id}"): "authority",
+    ("GET", "/incidents/threat_level/{level}"): "authority",
+    ("GET", "/statistics"): "authority",
+    ("POST", "/upload/screenshot"): "engine_or_authority",
+    ("GET", "/incidents/{incident_id}/evidence"): "authority",
+    ("GET", "/evidence/{evidence_id}"): "authority",
+    ("GET", "/places/safe-route"): "user",
+    ("GET", "/places/export.geojson"): "user",
+    ("POST", "/places/import"): "authority",
+    ("POST", "/places"): "authority",
+    ("GET", "/places"): "user",
+    ("GET", "/places/{place_id}"): "user",
+    ("PATCH", "/places/{place_id}"): "authority",
+    ("DELETE", "/places/{place_id}"): "authority",
+}
+"""Every API route of the app and who may call it. A new route fails the suite until it is listed here."""
+
+FRAMEWORK_ROUTES = {
+    ("GET", "/openapi.json"),
+    ("GET", "/docs"),
+    ("GET", "/docs/oauth2-redirect"),
+    ("GET", "/redoc"),
+}
+"""FastAPI's own documentation pages: public, and the only routes without an access dependency."""
+
+ALLOWED: dict[str, set[str]] = {
+    "public": {"anonymous", "tourist", "authority", "admin", "engine", "engine_api_key"},
+    "user": {"tourist", "authority", "admin"},
+    "tourist": {"tourist"},
+    "authority": {"authority", "admin"},
+    "admin": {"admin"},
+    "engine": {"engine", "engine_api_key"},
+    "engine_or_authority": {"engine", "engine_api_key", "authority", "admin"},
+}
+PRINCIPALS = ("anonymous", "tourist", "authority", "admin", "engine", "engine_api_key")
+
+PATH_SAMPLES = {
+    "incident_id": "INC_ACCESS_1",
+    "level": "LOW",
+    "evidence_id": "1",
+    "name": "no-such-key",
+    "place_id": "1",
+}
+"""A value for each path parameter, so every route can be called."""
+
+
+def _rules(dependant: Dependant) -> Iterator[str]:
+    """The access rules a route declares: the outermost ``access_rule`` on each dependency path."""
+    for dependency in dependant.dependencies:
+        rule = getattr(dependency.call, "access_rule", None)
+        if rule is not None:
+            yield rule
+        else:
+            yield from _rules(dependency)
+
+
+def _routes(app: FastAPI) -> Iterator[tuple[str, str, Route]]:
+    """(method, full path, route) for every route, including those of included routers."""
+    for context in iter_route_contexts(app.routes):
+        route = context.original_route
+        if isinstance(route, Route) and context.path is not None:
+            for method in sorted((context.methods or set()) - {"HEAD"}):
+                yield method, context.path, route
+
+
+def test_every_route_declares_exactly_its_expected_access_rule(client: TestClient) -> None:
+    app: FastAPI = client.app  # type: ignore[assignment]
+    declared: dict[tuple[str, str], str] = {}
+    framework: set[tuple[str, str]] = set()
+    for method, path, route in _routes(app):
+        if not isinstance(route, APIRoute):
+            framework.add((method, path))
+            continue
+        rules = list(_rules(route.dependant))
+        assert len(rules) == 1, f"{method} {path} declares {rules or 'no'} access rules; it needs exactly one"
+        declared[(method, path)] = rules[0]
+    assert declared == EXPECTED_RULES
+    assert framework == FRAMEWORK_ROUTES
+
+
+@pytest.fixture
+def credentials(factory: Factory) -> dict[str, dict[str, str]]:
+    engine = factory.engine_key(name="cam-access")
+    return {
+        "anonymous": {},
+        "tourist": factory.tourist().headers,
+        "authority": factory.authority().headers,
+        "admin": factory.admin().headers,
+        "engine": engine.headers,
+        "engine_api_key": {"X-API-Key": engine.key},
+    }
+
+
+def _url(path: str) -> str:
+    def sample(match: re.Match[str]) -> str:
+        name = match.group(1)
+        assert name in PATH_SAMPLES, f"add a sample value for path parameter {name!r}"
+        return PATH_SAMPLES[name]
+
+    return re.sub(r"\{(\w+)\}", sample, path)
+
+
+@pytest.mark.parametrize("principal", PRINCIPALS)
+def test_each_principal_gets_through_only_where_the_rule_allows(
+    client: TestClient, credentials: dict[str, dict[str, str]], principal: str
+) -> None:
+    outcomes: dict[tuple[str, str], Any] = {}
+    for (method, path), rule in EXPECTED_RULES.items():
+        response = client.request(method, _url(path), headers=credentials[principal])
+        if principal in ALLOWED[rule]:
+            expected: Any = "through"
+            got: Any = "through" if response.status_code not in (401, 403) else response.status_code
+            assert response.status_code < 500, (method, path, response.text)
+        else:
+            expected = 401 if principal == "anonymous" else 403
+            got = response.status_code
+            if got == 401:
+                assert response.json() == {"detail": "Not authenticated"}
+        outcomes[(method, path)] = (expected, got)
+    wrong = {route: outcome for route, outcome in outcomes.items() if outcome[0] != outcome[1]}
+    assert wrong == {}, f"{principal}: (expected, got) per route"
