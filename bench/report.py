@@ -62,8 +62,20 @@ def plot(report: BenchmarkReport, path: Path) -> bool:
         offered = [step.offered_rps for step in sweep.steps]
         throughput.plot(offered, [step.achieved_rps for step in sweep.steps], marker="o", label=sweep.label)
         latency.plot(offered, [step.p99_ms for step in sweep.steps], marker="o", label=sweep.label)
-    throughput.set(xlabel="offered requests/s", ylabel="achieved requests/s", title="Throughput")
-    latency.set(xlabel="offered requests/s", ylabel="p99 latency (ms)", title="p99 latency", yscale="log")
+    throughput.set(
+        xlabel="offered requests/s",
+        ylabel="achieved requests/s",
+        title="Throughput",
+        xscale="log",
+        yscale="log",
+    )
+    latency.set(
+        xlabel="offered requests/s",
+        ylabel="p99 latency (ms)",
+        title="p99 latency",
+        xscale="log",
+        yscale="log",
+    )
     for axes in (throughput, latency):
         axes.grid(alpha=0.3)
         axes.legend(fontsize=8)

@@ -114,9 +114,8 @@ class Event:
     call: Callable[[], Any]
 
 
-def _plan(
-    options: Options, rng: random.Random, cast: Cast, index: int, simulated_s: float, last_seen: list[float]
-) -> Event:
+def _plan(rng: random.Random, cast: Cast, index: int, simulated_s: float, last_seen: list[float]) -> Event:
+    """The next event, drawn from ``rng`` in order so the same seed replays the same city."""
     camera_weight = len(cast.reporters) * CAMERA_EVENT_WEIGHT
     if cast.reporters and (
         not cast.tourists or rng.random() < camera_weight / (camera_weight + len(cast.tourists))
@@ -176,7 +175,7 @@ def run(options: Options, *, on_progress: Callable[[int, Stats], None] | None = 
                 for index in range(total if (cast.tourists or cast.reporters) else 0):
                     simulated_s = index / options.rate
                     time.sleep(max(0.0, started + simulated_s - time.perf_counter()))
-                    event = _plan(options, rng, cast, index, simulated_s, last_seen)
+                    event = _plan(rng, cast, index, simulated_s, last_seen)
                     pending.append(pool.submit(_execute, event, stats))
                     if on_progress is not None:
                         on_progress(index + 1, stats)
