@@ -20,6 +20,8 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("users", schema=None) as batch_op:
+        batch_op.alter_column("preferred_language", existing_type=sa.String(length=16), nullable=True)
     op.create_table(
         "alerts",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -160,6 +162,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.execute("UPDATE users SET preferred_language = 'en' WHERE preferred_language IS NULL")
+    with op.batch_alter_table("users", schema=None) as batch_op:
+        batch_op.alter_column("preferred_language", existing_type=sa.String(length=16), nullable=False)
     with op.batch_alter_table("tourist_status", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_tourist_status_risk_level"))
         batch_op.drop_index("ix_tourist_status_lat_lon")

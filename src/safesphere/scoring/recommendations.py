@@ -77,6 +77,12 @@ DIRECTIONS: dict[str, dict[str, str]] = {
            "south": "sud", "south-west": "sud-ouest", "west": "ouest", "north-west": "nord-ouest"},
 }  # fmt: skip
 
+ZONE_TYPES: dict[str, dict[str, str]] = {
+    "hi": {"restricted": "प्रतिबंधित", "risky": "जोखिम भरे"},
+    "es": {"restricted": "restringida", "risky": "de riesgo"},
+    "fr": {"restricted": "interdite", "risky": "à risque"},
+}
+
 
 def pick_language(preferred: str | None, accept_language: str | None) -> str:
     """The profile's language if supported, else the first supported one in Accept-Language, else English."""
@@ -102,6 +108,9 @@ def _say(key: str, language: str, **values: object) -> str:
     direction = values.get("direction")
     if isinstance(direction, str):
         values["direction"] = DIRECTIONS.get(language, {}).get(direction, direction)
+    zone_type = values.get("zone_type")
+    if isinstance(zone_type, str):
+        values["zone_type"] = ZONE_TYPES.get(language, {}).get(zone_type, zone_type)
     return TEXTS[key][language].format(**values)
 
 

@@ -19,8 +19,7 @@ def update_profile(*, session: Session, user_id: int, profile: ProfileIn) -> Use
     if user is None:
         raise NotFound("User not found")
     for field, value in profile.model_dump(exclude_unset=True).items():
-        if value is not None or field != "preferred_language":
-            setattr(user, field, value)
+        setattr(user, field, value)
     session.commit()
     return user
 

@@ -158,7 +158,7 @@ class ProfileOut(BaseModel):
     email: str
     name: str | None
     phone: str | None
-    preferred_language: str
+    preferred_language: str | None
 
 
 class ProfileIn(BaseModel):
