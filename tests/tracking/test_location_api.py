@@ -1,4 +1,4 @@
-"""The tourist's location endpoints: shapes, errors, trend statistics, nearby risks, SOS, profile, contacts."""
+"""The tourist location endpoints: shapes, errors, trend statistics, nearby risks, SOS, profile, contacts."""
 
 from __future__ import annotations
 
@@ -82,8 +82,16 @@ def test_latitude_longitude_aliases_history_and_trend(client: TestClient, factor
 
     assert [h["id"] for h in history] == [third["location_id"], second["location_id"]]
     assert set(history[0]) == {
-        "id", "lat", "lon", "speed", "altitude", "accuracy", "timestamp", "safety_score", "safety_score_updated_at",
-    }  # fmt: skip
+        "id",
+        "lat",
+        "lon",
+        "speed",
+        "altitude",
+        "accuracy",
+        "timestamp",
+        "safety_score",
+        "safety_score_updated_at",
+    }
     assert trend["data_points"] == 3
     scores = [p["safety_score"] for p in trend["trend"]]
     stats = trend["statistics"]
@@ -128,8 +136,12 @@ def test_safety_analysis_and_nearby_risks_show_zones_and_located_incidents(
     assert risks["nearby_risky_zones"][0]["zone_id"] == zone["id"]
     assert risks["nearby_risky_zones"][0]["is_inside"] is False
     assert risks["risk_summary"] == {
-        "total_alerts": 1, "critical_alerts": 0, "high_alerts": 1, "risky_zones_nearby": 1, "inside_risky_zone": False,
-    }  # fmt: skip
+        "total_alerts": 1,
+        "critical_alerts": 0,
+        "high_alerts": 1,
+        "risky_zones_nearby": 1,
+        "inside_risky_zone": False,
+    }
     for bad in ("0", "-1", "50.5"):
         assert (
             client.get(f"/location/nearby-risks?radius_km={bad}", headers=tourist.headers).status_code == 422
