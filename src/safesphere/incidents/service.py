@@ -148,6 +148,11 @@ def _replay(
     *, session: Session, incident: Incident, request_hash: str, engine: ReportingEngine
 ) -> ReportOutcome:
     if incident.request_hash != request_hash or incident.engine_key_id != engine.key_id:
+        logger.warning(
+            "incident %s reported again with a different body",
+            incident.incident_id,
+            extra={"incident_id": incident.incident_id, "engine_key_id": engine.key_id},
+        )
         raise Conflict(f"Incident {incident.incident_id} was already reported with a different body")
     logger.info(
         "incident %s retried: original result returned",
