@@ -43,6 +43,31 @@ EXPECTED_RULES: dict[tuple[str, str], str] = {
     ("GET", "/places/{place_id}"): "user",
     ("PATCH", "/places/{place_id}"): "authority",
     ("DELETE", "/places/{place_id}"): "authority",
+    ("POST", "/location/update"): "tourist",
+    ("GET", "/location/history"): "tourist",
+    ("GET", "/location/safety-trend"): "tourist",
+    ("GET", "/location/safety-analysis"): "tourist",
+    ("GET", "/location/nearby-risks"): "tourist",
+    ("GET", "/safety/score"): "tourist",
+    ("POST", "/sos"): "tourist",
+    ("GET", "/me/profile"): "tourist",
+    ("PUT", "/me/profile"): "tourist",
+    ("GET", "/me/contacts"): "tourist",
+    ("POST", "/me/contacts"): "tourist",
+    ("DELETE", "/me/contacts/{contact_id}"): "tourist",
+    ("GET", "/authority/tourists"): "authority",
+    ("GET", "/authority/tourists/{tourist_id}"): "authority",
+    ("GET", "/authority/tourists/{tourist_id}/locations"): "authority",
+    ("GET", "/zones/export.geojson"): "authority",
+    ("POST", "/zones/import"): "authority",
+    ("POST", "/zones"): "authority",
+    ("GET", "/zones"): "authority",
+    ("GET", "/zones/{zone_id}"): "authority",
+    ("PATCH", "/zones/{zone_id}"): "authority",
+    ("DELETE", "/zones/{zone_id}"): "authority",
+    ("GET", "/alerts"): "authority",
+    ("POST", "/alerts/{alert_id}/acknowledge"): "authority",
+    ("POST", "/alerts/{alert_id}/resolve"): "authority",
 }
 """Every API route of the app and who may call it. A new route fails the suite until it is listed here."""
 
@@ -71,6 +96,10 @@ PATH_SAMPLES = {
     "evidence_id": "1",
     "name": "no-such-key",
     "place_id": "1",
+    "contact_id": "1",
+    "tourist_id": "1",
+    "zone_id": "1",
+    "alert_id": "1",
 }
 """A value for each path parameter, so every route can be called."""
 

@@ -11,6 +11,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from safesphere import __version__
+from safesphere.alerts.router import router as alerts_router
 from safesphere.auth.router import admin_router
 from safesphere.auth.router import router as auth_router
 from safesphere.core.config import Settings
@@ -24,6 +25,11 @@ from safesphere.health.router import router as health_router
 from safesphere.incidents.protocol_table import load_protocol
 from safesphere.incidents.router import router as incidents_router
 from safesphere.places.router import router as places_router
+from safesphere.tracking.rescoring import rescore_periodically
+from safesphere.tracking.router import authority_router
+from safesphere.tracking.router import router as tracking_router
+from safesphere.zones.router import router as zones_router
+from safesphere.zones.spatial_index import ZoneIndex
 
 BackgroundTask = Callable[[FastAPI], Coroutine[Any, Any, None]]
 """A long-running coroutine started with the server and cancelled at shutdown."""
@@ -33,7 +39,10 @@ REQUEST_BODY_SLACK = 64 * 1024
 
 
 def _background_tasks(settings: Settings) -> list[BackgroundTask]:
-    return []
+    tasks: list[BackgroundTask] = []
+    if settings.rescore_interval_s > 0:
+        tasks.append(rescore_periodically)
+    return tasks
 
 
 @asynccontextmanager
@@ -41,6 +50,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     app.state.db = Database(settings)
     app.state.tokens = TokenService(settings)
+    app.state.zone_index = ZoneIndex()
     tasks = [asyncio.create_task(task(app)) for task in _background_tasks(settings)]
     try:
         yield
@@ -74,6 +84,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         incidents_router,
         evidence_router,
         places_router,
+        tracking_router,
+        authority_router,
+        zones_router,
+        alerts_router,
     ):
         app.include_router(router)
     return app

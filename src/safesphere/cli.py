@@ -243,3 +243,35 @@ def simulate(
     console.print(report.summary_table(summary))
     for line in report.stage_lines(summary):
         console.print(line)
+
+
+@app.command()
+def rescore(
+    hours_back: Annotated[float, typer.Option(min=0.01, help="Rescore fixes of the last N hours.")] = 1.0,
+    batch_size: Annotated[int, typer.Option(min=1, help="Fixes per transaction.")] = 1000,
+) -> None:
+    """Rescore recent location fixes with data as of each fix's time, and refresh current scores."""
+    from rich.progress import Progress
+
+    from safesphere.tracking.rescoring import update_location_safety_scores
+    from safesphere.zones.spatial_index import ZoneIndex
+
+    database = _database()
+    try:
+        with Progress(console=console) as bar:
+            task = bar.add_task("Rescoring fixes", total=None)
+
+            def advance(done: int, total: int) -> None:
+                bar.update(task, completed=done, total=total)
+
+            count = update_location_safety_scores(
+                database=database,
+                settings=database.settings,
+                zone_index=ZoneIndex(),
+                hours_back=hours_back,
+                batch_size=batch_size,
+                progress=advance,
+            )
+    finally:
+        database.dispose()
+    console.print(f"Rescored {count} fixes.")

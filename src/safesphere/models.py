@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+from safesphere.alerts import models as alert_models
 from safesphere.auth import models as auth_models
 from safesphere.core.db import Base
 from safesphere.evidence import models as evidence_models
 from safesphere.incidents import models as incident_models
 from safesphere.places import models as places_models
+from safesphere.tracking import models as tracking_models
+from safesphere.zones import models as zone_models
 
 metadata = Base.metadata
 
-__all__ = ["auth_models", "evidence_models", "incident_models", "metadata", "places_models"]
+__all__ = [
+    "alert_models",
+    "auth_models",
+    "evidence_models",
+    "incident_models",
+    "metadata",
+    "places_models",
+    "tracking_models",
+    "zone_models",
+]

@@ -27,7 +27,8 @@ class User(Base):
     role: Mapped[str] = mapped_column(sa.String(16), index=True)
     name: Mapped[str | None] = mapped_column(sa.String(200))
     phone: Mapped[str | None] = mapped_column(sa.String(40))
-    preferred_language: Mapped[str] = mapped_column(sa.String(16), default="en")
+    preferred_language: Mapped[str | None] = mapped_column(sa.String(16))
+    """None until the user chooses; then Accept-Language decides."""
     is_active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, onupdate=clock.now)

@@ -45,7 +45,7 @@ class UserOut(BaseModel):
     role: Role
     name: str | None
     phone: str | None
-    preferred_language: str
+    preferred_language: str | None
     is_active: bool
     created_at: datetime
 

@@ -9,6 +9,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from safesphere.scoring.assessment import validate_weights
+from safesphere.scoring.constants import DEFAULT_WEIGHTS
+
 KIB = 1024
 MIB = 1024 * KIB
 
@@ -41,6 +44,19 @@ class Settings(BaseSettings):
         default=None, description="TOML or YAML file overriding the response protocol table."
     )
 
+    # --- tourist safety ---
+    scoring_weights: dict[str, float] = Field(
+        default_factory=lambda: dict(DEFAULT_WEIGHTS),
+        description="The six factor weights (JSON object); validated to sum to 1 at start-up.",
+    )
+    anomaly_alert_threshold: float = Field(default=50.0, ge=0, le=100)
+    anomaly_alert_cooldown_s: int = Field(default=1800, ge=0)
+    max_fix_future_s: int = Field(default=300, ge=0, description="How far ahead of now a fix may be dated.")
+    rescore_interval_s: int = Field(
+        default=300, ge=0, description="Background rescoring period in seconds; 0 switches it off."
+    )
+    rescore_hours_back: float = Field(default=1.0, gt=0)
+
     # --- places ---
     routing_url: str | None = Field(
         default=None, description="Base URL of an OSRM-compatible routing service for walking routes."
@@ -49,6 +65,11 @@ class Settings(BaseSettings):
 
     log_level: str = "INFO"
     log_json: bool = False
+
+    @field_validator("scoring_weights")
+    @classmethod
+    def _weights_sum_to_one(cls, value: dict[str, float]) -> dict[str, float]:
+        return validate_weights(value)
 
     @field_validator("default_timezone")
     @classmethod

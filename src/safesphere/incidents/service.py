@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from safesphere.alerts import service as alerts_service
 from safesphere.core import clock
 from safesphere.core.config import Settings
 from safesphere.core.errors import Conflict, InvalidInput, NotFound, ServiceUnavailable
@@ -114,7 +115,17 @@ def report_threat(
 def _after_incident_recorded(*, session: Session, incident: Incident) -> None:
     """Other domains react to a newly stored incident here, inside the report's transaction: each is one
     plain call with ``session`` and ``incident``, so whatever they write commits or fails with it."""
-    logger.debug("incident %s staged", incident.incident_id, extra={"incident_id": incident.incident_id})
+    if incident.latitude is not None and incident.longitude is not None:
+        # A located threat lowers the safety score of the street around it and shows in nearby risks.
+        alerts_service.record_incident_alert(
+            session=session,
+            incident_id=incident.incident_id,
+            threat_level=incident.threat_level,
+            latitude=incident.latitude,
+            longitude=incident.longitude,
+            occurred_at=incident.timestamp,
+            description=incident.behavior_summary,
+        )
 
 
 def _check_telemetry_size(telemetry: dict[str, Any], max_bytes: int) -> None:

@@ -1,0 +1,57 @@
+"""Safety alerts: a tourist's anomaly or SOS, and located threat incidents."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from safesphere.core import clock
+from safesphere.core.db import Base, UTCDateTime
+
+
+class AlertType(StrEnum):
+    anomaly = "anomaly"
+    sos = "sos"
+    incident = "incident"
+
+
+class Severity(StrEnum):
+    low = "low"
+    medium = "medium"
+    high = "high"
+    critical = "critical"
+
+
+class AlertStatus(StrEnum):
+    open = "open"
+    acknowledged = "acknowledged"
+    resolved = "resolved"
+
+
+class Alert(Base):
+    __tablename__ = "alerts"
+    __table_args__ = (
+        sa.Index("ix_alerts_time_lat_lon", "occurred_at", "latitude", "longitude"),
+        sa.Index("ix_alerts_tourist_type_time", "tourist_id", "type", "occurred_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    type: Mapped[str] = mapped_column(sa.String(16))
+    severity: Mapped[str] = mapped_column(sa.String(16))
+    title: Mapped[str] = mapped_column(sa.String(200))
+    description: Mapped[str] = mapped_column(sa.Text)
+    latitude: Mapped[float]
+    longitude: Mapped[float]
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(sa.String(16), default=AlertStatus.open.value, index=True)
+    tourist_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    incident_id: Mapped[str | None] = mapped_column(sa.String(64), index=True)
+    acknowledged_by: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolved_by: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolution_notes: Mapped[str | None] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)

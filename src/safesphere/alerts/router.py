@@ -1,0 +1,92 @@
+"""Safety alerts over HTTP: authorities list, acknowledge and resolve them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from safesphere.alerts import service
+from safesphere.alerts.models import Alert, AlertStatus, AlertType, Severity
+from safesphere.alerts.schemas import AlertLocation, AlertOut, ResolveIn
+from safesphere.auth.access import AuthorityUser
+from safesphere.core import clock
+from safesphere.core.dependencies import DbSession, ReadSession
+from safesphere.core.errors import InvalidInput, responses
+from safesphere.core.geo import BoundingBox
+
+router = APIRouter(prefix="/alerts", tags=["alerts"], responses=responses(401, 403))
+NOT_FOUND = responses(409, n404="Alert not found")
+
+
+def alert_out(alert: Alert) -> AlertOut:
+    return AlertOut(
+        alert_id=alert.id,
+        type=AlertType(alert.type),
+        severity=Severity(alert.severity),
+        title=alert.title,
+        description=alert.description,
+        location=AlertLocation(lat=alert.latitude, lon=alert.longitude),
+        timestamp=alert.occurred_at,
+        status=AlertStatus(alert.status),
+        tourist_id=alert.tourist_id,
+        incident_id=alert.incident_id,
+        acknowledged_by=alert.acknowledged_by,
+        acknowledged_at=alert.acknowledged_at,
+        resolved_by=alert.resolved_by,
+        resolved_at=alert.resolved_at,
+        resolution_notes=alert.resolution_notes,
+    )
+
+
+def parse_bbox(bbox: str | None) -> BoundingBox | None:
+    """``min_lon,min_lat,max_lon,max_lat`` (the GeoJSON order) into a box; 422 names the parameter."""
+    if bbox is None:
+        return None
+    try:
+        min_lon, min_lat, max_lon, max_lat = (float(part) for part in bbox.split(","))
+    except ValueError as exc:
+        raise InvalidInput("bbox must be min_lon,min_lat,max_lon,max_lat", loc=("query", "bbox")) from exc
+    if not (-180 <= min_lon <= max_lon <= 180 and -90 <= min_lat <= max_lat <= 90):
+        raise InvalidInput("bbox corners out of range or in the wrong order", loc=("query", "bbox"))
+    return BoundingBox(min_lat, min_lon, max_lat, max_lon)
+
+
+@router.get("", response_model=list[AlertOut])
+def list_alerts(
+    session: ReadSession,
+    _: AuthorityUser,
+    status: AlertStatus | None = None,
+    type: AlertType | None = None,
+    severity: Severity | None = None,
+    since: datetime | None = None,
+    bbox: Annotated[str | None, Query(description="min_lon,min_lat,max_lon,max_lat")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[AlertOut]:
+    """Safety alerts, newest first, filtered by status, type, severity, time and area."""
+    alerts = service.list_alerts(
+        session=session,
+        status=status,
+        alert_type=type,
+        severity=severity,
+        since=clock.ensure_utc(since) if since else None,
+        bbox=parse_bbox(bbox),
+        limit=limit,
+    )
+    return [alert_out(a) for a in alerts]
+
+
+@router.post("/{alert_id}/acknowledge", response_model=AlertOut, responses=NOT_FOUND)
+def acknowledge(alert_id: int, session: DbSession, user: AuthorityUser) -> AlertOut:
+    """Mark an open alert as seen by this officer."""
+    return alert_out(service.acknowledge(session=session, alert_id=alert_id, user_id=user.id))
+
+
+@router.post("/{alert_id}/resolve", response_model=AlertOut, responses=NOT_FOUND)
+def resolve(
+    alert_id: int, session: DbSession, user: AuthorityUser, body: ResolveIn | None = None
+) -> AlertOut:
+    """Close an alert with notes; who and when are recorded."""
+    notes = body.notes if body else None
+    return alert_out(service.resolve(session=session, alert_id=alert_id, user_id=user.id, notes=notes))

@@ -1,0 +1,169 @@
+"""Use cases of safety alerts: SOS, anomaly and incident-derived alerts, acknowledge and resolve."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from safesphere.alerts.models import Alert, AlertStatus, AlertType, Severity
+from safesphere.core import clock
+from safesphere.core.errors import Conflict, NotFound
+from safesphere.core.geo import BoundingBox
+
+THREAT_LEVEL_SEVERITY = {
+    "LOW": Severity.low,
+    "MEDIUM": Severity.medium,
+    "HIGH": Severity.high,
+    "CRITICAL": Severity.critical,
+}
+"""A located threat incident's level as a safety alert's severity."""
+RISK_LEVEL_SEVERITY = {
+    "low": Severity.low,
+    "medium": Severity.medium,
+    "high": Severity.high,
+    "critical": Severity.critical,
+}
+
+
+def record_incident_alert(
+    *,
+    session: Session,
+    incident_id: str,
+    threat_level: str,
+    latitude: float,
+    longitude: float,
+    occurred_at: datetime,
+    description: str,
+) -> Alert:
+    """A located threat incident as a safety alert, in the caller's transaction (no commit)."""
+    alert = Alert(
+        type=AlertType.incident.value,
+        severity=THREAT_LEVEL_SEVERITY[threat_level].value,
+        title=f"Threat incident {threat_level}",
+        description=description or f"{threat_level} threat reported by a detection engine",
+        latitude=latitude,
+        longitude=longitude,
+        occurred_at=occurred_at,
+        incident_id=incident_id,
+    )
+    session.add(alert)
+    return alert
+
+
+def record_anomaly_alert(
+    *,
+    session: Session,
+    tourist_id: int,
+    score: float,
+    risk_level: str,
+    latitude: float,
+    longitude: float,
+    occurred_at: datetime,
+) -> Alert:
+    """A tourist's low safety score as an alert, in the caller's transaction (no commit)."""
+    alert = Alert(
+        type=AlertType.anomaly.value,
+        severity=RISK_LEVEL_SEVERITY[risk_level].value,
+        title=f"Safety Alert - Score: {score:.0f}",
+        description=f"Safety score dropped to {score:.0f}. Risk level: {risk_level}",
+        latitude=latitude,
+        longitude=longitude,
+        occurred_at=occurred_at,
+        tourist_id=tourist_id,
+    )
+    session.add(alert)
+    return alert
+
+
+def last_anomaly_alert(*, session: Session, tourist_id: int, since: datetime) -> Alert | None:
+    return session.scalar(
+        sa.select(Alert)
+        .where(
+            Alert.tourist_id == tourist_id, Alert.type == AlertType.anomaly.value, Alert.occurred_at >= since
+        )
+        .order_by(Alert.occurred_at.desc(), Alert.id.desc())
+        .limit(1)
+    )
+
+
+def create_sos(
+    *, session: Session, tourist_id: int, latitude: float, longitude: float, message: str | None
+) -> Alert:
+    alert = Alert(
+        type=AlertType.sos.value,
+        severity=Severity.critical.value,
+        title="Emergency SOS Alert",
+        description=message or "Tourist in distress",
+        latitude=latitude,
+        longitude=longitude,
+        occurred_at=clock.now(),
+        tourist_id=tourist_id,
+    )
+    session.add(alert)
+    session.commit()
+    return alert
+
+
+def list_alerts(
+    *,
+    session: Session,
+    status: AlertStatus | None = None,
+    alert_type: AlertType | None = None,
+    severity: Severity | None = None,
+    since: datetime | None = None,
+    bbox: BoundingBox | None = None,
+    tourist_id: int | None = None,
+    limit: int = 100,
+) -> list[Alert]:
+    query = sa.select(Alert).order_by(Alert.occurred_at.desc(), Alert.id.desc()).limit(limit)
+    if status is not None:
+        query = query.where(Alert.status == status.value)
+    if alert_type is not None:
+        query = query.where(Alert.type == alert_type.value)
+    if severity is not None:
+        query = query.where(Alert.severity == severity.value)
+    if since is not None:
+        query = query.where(Alert.occurred_at >= since)
+    if tourist_id is not None:
+        query = query.where(Alert.tourist_id == tourist_id)
+    if bbox is not None:
+        query = query.where(
+            Alert.latitude.between(bbox.min_lat, bbox.max_lat),
+            Alert.longitude.between(bbox.min_lon, bbox.max_lon),
+        )
+    return list(session.scalars(query))
+
+
+def _get(session: Session, alert_id: int) -> Alert:
+    alert = session.get(Alert, alert_id)
+    if alert is None:
+        raise NotFound("Alert not found")
+    return alert
+
+
+def acknowledge(*, session: Session, alert_id: int, user_id: int) -> Alert:
+    alert = _get(session, alert_id)
+    if alert.status != AlertStatus.open.value:
+        raise Conflict(f"Alert is {alert.status}; only an open alert can be acknowledged")
+    alert.status, alert.acknowledged_by, alert.acknowledged_at = (
+        AlertStatus.acknowledged.value,
+        user_id,
+        clock.now(),
+    )
+    session.commit()
+    return alert
+
+
+def resolve(*, session: Session, alert_id: int, user_id: int, notes: str | None) -> Alert:
+    alert = _get(session, alert_id)
+    if alert.status == AlertStatus.resolved.value:
+        raise Conflict("Alert is already resolved")
+    now = clock.now()
+    if alert.acknowledged_at is None:
+        alert.acknowledged_by, alert.acknowledged_at = user_id, now
+    alert.status, alert.resolved_by, alert.resolved_at = AlertStatus.resolved.value, user_id, now
+    alert.resolution_notes = notes
+    session.commit()
+    return alert

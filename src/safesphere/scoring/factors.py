@@ -1,0 +1,207 @@
+"""The six factors of the safety score. Each returns a 0-100 score (higher = safer) and a sentence."""
+
+from __future__ import annotations
+
+import statistics
+from datetime import datetime
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+from astral import Observer
+from astral.sun import elevation
+from timezonefinder import TimezoneFinder
+
+from safesphere.core.geo import haversine_km
+from safesphere.scoring import constants as c
+from safesphere.scoring.model import AlertObservation, FactorResult, Fix, PreviousFix, ZoneProximity
+
+SUN_HORIZON_DEG = -0.833
+"""The sun's centre at this elevation is sunrise/sunset (refraction plus the sun's radius)."""
+CIVIL_TWILIGHT_DEG = -6.0
+
+
+def _clamp(score: float) -> float:
+    return max(0.0, min(100.0, score))
+
+
+def _influence(fraction_of_limit: float) -> float:
+    """1 at the centre (or now), NEARBY_MIN_INFLUENCE at the limit, linear between."""
+    fraction = max(0.0, min(1.0, fraction_of_limit))
+    return 1.0 - (1.0 - c.NEARBY_MIN_INFLUENCE) * fraction
+
+
+def _worst(severities: list[str]) -> str:
+    return max(severities, key=c.SEVERITY_ORDER.index)
+
+
+def nearby_alerts(fix: Fix, alerts: list[AlertObservation]) -> FactorResult:
+    """Alerts within 2 km in the 6 hours before the fix, weighted by severity, closeness and recency."""
+    counted: list[AlertObservation] = []
+    penalty = 0.0
+    for alert in alerts:
+        age = (fix.timestamp - alert.occurred_at).total_seconds()
+        distance = haversine_km(fix.lat, fix.lon, alert.lat, alert.lon)
+        if age < 0 or age > c.NEARBY_ALERT_WINDOW.total_seconds() or distance > c.NEARBY_ALERT_RADIUS_KM:
+            continue
+        counted.append(alert)
+        penalty += (
+            c.NEARBY_SEVERITY_PENALTY.get(alert.severity, c.NEARBY_SEVERITY_PENALTY["low"])
+            * _influence(distance / c.NEARBY_ALERT_RADIUS_KM)
+            * _influence(age / c.NEARBY_ALERT_WINDOW.total_seconds())
+        )
+    if not counted:
+        return FactorResult("nearby_alerts", 100.0, "No alerts within 2km in last 6 hours", {"count": 0})
+    worst = _worst([a.severity for a in counted])
+    noun = "alert" if len(counted) == 1 else "alerts"
+    return FactorResult(
+        "nearby_alerts",
+        _clamp(100.0 - penalty),
+        f"{len(counted)} {noun} within 2km in last 6 hours (worst: {worst})",
+        {"count": len(counted), "worst": worst},
+    )
+
+
+def zone_risk(zones: list[ZoneProximity]) -> FactorResult:
+    """Inside a restricted/risky zone scores low, approaching one lowers the score smoothly, a safe zone
+    raises it only when no risk applies. The worst zone wins, so order never matters."""
+    worst_score, worst_zone = c.ZONE_SCORE_OUTSIDE, None
+    for zone in sorted(zones, key=lambda z: (z.distance_km, z.zone_id)):
+        inside_score = c.ZONE_SCORE_INSIDE.get(zone.type)
+        if inside_score is None:
+            continue
+        if zone.inside:
+            score = inside_score
+        elif zone.distance_km < c.ZONE_APPROACH_KM:
+            score = (
+                inside_score + (c.ZONE_SCORE_OUTSIDE - inside_score) * zone.distance_km / c.ZONE_APPROACH_KM
+            )
+        else:
+            continue
+        if score < worst_score:
+            worst_score, worst_zone = score, zone
+    if worst_zone is not None:
+        facts: dict[str, object] = {
+            "zone": worst_zone.name,
+            "zone_type": worst_zone.type,
+            "inside": worst_zone.inside,
+            "distance_km": round(worst_zone.distance_km, 2),
+            "bearing_deg": worst_zone.bearing_deg,
+        }
+        if worst_zone.inside:
+            return FactorResult(
+                "zone_risk", worst_score, f"Inside {worst_zone.type} zone '{worst_zone.name}'", facts
+            )
+        return FactorResult(
+            "zone_risk",
+            round(worst_score, 2),
+            f"{worst_zone.distance_km:.1f}km from {worst_zone.type} zone '{worst_zone.name}'",
+            facts,
+        )
+    safe = [z for z in zones if z.type == "safe" and z.inside]
+    if safe:
+        name = min(safe, key=lambda z: z.zone_id).name
+        return FactorResult("zone_risk", c.ZONE_SCORE_SAFE, f"Inside safe zone '{name}'", {"safe_zone": name})
+    return FactorResult("zone_risk", c.ZONE_SCORE_OUTSIDE, "No restricted or risky zone within 1km", {})
+
+
+@lru_cache(maxsize=1)
+def _timezone_finder() -> TimezoneFinder:
+    return TimezoneFinder()
+
+
+@lru_cache(maxsize=4096)
+def _zone_name(lat: float, lon: float) -> str:
+    return _timezone_finder().timezone_at(lng=lon, lat=lat) or "UTC"
+
+
+def local_time(lat: float, lon: float, when: datetime) -> datetime:
+    """The wall-clock time at the coordinates (time zone from the coordinates, not the client)."""
+    return when.astimezone(ZoneInfo(_zone_name(round(lat, 3), round(lon, 3))))
+
+
+def time_of_day(fix: Fix) -> FactorResult:
+    """Daylight from the sun's elevation at that place and moment; late night 23:00-05:00 local is worst."""
+    local = local_time(fix.lat, fix.lon, fix.timestamp)
+    clock_text = local.strftime("%H:%M")
+    sun = elevation(Observer(latitude=fix.lat, longitude=fix.lon), fix.timestamp)
+    facts: dict[str, object] = {"local_time": clock_text, "sun_elevation_deg": round(sun, 1)}
+    if sun > SUN_HORIZON_DEG:
+        return FactorResult(
+            "time_of_day", c.TIME_SCORE_DAYLIGHT, f"Daytime ({clock_text} local) - safer period", facts
+        )
+    if sun > CIVIL_TWILIGHT_DEG:
+        return FactorResult(
+            "time_of_day", c.TIME_SCORE_TWILIGHT, f"Twilight ({clock_text} local) - fading light", facts
+        )
+    if local.hour >= c.LATE_NIGHT_START_HOUR or local.hour < c.LATE_NIGHT_END_HOUR:
+        return FactorResult(
+            "time_of_day",
+            c.TIME_SCORE_LATE_NIGHT,
+            f"Late night ({clock_text} local) - highest-risk period",
+            facts,
+        )
+    return FactorResult(
+        "time_of_day", c.TIME_SCORE_NIGHT, f"Night ({clock_text} local) - reduced safety", facts
+    )
+
+
+def crowd_density(tourists_nearby: int) -> FactorResult:
+    """More people is safer, up to a plateau."""
+    n = max(0, tourists_nearby)
+    score = c.CROWD_SCORE_ALONE + (100.0 - c.CROWD_SCORE_ALONE) * min(n, c.CROWD_PLATEAU) / c.CROWD_PLATEAU
+    noun = "tourist" if n == 1 else "tourists"
+    return FactorResult("crowd_density", round(score, 2), f"{n} {noun} within 1km", {"count": n})
+
+
+def speed_anomaly(fix: Fix, previous: PreviousFix | None, recent_speeds_mps: list[float]) -> FactorResult:
+    """Reported speed and the speed implied by the previous fix, against the tourist's own recent movement."""
+    reported = fix.speed_mps or 0.0
+    implied = None
+    if previous is not None:
+        seconds = (fix.timestamp - previous.timestamp).total_seconds()
+        if seconds >= c.SPEED_MIN_INTERVAL_S:
+            implied = haversine_km(previous.lat, previous.lon, fix.lat, fix.lon) * 1000 / seconds
+    fastest = max(reported, implied or 0.0)
+    facts: dict[str, object] = {"speed_kmh": round(fastest * 3.6, 1)}
+    if fastest > c.SPEED_IMPLAUSIBLE_MPS:
+        return FactorResult(
+            "speed_anomaly",
+            c.SPEED_SCORE_IMPLAUSIBLE,
+            f"Implausible movement: {fastest * 3.6:.0f} km/h",
+            facts,
+        )
+    if recent_speeds_mps:
+        usual = statistics.median(recent_speeds_mps)
+        if fastest > usual * c.SPEED_SUDDEN_FACTOR and fastest - usual >= c.SPEED_SUDDEN_MIN_DELTA_MPS:
+            facts["usual_kmh"] = round(usual * 3.6, 1)
+            return FactorResult(
+                "speed_anomaly",
+                c.SPEED_SCORE_SUDDEN,
+                f"Sudden speed change: {fastest * 3.6:.0f} km/h, usually {usual * 3.6:.0f} km/h",
+                facts,
+            )
+    if fastest > c.SPEED_VEHICLE_MPS:
+        return FactorResult(
+            "speed_anomaly", c.SPEED_SCORE_VEHICLE, f"Vehicle speed ({fastest * 3.6:.0f} km/h)", facts
+        )
+    return FactorResult("speed_anomaly", c.SPEED_SCORE_NORMAL, "Normal movement speed", facts)
+
+
+def historical_risk(fix: Fix, alerts: list[AlertObservation]) -> FactorResult:
+    """Alerts and located incidents within 1 km in the 30 days before the fix, severity-weighted."""
+    penalty, count = 0.0, 0
+    for alert in alerts:
+        age = (fix.timestamp - alert.occurred_at).total_seconds()
+        distance = haversine_km(fix.lat, fix.lon, alert.lat, alert.lon)
+        if age < 0 or age > c.HISTORY_WINDOW.total_seconds() or distance > c.HISTORY_RADIUS_KM:
+            continue
+        count += 1
+        weight = c.HISTORY_SEVERITY_PENALTY.get(alert.severity, c.HISTORY_SEVERITY_PENALTY["low"])
+        penalty += weight * _influence(distance / c.HISTORY_RADIUS_KM)
+    noun = "incident" if count == 1 else "incidents"
+    return FactorResult(
+        "historical_risk",
+        _clamp(round(100.0 - penalty, 2)),
+        f"{count} {noun} in last 30 days within 1km",
+        {"count": count},
+    )

@@ -1,0 +1,64 @@
+"""Tourists' location fixes, their current status, and their emergency contacts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from safesphere.core import clock
+from safesphere.core.db import Base, JSONType, UTCDateTime
+
+
+class LocationFix(Base):
+    __tablename__ = "location_fixes"
+    __table_args__ = (
+        sa.Index("ix_location_fixes_tourist_time", "tourist_id", "timestamp"),
+        sa.Index("ix_location_fixes_time_lat_lon", "timestamp", "latitude", "longitude"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tourist_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    latitude: Mapped[float]
+    longitude: Mapped[float]
+    altitude: Mapped[float | None]
+    speed: Mapped[float | None]
+    accuracy: Mapped[float | None]
+    timestamp: Mapped[datetime] = mapped_column(UTCDateTime)
+    safety_score: Mapped[float | None]
+    tourist_safety_score: Mapped[float | None]
+    risk_level: Mapped[str | None] = mapped_column(sa.String(16))
+    factors: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONType)
+    safety_score_updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+
+
+class TouristStatus(Base):
+    """Each tourist's latest position and scores, so monitoring is one query."""
+
+    __tablename__ = "tourist_status"
+    __table_args__ = (sa.Index("ix_tourist_status_lat_lon", "latitude", "longitude"),)
+
+    tourist_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    last_fix_id: Mapped[int] = mapped_column(sa.ForeignKey("location_fixes.id", ondelete="CASCADE"))
+    latitude: Mapped[float]
+    longitude: Mapped[float]
+    last_seen: Mapped[datetime] = mapped_column(UTCDateTime)
+    location_safety_score: Mapped[float]
+    tourist_safety_score: Mapped[float]
+    risk_level: Mapped[str] = mapped_column(sa.String(16), index=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, onupdate=clock.now)
+
+
+class EmergencyContact(Base):
+    __tablename__ = "emergency_contacts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    relation: Mapped[str | None] = mapped_column(sa.String(100))
+    phone: Mapped[str | None] = mapped_column(sa.String(40))
+    email: Mapped[str | None] = mapped_column(sa.String(320))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)

@@ -1,0 +1,124 @@
+"""The tracking queries. Each is one statement with an indexed prefilter, whatever the data size."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from safesphere.alerts.models import Alert, AlertStatus, AlertType
+from safesphere.core.geo import bounding_box, haversine_km
+from safesphere.scoring import constants as c
+from safesphere.scoring.model import AlertObservation, PreviousFix
+from safesphere.tracking.models import LocationFix
+
+RECENT_MOVEMENT_WINDOW = timedelta(hours=1)
+"""The tourist's own recent movement that a new speed is compared with."""
+RECENT_MOVEMENT_LIMIT = 50
+
+
+def alerts_around(
+    session: Session, *, tourist_id: int | None, lat: float, lon: float, at: datetime
+) -> tuple[list[AlertObservation], list[AlertObservation]]:
+    """(nearby: open as of ``at``, 2 km, 6 h) and (historical: 1 km, 30 days), never after ``at``.
+
+    The tourist's own anomaly alerts are left out so a low score does not feed on itself.
+    """
+    box = bounding_box(lat, lon, max(c.NEARBY_ALERT_RADIUS_KM, c.HISTORY_RADIUS_KM))
+    query = sa.select(Alert).where(
+        Alert.occurred_at.between(at - max(c.HISTORY_WINDOW, c.NEARBY_ALERT_WINDOW), at),
+        Alert.latitude.between(box.min_lat, box.max_lat),
+        Alert.longitude.between(box.min_lon, box.max_lon),
+    )
+    if tourist_id is not None:
+        query = query.where(
+            sa.or_(
+                Alert.tourist_id.is_(None),
+                Alert.tourist_id != tourist_id,
+                Alert.type != AlertType.anomaly.value,
+            )
+        )
+    nearby, history = [], []
+    for alert in session.scalars(query):
+        observation = AlertObservation(
+            alert.latitude, alert.longitude, alert.severity, alert.occurred_at, alert.id, alert.type
+        )
+        history.append(observation)
+        was_open = alert.status != AlertStatus.resolved.value or (alert.resolved_at or at) > at
+        if was_open and at - alert.occurred_at <= c.NEARBY_ALERT_WINDOW:
+            nearby.append(observation)
+    return nearby, history
+
+
+def tourists_nearby(session: Session, *, tourist_id: int, lat: float, lon: float, at: datetime) -> int:
+    """Distinct other tourists whose latest fix in the 30 minutes before ``at`` is within 1 km."""
+    window_start = at - c.CROWD_WINDOW
+    latest = (
+        sa.select(LocationFix.tourist_id, sa.func.max(LocationFix.timestamp).label("ts"))
+        .where(LocationFix.timestamp.between(window_start, at), LocationFix.tourist_id != tourist_id)
+        .group_by(LocationFix.tourist_id)
+        .subquery()
+    )
+    box = bounding_box(lat, lon, c.CROWD_RADIUS_KM)
+    rows = session.execute(
+        sa.select(LocationFix.tourist_id, LocationFix.latitude, LocationFix.longitude)
+        .join(
+            latest,
+            sa.and_(LocationFix.tourist_id == latest.c.tourist_id, LocationFix.timestamp == latest.c.ts),
+        )
+        .where(
+            LocationFix.latitude.between(box.min_lat, box.max_lat),
+            LocationFix.longitude.between(box.min_lon, box.max_lon),
+        )
+    )
+    return len({t for t, la, lo in rows if haversine_km(lat, lon, la, lo) <= c.CROWD_RADIUS_KM})
+
+
+def recent_movement(
+    session: Session, *, tourist_id: int, before: datetime, exclude_fix_id: int | None = None
+) -> tuple[PreviousFix | None, list[float]]:
+    """The tourist's fix just before ``before`` and the speeds they reported in the hour before it."""
+    query = (
+        sa.select(LocationFix)
+        .where(
+            LocationFix.tourist_id == tourist_id,
+            LocationFix.timestamp < before,
+            LocationFix.timestamp >= before - RECENT_MOVEMENT_WINDOW,
+        )
+        .order_by(LocationFix.timestamp.desc(), LocationFix.id.desc())
+        .limit(RECENT_MOVEMENT_LIMIT)
+    )
+    if exclude_fix_id is not None:
+        query = query.where(LocationFix.id != exclude_fix_id)
+    fixes = list(session.scalars(query))
+    if not fixes:
+        return None, []
+    first = fixes[0]
+    previous = PreviousFix(first.latitude, first.longitude, first.timestamp, first.speed)
+    return previous, [f.speed for f in fixes if f.speed is not None]
+
+
+def average_score(
+    session: Session, *, tourist_id: int, before: datetime, exclude_fix_id: int | None = None
+) -> float | None:
+    """Mean of the tourist's scored fixes in the 30 days before ``before``; None when there are none."""
+    query = sa.select(sa.func.avg(LocationFix.safety_score)).where(
+        LocationFix.tourist_id == tourist_id,
+        LocationFix.safety_score.is_not(None),
+        LocationFix.timestamp < before,
+        LocationFix.timestamp >= before - c.TOURIST_HISTORY_WINDOW,
+    )
+    if exclude_fix_id is not None:
+        query = query.where(LocationFix.id != exclude_fix_id)
+    value = session.scalar(query)
+    return float(value) if value is not None else None
+
+
+def latest_fix(session: Session, *, tourist_id: int) -> LocationFix | None:
+    return session.scalar(
+        sa.select(LocationFix)
+        .where(LocationFix.tourist_id == tourist_id)
+        .order_by(LocationFix.timestamp.desc(), LocationFix.id.desc())
+        .limit(1)
+    )

@@ -1,0 +1,241 @@
+"""Use cases of a tourist's location: update with a score, history, trend, analysis, nearby risks."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from safesphere.alerts import service as alerts_service
+from safesphere.alerts.models import Alert, AlertType
+from safesphere.core import clock
+from safesphere.core.config import Settings
+from safesphere.core.errors import InvalidInput, NotFound
+from safesphere.core.geo import bounding_box, haversine_km
+from safesphere.scoring.assessment import risk_level
+from safesphere.scoring.constants import SEVERITY_ORDER
+from safesphere.scoring.model import Fix
+from safesphere.tracking import repository
+from safesphere.tracking.assessor import ScoredFix, score_fix
+from safesphere.tracking.models import LocationFix, TouristStatus
+from safesphere.tracking.schemas import LocationIn
+from safesphere.zones.spatial_index import Nearby, ZoneIndex
+
+log = logging.getLogger(__name__)
+
+NO_LOCATION = "No location data found"
+
+
+def factor_rows(scored: ScoredFix) -> list[dict[str, object]]:
+    return [
+        {
+            "name": f.name,
+            "score": f.score,
+            "weight": f.weight,
+            "contribution": f.contribution,
+            "details": f.details,
+        }
+        for f in scored.assessment.factors
+    ]
+
+
+@dataclass(frozen=True)
+class LocationUpdate:
+    fix: LocationFix
+    scored: ScoredFix
+    alert: Alert | None
+
+
+def _should_alert(
+    session: Session, settings: Settings, tourist_id: int, scored: ScoredFix, at: object
+) -> bool:
+    """Below the threshold, at most once per cooldown unless the risk level got worse."""
+    assessment = scored.assessment
+    if assessment.location_safety_score >= settings.anomaly_alert_threshold:
+        return False
+    now = scored.data.fix.timestamp
+    previous = alerts_service.last_anomaly_alert(
+        session=session,
+        tourist_id=tourist_id,
+        since=now - timedelta(seconds=settings.anomaly_alert_cooldown_s),
+    )
+    if previous is None:
+        return True
+    return SEVERITY_ORDER.index(assessment.risk_level) > SEVERITY_ORDER.index(previous.severity)
+
+
+def _refresh_status(session: Session, tourist_id: int, fix: LocationFix) -> None:
+    status = session.get(TouristStatus, tourist_id)
+    if status is not None and status.last_seen > fix.timestamp:
+        return  # an older fix arriving late does not move the tourist back in time
+    if status is None:
+        status = TouristStatus(tourist_id=tourist_id)
+        session.add(status)
+    status.last_fix_id = fix.id
+    status.latitude, status.longitude, status.last_seen = fix.latitude, fix.longitude, fix.timestamp
+    status.location_safety_score = fix.safety_score or 0.0
+    status.tourist_safety_score = fix.tourist_safety_score or 0.0
+    status.risk_level = risk_level(status.tourist_safety_score)
+
+
+def update_location(
+    *, session: Session, settings: Settings, zone_index: ZoneIndex, tourist_id: int, location: LocationIn
+) -> LocationUpdate:
+    """Store a fix, score it, refresh the tourist status, raise an anomaly alert if due: one transaction."""
+    timestamp = clock.ensure_utc(location.timestamp)
+    if timestamp > clock.now() + timedelta(seconds=settings.max_fix_future_s):
+        raise InvalidInput(
+            f"is more than {settings.max_fix_future_s} seconds in the future", loc=("body", "timestamp")
+        )
+    fix_data = Fix(location.lat, location.lon, timestamp, location.speed, location.accuracy)
+    scored = score_fix(
+        session=session, settings=settings, zone_index=zone_index, tourist_id=tourist_id, fix=fix_data
+    )
+    fix = LocationFix(
+        tourist_id=tourist_id,
+        latitude=location.lat,
+        longitude=location.lon,
+        altitude=location.altitude,
+        speed=location.speed,
+        accuracy=location.accuracy,
+        timestamp=timestamp,
+        safety_score=scored.assessment.location_safety_score,
+        tourist_safety_score=scored.tourist_safety_score,
+        risk_level=scored.assessment.risk_level,
+        factors=factor_rows(scored),
+        safety_score_updated_at=clock.now(),
+    )
+    session.add(fix)
+    session.flush()
+    _refresh_status(session, tourist_id, fix)
+    alert = None
+    if _should_alert(session, settings, tourist_id, scored, timestamp):
+        alert = alerts_service.record_anomaly_alert(
+            session=session,
+            tourist_id=tourist_id,
+            score=scored.assessment.location_safety_score,
+            risk_level=scored.assessment.risk_level,
+            latitude=location.lat,
+            longitude=location.lon,
+            occurred_at=timestamp,
+        )
+    session.commit()
+    if alert is not None:
+        log.info("anomaly alert raised", extra={"tourist_id": tourist_id, "alert_id": alert.id})
+    return LocationUpdate(fix, scored, alert)
+
+
+def latest_fix(*, session: Session, tourist_id: int) -> LocationFix:
+    fix = repository.latest_fix(session, tourist_id=tourist_id)
+    if fix is None:
+        raise NotFound(NO_LOCATION)
+    return fix
+
+
+def history(*, session: Session, tourist_id: int, limit: int) -> list[LocationFix]:
+    return list(
+        session.scalars(
+            sa.select(LocationFix)
+            .where(LocationFix.tourist_id == tourist_id)
+            .order_by(LocationFix.timestamp.desc(), LocationFix.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def trend(*, session: Session, tourist_id: int, hours_back: int) -> list[LocationFix]:
+    """Scored fixes in the window, oldest first."""
+    since = clock.now() - timedelta(hours=hours_back)
+    return list(
+        session.scalars(
+            sa.select(LocationFix)
+            .where(
+                LocationFix.tourist_id == tourist_id,
+                LocationFix.timestamp >= since,
+                LocationFix.safety_score.is_not(None),
+            )
+            .order_by(LocationFix.timestamp, LocationFix.id)
+        )
+    )
+
+
+def analyse_latest(
+    *, session: Session, settings: Settings, zone_index: ZoneIndex, tourist_id: int
+) -> tuple[LocationFix, ScoredFix, TouristStatus | None]:
+    """The latest fix scored again now, with everything it carried, as of its own time."""
+    fix = latest_fix(session=session, tourist_id=tourist_id)
+    scored = score_fix(
+        session=session,
+        settings=settings,
+        zone_index=zone_index,
+        tourist_id=tourist_id,
+        fix=Fix(fix.latitude, fix.longitude, fix.timestamp, fix.speed, fix.accuracy),
+        fix_id=fix.id,
+    )
+    return fix, scored, session.get(TouristStatus, tourist_id)
+
+
+@dataclass(frozen=True)
+class NearbyRisks:
+    fix: LocationFix
+    alerts: list[tuple[Alert, float]]
+    zones: list[Nearby]
+
+
+def nearby_risks(
+    *, session: Session, zone_index: ZoneIndex, tourist_id: int, radius_km: float
+) -> NearbyRisks:
+    """Open alerts (other than the tourist's own anomalies) and risky/restricted zones within the radius."""
+    fix = latest_fix(session=session, tourist_id=tourist_id)
+    box = bounding_box(fix.latitude, fix.longitude, radius_km)
+    candidates = session.scalars(
+        sa.select(Alert)
+        .where(
+            Alert.status != "resolved",
+            Alert.latitude.between(box.min_lat, box.max_lat),
+            Alert.longitude.between(box.min_lon, box.max_lon),
+            sa.or_(
+                Alert.tourist_id.is_(None),
+                Alert.tourist_id != tourist_id,
+                Alert.type != AlertType.anomaly.value,
+            ),
+        )
+        .order_by(Alert.occurred_at.desc())
+        .limit(500)
+    )
+    alerts = sorted(
+        (
+            (alert, haversine_km(fix.latitude, fix.longitude, alert.latitude, alert.longitude))
+            for alert in candidates
+        ),
+        key=lambda pair: pair[1],
+    )
+    zone_index.refresh_if_changed(session)
+    zones = [z for z in zone_index.near(fix.latitude, fix.longitude, radius_km) if z.zone.type != "safe"]
+    return NearbyRisks(fix, [(a, d) for a, d in alerts if d <= radius_km], zones)
+
+
+def current_status(*, session: Session, tourist_id: int) -> TouristStatus:
+    status = session.get(TouristStatus, tourist_id)
+    if status is None:
+        raise NotFound(NO_LOCATION)
+    return status
+
+
+def sos(
+    *, session: Session, tourist_id: int, lat: float | None, lon: float | None, message: str | None
+) -> Alert:
+    """A critical SOS alert at the given point, else at the latest fix."""
+    if lat is None or lon is None:
+        if (lat is None) != (lon is None):
+            raise InvalidInput("lat and lon go together", loc=("body", "lon" if lon is None else "lat"))
+        fix = latest_fix(session=session, tourist_id=tourist_id)
+        lat, lon = fix.latitude, fix.longitude
+    alert = alerts_service.create_sos(
+        session=session, tourist_id=tourist_id, latitude=lat, longitude=lon, message=message
+    )
+    log.warning("SOS raised", extra={"tourist_id": tourist_id, "alert_id": alert.id})
+    return alert

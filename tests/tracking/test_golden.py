@@ -1,0 +1,112 @@
+"""Golden scenarios with exact factor scores, through the real API (incidents from real camera reports)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+
+from safesphere.core import clock
+from safesphere.core.config import Settings
+from safesphere.core.db import Database
+from safesphere.tracking.rescoring import update_location_safety_scores
+from safesphere.zones.spatial_index import ZoneIndex
+from tests.factories import Factory
+from tests.tracking.fixtures import (
+    MINUTE,
+    SPOT,
+    camera_sees_threat,
+    factors_by_name,
+    restricted_zone_here,
+    send_fix,
+)
+
+LATE_EVENING = datetime(2026, 11, 20, 22, 30, tzinfo=UTC)  # 23:30 in Paris
+NOON = datetime(2026, 11, 20, 11, 0, tzinfo=UTC)  # 12:00 in Paris
+
+
+def test_inside_a_restricted_zone_at_2330_near_two_fresh_critical_alerts(
+    client: TestClient, factory: Factory
+) -> None:
+    officer, tourist = factory.authority(), factory.tourist()
+    restricted_zone_here(client, officer)
+    with clock.frozen(LATE_EVENING + MINUTE):
+        camera_sees_threat(client, factory, LATE_EVENING - 36 * MINUTE)
+        camera_sees_threat(client, factory, LATE_EVENING - 36 * MINUTE)
+        body = send_fix(client, tourist, LATE_EVENING)
+
+    factors = factors_by_name(body)
+    assert {name: f["score"] for name, f in factors.items()} == {
+        "nearby_alerts": 24.0,  # 100 - 2 x 40 (critical) x 1.0 (at the spot) x 0.95 (36 of 360 minutes old)
+        "zone_risk": 10.0,  # inside a restricted zone
+        "time_of_day": 35.0,  # late night, 23:30 local
+        "crowd_density": 40.0,  # nobody else around
+        "speed_anomaly": 100.0,  # walking pace, first fix
+        "historical_risk": 70.0,  # 100 - 2 x 15 (critical) at the spot
+    }
+    assert factors["time_of_day"]["details"] == "Late night (23:30 local) - highest-risk period"
+    assert factors["zone_risk"]["details"] == "Inside restricted zone 'Construction Site'"
+    assert factors["nearby_alerts"]["contribution"] == 7.2
+    assert body["location_safety_score"] == 35.95
+    assert body["tourist_safety_score"] == 35.95  # the first fix is the location score alone
+    assert body["risk_level"] == "critical"
+    assert body["alert_triggered"] is True and isinstance(body["alert_id"], int)
+    recommendations = body["ai_analysis"]["recommendations"]
+    assert recommendations[0] == "Leave the restricted zone 'Construction Site' now"
+    assert recommendations[-1] == "Keep emergency contacts readily accessible"
+
+
+def test_the_same_spot_at_noon_with_twenty_tourists_around(client: TestClient, factory: Factory) -> None:
+    officer, tourist = factory.authority(), factory.tourist()
+    restricted_zone_here(client, officer)
+    with clock.frozen(NOON + MINUTE):
+        for i in range(20):
+            send_fix(
+                client, factory.tourist(), NOON - (i + 1) * MINUTE, lat=SPOT[0] + 0.001 * (i % 5), lon=SPOT[1]
+            )
+        body = send_fix(client, tourist, NOON)
+
+    assert {name: f["score"] for name, f in factors_by_name(body).items()} == {
+        "nearby_alerts": 100.0,
+        "zone_risk": 10.0,
+        "time_of_day": 90.0,
+        "crowd_density": 100.0,
+        "speed_anomaly": 100.0,
+        "historical_risk": 100.0,
+    }
+    assert factors_by_name(body)["crowd_density"]["details"] == "20 tourists within 1km"
+    assert factors_by_name(body)["time_of_day"]["details"] == "Daytime (12:00 local) - safer period"
+    assert body["location_safety_score"] == 76.0
+    assert body["risk_level"] == "medium"
+    assert body["alert_triggered"] is False and body["alert_id"] is None
+
+
+def test_an_old_fix_rescored_after_newer_alerts_does_not_see_them(
+    client: TestClient, factory: Factory, db: Database, settings: Settings
+) -> None:
+    tourist = factory.tourist()
+    with clock.frozen(NOON + MINUTE):
+        old = send_fix(client, tourist, NOON)
+    assert factors_by_name(old)["nearby_alerts"]["score"] == 100.0
+    later = NOON + timedelta(hours=1)
+    with clock.frozen(later + MINUTE):
+        camera_sees_threat(client, factory, later)
+        camera_sees_threat(client, factory, later)
+        rescored = update_location_safety_scores(
+            database=db, settings=settings, zone_index=ZoneIndex(), hours_back=24
+        )
+        new = send_fix(client, tourist, later + 5 * MINUTE)
+        history = client.get("/location/history", headers=tourist.headers).json()
+
+    assert rescored == 1
+    assert history[1]["id"] == old["location_id"]
+    assert history[1]["safety_score"] == old["location_safety_score"]  # the future stayed unseen
+    assert history[1]["safety_score_updated_at"].startswith("2026-11-20T12:01")  # rescored at the later time
+    assert factors_by_name(new)["nearby_alerts"]["score"] == pytest.approx(
+        100 - 2 * 40 * 1.0 * (1 - 0.5 * 5 / 360), abs=0.01
+    )
+    # 0.7 x this location + 0.3 x the average of the earlier fix
+    assert new["tourist_safety_score"] == pytest.approx(
+        0.7 * new["location_safety_score"] + 0.3 * old["location_safety_score"], abs=0.01
+    )

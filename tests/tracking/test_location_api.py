@@ -1,0 +1,184 @@
+"""The tourist's location endpoints: shapes, errors, trend statistics, nearby risks, SOS, profile, contacts."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import sqlalchemy as sa
+from fastapi.testclient import TestClient
+
+from safesphere.core import clock
+from safesphere.core.db import Database
+from safesphere.tracking.models import LocationFix
+from tests.factories import Factory
+from tests.tracking.fixtures import MINUTE, SPOT, camera_sees_threat, fix_body, restricted_zone_here, send_fix
+
+NOW = datetime(2026, 11, 20, 13, 30, tzinfo=UTC)
+
+
+def _fixes(db: Database) -> int:
+    with db.read_session() as session:
+        return session.scalar(sa.select(sa.func.count()).select_from(LocationFix)) or 0
+
+
+def test_before_the_first_fix_the_reads_say_no_location_data(client: TestClient, factory: Factory) -> None:
+    tourist = factory.tourist()
+    for path in ("/location/safety-analysis", "/location/nearby-risks", "/safety/score"):
+        response = client.get(path, headers=tourist.headers)
+        assert response.status_code == 404
+        assert response.json() == {"detail": "No location data found"}
+    assert client.get("/location/history", headers=tourist.headers).json() == []
+    trend = client.get("/location/safety-trend", headers=tourist.headers).json()
+    assert trend == {"hours_back": 24, "data_points": 0, "trend": [], "statistics": None}
+    assert client.post("/sos", headers=tourist.headers).json() == {"detail": "No location data found"}
+    assert client.post("/location/update", json=fix_body(NOW)).json() == {"detail": "Not authenticated"}
+
+
+def test_bad_fixes_name_the_field_and_store_nothing(
+    client: TestClient, factory: Factory, db: Database
+) -> None:
+    tourist = factory.tourist()
+    with clock.frozen(NOW):
+        cases = [
+            ({"lat": 91}, "lat"),
+            ({"lon": -180.5}, "lon"),
+            ({"speed": -1}, "speed"),
+            ({"accuracy": -3}, "accuracy"),
+            ({"timestamp": "yesterday"}, "timestamp"),
+            ({"timestamp": (NOW + timedelta(minutes=6)).isoformat()}, "timestamp"),
+        ]
+        for change, field in cases:
+            response = client.post(
+                "/location/update", json={**fix_body(NOW), **change}, headers=tourist.headers
+            )
+            assert response.status_code == 422, (change, response.text)
+            assert response.json()["detail"][0]["loc"] == ["body", field]
+        missing = {k: v for k, v in fix_body(NOW).items() if k != "lat"}
+        assert client.post("/location/update", json=missing, headers=tourist.headers).status_code == 422
+        malformed = client.post(
+            "/location/update", content=b"{", headers={**tourist.headers, "Content-Type": "application/json"}
+        )
+        assert malformed.status_code == 422
+        assert (
+            client.post(
+                "/location/update", json=fix_body(NOW + 4 * MINUTE), headers=tourist.headers
+            ).status_code
+            == 200
+        )
+    assert _fixes(db) == 1
+
+
+def test_latitude_longitude_aliases_history_and_trend(client: TestClient, factory: Factory) -> None:
+    tourist = factory.tourist()
+    with clock.frozen(NOW):
+        aliased = {"latitude": SPOT[0], "longitude": SPOT[1], "timestamp": (NOW - 60 * MINUTE).isoformat()}
+        first = client.post("/location/update", json=aliased, headers=tourist.headers)
+        assert first.status_code == 200
+        second = send_fix(client, tourist, NOW - 30 * MINUTE)
+        third = send_fix(client, tourist, NOW)
+        history = client.get("/location/history?limit=2", headers=tourist.headers).json()
+        trend = client.get("/location/safety-trend?hours_back=2", headers=tourist.headers).json()
+        score = client.get("/safety/score", headers=tourist.headers).json()
+
+    assert [h["id"] for h in history] == [third["location_id"], second["location_id"]]
+    assert set(history[0]) == {
+        "id", "lat", "lon", "speed", "altitude", "accuracy", "timestamp", "safety_score", "safety_score_updated_at",
+    }  # fmt: skip
+    assert trend["data_points"] == 3
+    scores = [p["safety_score"] for p in trend["trend"]]
+    stats = trend["statistics"]
+    assert stats["min_score"] == min(scores) and stats["max_score"] == max(scores)
+    assert stats["score_volatility"] == round(max(scores) - min(scores), 2)
+    assert stats["current_score"] == third["tourist_safety_score"]
+    assert score == {
+        "safety_score": third["tourist_safety_score"],
+        "risk_level": third["risk_level"] if third["tourist_safety_score"] >= 80 else score["risk_level"],
+        "last_updated": NOW.isoformat().replace("+00:00", "Z"),
+    }
+    for bad in ("hours_back=0", "hours_back=721", "hours_back=x"):
+        assert client.get(f"/location/safety-trend?{bad}", headers=tourist.headers).status_code == 422
+    assert client.get("/location/history?limit=100000", headers=tourist.headers).status_code == 422
+
+
+def test_safety_analysis_and_nearby_risks_show_zones_and_located_incidents(
+    client: TestClient, factory: Factory
+) -> None:
+    officer, tourist = factory.authority(), factory.tourist()
+    zone = restricted_zone_here(client, officer, radius_km=0.3)
+    with clock.frozen(NOW):
+        camera_sees_threat(client, factory, NOW - 10 * MINUTE, level="HIGH", lat=SPOT[0] + 0.009, lon=SPOT[1])
+        send_fix(client, tourist, NOW, lat=SPOT[0] - 0.0054, lon=SPOT[1])  # 600 m south of the centre
+        analysis = client.get("/location/safety-analysis", headers=tourist.headers).json()
+        risks = client.get("/location/nearby-risks?radius_km=2", headers=tourist.headers).json()
+        spanish = client.get(
+            "/location/safety-analysis", headers={**tourist.headers, "Accept-Language": "es-ES,en;q=0.5"}
+        )
+
+    zone_factor = next(f for f in analysis["factors"] if f["name"] == "zone_risk")
+    assert zone_factor["details"] == "0.3km from restricted zone 'Construction Site'"
+    assert "Avoid moving closer to the restricted zone 300m to the north" in analysis["recommendations"]
+    assert "Evite acercarse a la zona restringida a 300 m al norte" in spanish.json()["recommendations"], (
+        spanish.json()["recommendations"]
+    )
+    assert analysis["tourist_profile"]["id"] == tourist.user.id
+    assert risks["search_radius_km"] == 2
+    assert [a["type"] for a in risks["nearby_alerts"]] == ["incident"]
+    assert risks["nearby_alerts"][0]["severity"] == "high"
+    assert risks["nearby_alerts"][0]["distance_km"] == 1.6
+    assert risks["nearby_risky_zones"][0]["zone_id"] == zone["id"]
+    assert risks["nearby_risky_zones"][0]["is_inside"] is False
+    assert risks["risk_summary"] == {
+        "total_alerts": 1, "critical_alerts": 0, "high_alerts": 1, "risky_zones_nearby": 1, "inside_risky_zone": False,
+    }  # fmt: skip
+    for bad in ("0", "-1", "50.5"):
+        assert (
+            client.get(f"/location/nearby-risks?radius_km={bad}", headers=tourist.headers).status_code == 422
+        )
+
+
+def test_sos_is_critical_at_once_at_the_given_point_or_the_latest_fix(
+    client: TestClient, factory: Factory
+) -> None:
+    tourist, officer = factory.tourist(), factory.authority()
+    with clock.frozen(NOW):
+        send_fix(client, tourist, NOW)
+        at_fix = client.post("/sos", headers=tourist.headers)
+        at_point = client.post(
+            "/sos", json={"lat": 48.86, "lon": 2.35, "message": "Followed"}, headers=tourist.headers
+        )
+        half = client.post("/sos", json={"lat": 48.86}, headers=tourist.headers)
+    assert at_fix.status_code == 201
+    assert at_fix.json()["severity"] == "critical" and at_fix.json()["type"] == "sos"
+    assert at_fix.json()["location"] == {"lat": SPOT[0], "lon": SPOT[1]}
+    assert at_point.json()["description"] == "Followed"
+    assert half.status_code == 422
+    listed = client.get("/alerts?type=sos", headers=officer.headers).json()
+    assert {a["alert_id"] for a in listed} == {at_fix.json()["alert_id"], at_point.json()["alert_id"]}
+
+
+def test_profile_and_contacts(client: TestClient, factory: Factory) -> None:
+    tourist = factory.tourist()
+    updated = client.put(
+        "/me/profile",
+        json={"name": "Ana", "phone": "+34 600 000 000", "preferred_language": "fr"},
+        headers=tourist.headers,
+    )
+    assert updated.status_code == 200
+    assert client.get("/me/profile", headers=tourist.headers).json()["preferred_language"] == "fr"
+    assert (
+        client.put(
+            "/me/profile", json={"preferred_language": "klingon!"}, headers=tourist.headers
+        ).status_code
+        == 422
+    )
+    contact = client.post(
+        "/me/contacts",
+        json={"name": "Mum", "relation": "mother", "phone": "+34 611 111 111"},
+        headers=tourist.headers,
+    )
+    assert contact.status_code == 201
+    unreachable = client.post("/me/contacts", json={"name": "Nobody"}, headers=tourist.headers)
+    assert unreachable.status_code == 422
+    assert [c["name"] for c in client.get("/me/contacts", headers=tourist.headers).json()] == ["Mum"]
+    assert client.delete(f"/me/contacts/{contact.json()['id']}", headers=tourist.headers).status_code == 204
+    assert client.get("/me/contacts", headers=tourist.headers).json() == []
