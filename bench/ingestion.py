@@ -14,7 +14,7 @@ from typing import Any
 
 from bench.city import CITY_CENTRE, CITY_SPREAD_DEG
 from bench.measure import measure_server
-from bench.results import LOAD_HEADERS, BenchmarkReport, Target, failure_text, load_row
+from bench.results import LOAD_HEADERS, BenchmarkReport, Target, failure_text, load_row, ms
 from bench.scale import Scale
 from bench.servers import ServerProcess, ceiling_server, create_engine_key, has_route, safesphere_server
 from safesphere.simulate.telemetry import threat_cv_incident
@@ -120,7 +120,7 @@ def run(scale: Scale, workdir: Path) -> BenchmarkReport:
         ),
         Target(
             f"p99 <= {TARGET_P99_MS:.0f} ms at {scale.ingestion_rps:.0f} reports/s offered",
-            f"p99 {at_target.p99_ms:.1f} ms, {at_target.achieved_rps:.0f}/s achieved, "
+            f"p99 {ms(at_target.p99_ms)} ms, {at_target.achieved_rps:.0f}/s achieved, "
             f"{sum(at_target.failures.values())} failed",
             at_target.p99_ms <= TARGET_P99_MS and not at_target.failures,
         ),

@@ -15,7 +15,7 @@ from typing import Any
 from bench.city import location_bodies, location_requests, register_tourists
 from bench.ingestion import noop_requests
 from bench.measure import measure_server
-from bench.results import LOAD_HEADERS, BenchmarkReport, Target, load_row
+from bench.results import LOAD_HEADERS, BenchmarkReport, Target, load_row, ms
 from bench.scale import Scale
 from bench.servers import ServerProcess, ceiling_server, has_route, safesphere_server
 
@@ -78,7 +78,7 @@ def run(scale: Scale, workdir: Path) -> BenchmarkReport:
         ),
         Target(
             f"p99 <= {TARGET_P99_MS:.0f} ms at {scale.location_rps:.0f} updates/s",
-            f"p99 {at_target.p99_ms:.1f} ms",
+            f"p99 {ms(at_target.p99_ms)} ms",
             at_target.p99_ms <= TARGET_P99_MS and not at_target.failures,
         ),
     ]

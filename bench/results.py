@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,6 +47,11 @@ def ratio(value: float, ceiling: float) -> str:
     return f"{value / ceiling:.0%}" if ceiling > 0 else "n/a"
 
 
+def ms(value: float) -> str:
+    """Milliseconds for a table; ``n/a`` when nothing completed to measure."""
+    return "n/a" if math.isnan(value) else f"{value:.1f}"
+
+
 def load_row(label: str, result: LoadResult, ceiling_rps: float | None = None) -> list[str]:
     """A table row: offered, achieved, p50/p95/p99, failures, and the share of the ceiling."""
     failures = sum(result.failures.values())
@@ -53,9 +59,9 @@ def load_row(label: str, result: LoadResult, ceiling_rps: float | None = None) -
         label,
         f"{result.offered_rps:,.0f}",
         f"{result.achieved_rps:,.1f}",
-        f"{result.p50_ms:.1f}",
-        f"{result.p95_ms:.1f}",
-        f"{result.p99_ms:.1f}",
+        ms(result.p50_ms),
+        ms(result.p95_ms),
+        ms(result.p99_ms),
         str(failures),
         ratio(result.achieved_rps, ceiling_rps) if ceiling_rps else "",
     ]

@@ -22,6 +22,7 @@ from fastapi.security import (
     HTTPBasicCredentials,
     HTTPBearer,
 )
+from sqlalchemy.orm import Session
 
 from safesphere.auth import service
 from safesphere.auth.models import Role, User
@@ -72,6 +73,17 @@ def _engine_key_from(
     return None
 
 
+def _release_connection(session: Session) -> None:
+    """End the lookup's read transaction so its pooled connection goes back at once.
+
+    Between this dependency and the route a request holds no worker thread; if it kept a connection
+    meanwhile, newly arrived requests could take every thread and wait on the empty pool for
+    connections that only those parked requests would free: the server stalled under load until the
+    pool timeout. The loaded objects stay usable (``expire_on_commit=False``).
+    """
+    session.commit()
+
+
 def _user_from(
     session: ReadSession, tokens: TokensDep, bearer: HTTPAuthorizationCredentials | None
 ) -> User | None:
@@ -81,6 +93,7 @@ def _user_from(
     if claims is None:
         raise NotAuthenticated()
     user = service.get_user(session=session, user_id=claims.user_id)
+    _release_connection(session)
     if user is None or not user.is_active:
         raise NotAuthenticated()
     return user
@@ -90,6 +103,7 @@ def _engine_from(session: ReadSession, key: str | None) -> EnginePrincipal | Non
     if key is None:
         return None
     record = service.authenticate_engine_key(session=session, key=key)
+    _release_connection(session)
     if record is None:
         raise NotAuthenticated()
     return EnginePrincipal(record.id, record.name, record.owner_id, record.latitude, record.longitude)
