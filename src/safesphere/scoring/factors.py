@@ -65,7 +65,7 @@ def zone_risk(zones: list[ZoneProximity]) -> FactorResult:
     """Inside a restricted/risky zone scores low, approaching one lowers the score smoothly, a safe zone
     raises it only when no risk applies. The worst zone wins, so order never matters."""
     worst_score, worst_zone = c.ZONE_SCORE_OUTSIDE, None
-    for zone in sorted(zones, key=lambda z: (z.distance_km, z.zone_id)):
+    for zone in sorted(zones, key=lambda z: (z.distance_km, not z.inside, z.zone_id)):
         inside_score = c.ZONE_SCORE_INSIDE.get(zone.type)
         if inside_score is None:
             continue

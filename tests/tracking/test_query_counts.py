@@ -1,0 +1,138 @@
+"""The tourist endpoints issue a fixed number of SQL statements, however much data surrounds the tourist."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from fastapi.testclient import TestClient
+
+from safesphere.alerts.models import Alert
+from safesphere.auth.models import User
+from safesphere.core import clock
+from safesphere.core.db import Database
+from safesphere.tracking.models import LocationFix, TouristStatus
+from safesphere.zones.models import Zone
+from tests.factories import Factory
+from tests.tracking.fixtures import SPOT, fix_body
+
+SMALL = {"alerts": 3, "zones": 2, "tourists": 2}
+LARGE = {"alerts": 400, "zones": 150, "tourists": 80}
+MAX_STATEMENTS = 25
+"""A generous ceiling: the point is that the count is fixed, and small."""
+
+
+def _near(rng: random.Random, spread_deg: float) -> tuple[float, float]:
+    return SPOT[0] + rng.uniform(-spread_deg, spread_deg), SPOT[1] + rng.uniform(-spread_deg, spread_deg)
+
+
+def _populate(db: Database, *, alerts: int, zones: int, tourists: int, batch: str) -> None:
+    """Alerts, zones and other tourists all around the spot, most of them close enough to matter."""
+    rng = random.Random(batch)
+    now = clock.now()
+    with db.session() as session:
+        for n in range(alerts):
+            lat, lon = _near(rng, 0.02)
+            session.add(
+                Alert(
+                    type="incident",
+                    severity=rng.choice(("low", "medium", "high", "critical")),
+                    title=f"Alert {n}",
+                    description="seeded",
+                    latitude=lat,
+                    longitude=lon,
+                    occurred_at=now - timedelta(minutes=rng.randint(1, 60 * 24 * 20)),
+                )
+            )
+        for n in range(zones):
+            lat, lon = _near(rng, 0.05)
+            session.add(
+                Zone(
+                    name=f"Zone {n}",
+                    type=rng.choice(("restricted", "risky", "safe")),
+                    center_lat=lat,
+                    center_lon=lon,
+                    radius_km=rng.uniform(0.05, 0.3),
+                )
+            )
+        for n in range(tourists):
+            user = User(email=f"crowd-{batch}-{n}@example.com", password_hash="not-a-login", role="tourist")
+            session.add(user)
+            session.flush()
+            lat, lon = _near(rng, 0.008)
+            seen = now - timedelta(minutes=rng.randint(0, 25))
+            fix = LocationFix(
+                tourist_id=user.id, latitude=lat, longitude=lon, timestamp=seen, safety_score=70.0
+            )
+            session.add(fix)
+            session.flush()
+            session.add(
+                TouristStatus(
+                    tourist_id=user.id,
+                    last_fix_id=fix.id,
+                    latitude=lat,
+                    longitude=lon,
+                    last_seen=seen,
+                    location_safety_score=70.0,
+                    tourist_safety_score=70.0,
+                    risk_level="medium",
+                )
+            )
+        session.commit()
+
+
+@contextmanager
+def _counting(db: Database) -> Iterator[list[str]]:
+    statements: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    engines = {id(db.engine): db.engine, id(db.read_engine): db.read_engine}
+    for engine in engines.values():
+        sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        for engine in engines.values():
+            sa.event.remove(engine, "before_cursor_execute", record)
+
+
+def _statements_per_request(client: TestClient, factory: Factory, db: Database) -> dict[str, int]:
+    """A new tourist's first fix warms up (zone index), then each endpoint's statements are counted."""
+    tourist = factory.tourist()
+    now = clock.now()
+    warm_up = client.post(
+        "/location/update", json=fix_body(now - timedelta(minutes=2)), headers=tourist.headers
+    )
+    assert warm_up.status_code == 200, warm_up.text
+
+    requests: dict[str, Callable[[], Any]] = {
+        "update": lambda: client.post("/location/update", json=fix_body(now), headers=tourist.headers),
+        "analysis": lambda: client.get("/location/safety-analysis", headers=tourist.headers),
+        "nearby": lambda: client.get("/location/nearby-risks?radius_km=5", headers=tourist.headers),
+        "trend": lambda: client.get("/location/safety-trend", headers=tourist.headers),
+    }
+    counts = {}
+    for name, send in requests.items():
+        with _counting(db) as statements:
+            response = send()
+        assert response.status_code == 200, response.text
+        counts[name] = len(statements)
+    return counts
+
+
+def test_statement_counts_do_not_grow_with_the_data(
+    client: TestClient, factory: Factory, db: Database
+) -> None:
+    _populate(db, **SMALL, batch="small")
+    small = _statements_per_request(client, factory, db)
+    _populate(db, **LARGE, batch="large")
+    large = _statements_per_request(client, factory, db)
+
+    assert large == small
+    assert max(small.values()) <= MAX_STATEMENTS, small
