@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bench.location import scale_loader_landed
 from bench.results import BenchmarkReport
 from bench.scale import Scale
 from bench.servers import safesphere_server
@@ -20,9 +19,7 @@ def run(scale: Scale, workdir: Path) -> BenchmarkReport:
     report.rows = [["fresh server, empty database, idle", f"{idle / MIB:,.0f}"]]
     report.notes = [
         "The ingestion and location sections give the RSS after their load runs.",
-        "RSS at the 1M-fix scale: "
-        + ("measured by the location benchmark." if scale_loader_landed() else "not landed yet "
-           "(needs `bench/location_scale.py` from the tourist side)."),
-    ]  # fmt: skip
+        "RSS at the 1M-fix scale: see the location benchmark (measured after its target run).",
+    ]
     report.raw = {"idle_rss_bytes": idle}
     return report

@@ -7,7 +7,15 @@ import math
 from hypothesis import given
 from hypothesis import strategies as st
 
-from safesphere.core.geo import bounding_box, compass_direction, haversine_km, initial_bearing_deg
+from safesphere.core.geo import (
+    MAX_GRID_CELLS,
+    bounding_box,
+    compass_direction,
+    grid_cell,
+    grid_cells,
+    haversine_km,
+    initial_bearing_deg,
+)
 
 
 def test_known_distances() -> None:
@@ -43,4 +51,16 @@ def test_bounding_box_contains_every_point_within_the_radius(
     )
     lat2, lon2 = math.degrees(phi2), (math.degrees(lmb2) + 540) % 360 - 180
     assert haversine_km(lat, lon, lat2, lon2) <= radius
-    assert bounding_box(lat, lon, radius).contains(lat2, lon2)
+    box = bounding_box(lat, lon, radius)
+    assert box.contains(lat2, lon2)
+    cells = grid_cells(box)
+    assert cells is None or grid_cell(lat2, lon2) in cells
+
+
+def test_a_city_search_touches_a_few_grid_cells() -> None:
+    cells = grid_cells(bounding_box(28.6139, 77.2090, 2.0))  # New Delhi, the nearby-alerts radius
+
+    assert cells is not None
+    assert grid_cell(28.6139, 77.2090) in cells
+    assert 4 <= len(cells) <= 16 <= MAX_GRID_CELLS
+    assert grid_cells(bounding_box(89.9, 0.0, 2.0)) is None  # near the pole: box filter only

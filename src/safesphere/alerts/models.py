@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from safesphere.core import clock
-from safesphere.core.db import Base, UTCDateTime
+from safesphere.core.db import Base, UTCDateTime, grid_cell_column
 
 
 class AlertType(StrEnum):
@@ -35,6 +35,7 @@ class Alert(Base):
     __tablename__ = "alerts"
     __table_args__ = (
         sa.Index("ix_alerts_time_lat_lon", "occurred_at", "latitude", "longitude"),
+        sa.Index("ix_alerts_cell_time", "cell", "occurred_at"),
         sa.Index("ix_alerts_tourist_type_time", "tourist_id", "type", "occurred_at"),
     )
 
@@ -45,6 +46,7 @@ class Alert(Base):
     description: Mapped[str] = mapped_column(sa.Text)
     latitude: Mapped[float]
     longitude: Mapped[float]
+    cell: Mapped[int] = grid_cell_column()
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
     status: Mapped[str] = mapped_column(sa.String(16), default=AlertStatus.open.value, index=True)
     tourist_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))

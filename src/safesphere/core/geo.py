@@ -58,3 +58,31 @@ def bounding_box(lat: float, lon: float, radius_km: float) -> BoundingBox:
     if dlon >= 180.0 or lon - dlon < -180.0 or lon + dlon > 180.0:
         return BoundingBox(min_lat, -180.0, max_lat, 180.0)
     return BoundingBox(min_lat, lon - dlon, max_lat, lon + dlon)
+
+
+GRID_CELL_DEG = 0.02
+"""Side of a spatial grid cell in degrees (about 2.2 km north-south): a 2 km search touches about 9 cells."""
+GRID_COLUMNS = round(360 / GRID_CELL_DEG)
+MAX_GRID_CELLS = 64
+"""A search wider than this many cells (near the poles, across the antimeridian) filters by box only."""
+
+
+def grid_cell(lat: float, lon: float) -> int:
+    """The grid cell holding (lat, lon): an integer an index can look up with ``IN``, so a nearby search
+    reads only the rows of the few cells around the point, whatever the size of the table."""
+    row = math.floor((lat + 90.0) / GRID_CELL_DEG)
+    column = math.floor((lon + 180.0) / GRID_CELL_DEG) % GRID_COLUMNS
+    return row * GRID_COLUMNS + column
+
+
+def grid_cells(box: BoundingBox) -> list[int] | None:
+    """Every cell that overlaps the box, or None when there would be more than ``MAX_GRID_CELLS``."""
+    first_row, last_row = (math.floor((lat + 90.0) / GRID_CELL_DEG) for lat in (box.min_lat, box.max_lat))
+    first_col, last_col = (math.floor((lon + 180.0) / GRID_CELL_DEG) for lon in (box.min_lon, box.max_lon))
+    if (last_row - first_row + 1) * (last_col - first_col + 1) > MAX_GRID_CELLS:
+        return None
+    return [
+        row * GRID_COLUMNS + column % GRID_COLUMNS
+        for row in range(first_row, last_row + 1)
+        for column in range(first_col, last_col + 1)
+    ]

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from safesphere.core import clock
-from safesphere.core.db import Base, JSONType, UTCDateTime
+from safesphere.core.db import Base, JSONType, UTCDateTime, grid_cell_column
 
 
 class LocationFix(Base):
@@ -17,12 +17,14 @@ class LocationFix(Base):
     __table_args__ = (
         sa.Index("ix_location_fixes_tourist_time", "tourist_id", "timestamp"),
         sa.Index("ix_location_fixes_time_lat_lon", "timestamp", "latitude", "longitude"),
+        sa.Index("ix_location_fixes_cell_time", "cell", "timestamp"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     tourist_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
     latitude: Mapped[float]
     longitude: Mapped[float]
+    cell: Mapped[int] = grid_cell_column()
     altitude: Mapped[float | None]
     speed: Mapped[float | None]
     accuracy: Mapped[float | None]

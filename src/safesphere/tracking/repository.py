@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from safesphere.alerts.models import Alert, AlertStatus, AlertType
-from safesphere.core.geo import bounding_box, haversine_km
+from safesphere.core.geo import BoundingBox, bounding_box, grid_cells, haversine_km
 from safesphere.scoring import constants as c
 from safesphere.scoring.model import AlertObservation, PreviousFix
 from safesphere.tracking.models import LocationFix
@@ -27,9 +27,8 @@ def alerts_around(
     """
     box = bounding_box(lat, lon, max(c.NEARBY_ALERT_RADIUS_KM, c.HISTORY_RADIUS_KM))
     query = sa.select(Alert).where(
+        *_within(box, Alert.cell, Alert.latitude, Alert.longitude),
         Alert.occurred_at.between(at - max(c.HISTORY_WINDOW, c.NEARBY_ALERT_WINDOW), at),
-        Alert.latitude.between(box.min_lat, box.max_lat),
-        Alert.longitude.between(box.min_lon, box.max_lon),
     )
     if tourist_id is not None:
         query = query.where(
@@ -51,25 +50,41 @@ def alerts_around(
     return nearby, history
 
 
+def _within(
+    box: BoundingBox,
+    cell: sa.orm.InstrumentedAttribute[int],
+    latitude: sa.orm.InstrumentedAttribute[float],
+    longitude: sa.orm.InstrumentedAttribute[float],
+) -> list[sa.ColumnElement[bool]]:
+    """Conditions for rows inside the box: the grid cells for the index, then the exact box."""
+    conditions: list[sa.ColumnElement[bool]] = [
+        latitude.between(box.min_lat, box.max_lat),
+        longitude.between(box.min_lon, box.max_lon),
+    ]
+    cells = grid_cells(box)
+    if cells is not None:
+        conditions.insert(0, cell.in_(cells))
+    return conditions
+
+
 def tourists_nearby(session: Session, *, tourist_id: int, lat: float, lon: float, at: datetime) -> int:
-    """Distinct other tourists whose latest fix in the 30 minutes before ``at`` is within 1 km."""
-    window_start = at - c.CROWD_WINDOW
-    latest = (
-        sa.select(LocationFix.tourist_id, sa.func.max(LocationFix.timestamp).label("ts"))
-        .where(LocationFix.timestamp.between(window_start, at), LocationFix.tourist_id != tourist_id)
-        .group_by(LocationFix.tourist_id)
-        .subquery()
-    )
+    """Distinct other tourists whose latest fix in the 30 minutes before ``at`` is within 1 km.
+
+    Fixes in the cells around the point come from the (cell, timestamp) index; a fix counts only if its
+    tourist sent nothing newer up to ``at`` (checked on the (tourist_id, timestamp) index).
+    """
+    newer = sa.orm.aliased(LocationFix)
     box = bounding_box(lat, lon, c.CROWD_RADIUS_KM)
     rows = session.execute(
-        sa.select(LocationFix.tourist_id, LocationFix.latitude, LocationFix.longitude)
-        .join(
-            latest,
-            sa.and_(LocationFix.tourist_id == latest.c.tourist_id, LocationFix.timestamp == latest.c.ts),
-        )
-        .where(
-            LocationFix.latitude.between(box.min_lat, box.max_lat),
-            LocationFix.longitude.between(box.min_lon, box.max_lon),
+        sa.select(LocationFix.tourist_id, LocationFix.latitude, LocationFix.longitude).where(
+            *_within(box, LocationFix.cell, LocationFix.latitude, LocationFix.longitude),
+            LocationFix.timestamp.between(at - c.CROWD_WINDOW, at),
+            LocationFix.tourist_id != tourist_id,
+            ~sa.exists().where(
+                newer.tourist_id == LocationFix.tourist_id,
+                newer.timestamp > LocationFix.timestamp,
+                newer.timestamp <= at,
+            ),
         )
     )
     return len({t for t, la, lo in rows if haversine_km(lat, lon, la, lo) <= c.CROWD_RADIUS_KM})
