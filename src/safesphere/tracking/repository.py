@@ -26,10 +26,13 @@ def alerts_around(
     The tourist's own anomaly alerts are left out so a low score does not feed on itself.
     """
     box = bounding_box(lat, lon, max(c.NEARBY_ALERT_RADIUS_KM, c.HISTORY_RADIUS_KM))
-    query = sa.select(Alert).where(
+    query = sa.select(
+        Alert.id, Alert.latitude, Alert.longitude, Alert.severity, Alert.occurred_at, Alert.type,
+        Alert.status, Alert.resolved_at,
+    ).where(
         *_within(box, Alert.cell, Alert.latitude, Alert.longitude),
         Alert.occurred_at.between(at - max(c.HISTORY_WINDOW, c.NEARBY_ALERT_WINDOW), at),
-    )
+    )  # fmt: skip
     if tourist_id is not None:
         query = query.where(
             sa.or_(
@@ -39,13 +42,13 @@ def alerts_around(
             )
         )
     nearby, history = [], []
-    for alert in session.scalars(query):
+    for row in session.execute(query):
         observation = AlertObservation(
-            alert.latitude, alert.longitude, alert.severity, alert.occurred_at, alert.id, alert.type
+            row.latitude, row.longitude, row.severity, row.occurred_at, row.id, row.type
         )
         history.append(observation)
-        was_open = alert.status != AlertStatus.resolved.value or (alert.resolved_at or at) > at
-        if was_open and at - alert.occurred_at <= c.NEARBY_ALERT_WINDOW:
+        was_open = row.status != AlertStatus.resolved.value or (row.resolved_at or at) > at
+        if was_open and at - row.occurred_at <= c.NEARBY_ALERT_WINDOW:
             nearby.append(observation)
     return nearby, history
 
