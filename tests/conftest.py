@@ -30,6 +30,9 @@ def _base_settings(data_dir: Path, **overrides: object) -> Settings:
         "data_dir": data_dir,
         "jwt_secret": "test-secret-not-for-production-0123456789abcdef",
         "sqlite_synchronous": "NORMAL",
+        # Deliveries stay pending unless a test turns the worker on (tests/notify do), so other tests see
+        # the state their own request left.
+        "delivery_worker_enabled": False,
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]

@@ -68,6 +68,12 @@ EXPECTED_RULES: dict[tuple[str, str], str] = {
     ("GET", "/alerts"): "authority",
     ("POST", "/alerts/{alert_id}/acknowledge"): "authority",
     ("POST", "/alerts/{alert_id}/resolve"): "authority",
+    ("GET", "/admin/channels"): "admin",
+    ("POST", "/admin/channels"): "admin",
+    ("PATCH", "/admin/channels/{channel_id}"): "admin",
+    ("DELETE", "/admin/channels/{channel_id}"): "admin",
+    ("GET", "/deliveries"): "authority",
+    ("GET", "/deliveries/{delivery_id}"): "authority",
 }
 """Every API route of the app and who may call it. A new route fails the suite until it is listed here."""
 
@@ -100,6 +106,8 @@ PATH_SAMPLES = {
     "tourist_id": "1",
     "zone_id": "1",
     "alert_id": "1",
+    "channel_id": "1",
+    "delivery_id": "1",
 }
 """A value for each path parameter, so every route can be called."""
 

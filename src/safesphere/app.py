@@ -24,6 +24,8 @@ from safesphere.evidence.router import router as evidence_router
 from safesphere.health.router import router as health_router
 from safesphere.incidents.protocol_table import load_protocol
 from safesphere.incidents.router import router as incidents_router
+from safesphere.notify.router import channels_router, deliveries_router
+from safesphere.notify.worker import deliver_forever
 from safesphere.places.router import router as places_router
 from safesphere.tracking.rescoring import rescore_periodically
 from safesphere.tracking.router import authority_router
@@ -42,6 +44,8 @@ def _background_tasks(settings: Settings) -> list[BackgroundTask]:
     tasks: list[BackgroundTask] = []
     if settings.rescore_interval_s > 0:
         tasks.append(rescore_periodically)
+    if settings.delivery_worker_enabled:
+        tasks.append(deliver_forever)
     return tasks
 
 
@@ -88,6 +92,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         authority_router,
         zones_router,
         alerts_router,
+        channels_router,
+        deliveries_router,
     ):
         app.include_router(router)
     return app

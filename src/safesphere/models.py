@@ -7,6 +7,7 @@ from safesphere.auth import models as auth_models
 from safesphere.core.db import Base
 from safesphere.evidence import models as evidence_models
 from safesphere.incidents import models as incident_models
+from safesphere.notify import models as notify_models
 from safesphere.places import models as places_models
 from safesphere.tracking import models as tracking_models
 from safesphere.zones import models as zone_models
@@ -19,6 +20,7 @@ __all__ = [
     "evidence_models",
     "incident_models",
     "metadata",
+    "notify_models",
     "places_models",
     "tracking_models",
     "zone_models",

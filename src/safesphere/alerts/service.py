@@ -9,8 +9,10 @@ from sqlalchemy.orm import Session
 
 from safesphere.alerts.models import Alert, AlertStatus, AlertType, Severity
 from safesphere.core import clock
+from safesphere.core.config import Settings
 from safesphere.core.errors import Conflict, NotFound
 from safesphere.core.geo import BoundingBox
+from safesphere.notify import sources as notify_sources
 
 THREAT_LEVEL_SEVERITY = {
     "LOW": Severity.low,
@@ -55,6 +57,7 @@ def record_incident_alert(
 def record_anomaly_alert(
     *,
     session: Session,
+    settings: Settings,
     tourist_id: int,
     score: float,
     risk_level: str,
@@ -62,7 +65,7 @@ def record_anomaly_alert(
     longitude: float,
     occurred_at: datetime,
 ) -> Alert:
-    """A tourist's low safety score as an alert, in the caller's transaction (no commit)."""
+    """A tourist's low safety score as an alert for the police, in the caller's transaction (no commit)."""
     alert = Alert(
         type=AlertType.anomaly.value,
         severity=RISK_LEVEL_SEVERITY[risk_level].value,
@@ -74,6 +77,7 @@ def record_anomaly_alert(
         tourist_id=tourist_id,
     )
     session.add(alert)
+    notify_sources.deliver_safety_alert(session=session, settings=settings, alert=alert, to_contacts=False)
     return alert
 
 
@@ -89,8 +93,15 @@ def last_anomaly_alert(*, session: Session, tourist_id: int, since: datetime) ->
 
 
 def create_sos(
-    *, session: Session, tourist_id: int, latitude: float, longitude: float, message: str | None
+    *,
+    session: Session,
+    settings: Settings,
+    tourist_id: int,
+    latitude: float,
+    longitude: float,
+    message: str | None,
 ) -> Alert:
+    """A critical SOS alert, sent to the police and the tourist's emergency contacts in its transaction."""
     alert = Alert(
         type=AlertType.sos.value,
         severity=Severity.critical.value,
@@ -102,6 +113,7 @@ def create_sos(
         tourist_id=tourist_id,
     )
     session.add(alert)
+    notify_sources.deliver_safety_alert(session=session, settings=settings, alert=alert, to_contacts=True)
     session.commit()
     return alert
 

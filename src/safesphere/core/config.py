@@ -6,7 +6,7 @@ from functools import cached_property
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from safesphere.scoring.assessment import validate_weights
@@ -62,6 +62,40 @@ class Settings(BaseSettings):
         default=None, description="Base URL of an OSRM-compatible routing service for walking routes."
     )
     routing_timeout_s: float = Field(default=3.0, gt=0)
+
+    # --- notify (delivery of alerts) ---
+    delivery_worker_enabled: bool = Field(default=True, description="Run the delivery worker in the server.")
+    delivery_poll_interval_s: float = Field(
+        default=1.0, gt=0, description="How often other processes' rows are looked for."
+    )
+    delivery_max_attempts: int = Field(default=8, ge=1)
+    delivery_backoff_base_s: float = Field(
+        default=1.0, gt=0, description="First retry delay ceiling (doubles)."
+    )
+    delivery_backoff_max_s: float = Field(default=300.0, gt=0)
+    delivery_lease_s: float = Field(
+        default=60.0, gt=0, description="A claimed row whose process died is retried after this."
+    )
+    delivery_concurrency: int = Field(default=16, ge=1)
+    delivery_timeout_s: float = Field(
+        default=5.0, gt=0, description="Timeout of one webhook/SMS/SMTP attempt."
+    )
+    police_webhook_url: str | None = Field(default=None, description="Police/dispatch webhook (role police).")
+    police_webhook_secret: SecretStr | None = None
+    supervisor_webhook_url: str | None = Field(
+        default=None, description="Escalation webhook (role supervisor)."
+    )
+    supervisor_webhook_secret: SecretStr | None = None
+    smtp_host: str | None = Field(default=None, description="SMTP server for e-mail to contacts and users.")
+    smtp_port: int = 587
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_from: str = "safesphere@localhost"
+    smtp_starttls: bool = False
+    sms_gateway_url: str | None = Field(default=None, description="HTTP SMS gateway for SMS to contacts.")
+    sms_gateway_username: str | None = None
+    sms_gateway_token: SecretStr | None = Field(default=None, description="Password (basic) or bearer token.")
+    sms_gateway_format: str = Field(default="json", pattern="^(json|form)$")
 
     log_level: str = "INFO"
     log_json: bool = False

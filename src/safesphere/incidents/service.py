@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import time
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -33,6 +32,7 @@ from safesphere.incidents.models import (
 )
 from safesphere.incidents.protocol import IncidentFacts, Protocol, ResponsePlan, ThreatLevel, plan_response
 from safesphere.incidents.schemas import ThreatReportIn
+from safesphere.notify import sources as notify_sources
 
 logger = logging.getLogger(__name__)
 
@@ -78,7 +78,6 @@ def report_threat(
 ) -> ReportOutcome:
     """Store a reported incident and record its protocol in one transaction; a retry of the same report
     returns the original result, the same id with a different body is a 409."""
-    started = time.perf_counter()
     _check_telemetry_size(report.full_telemetry, settings.max_telemetry_bytes)
     request_hash = _request_hash(report)
     if report.incident_id is not None:
@@ -89,9 +88,8 @@ def report_threat(
         received_at = clock.now()
         incident = _new_incident(report, engine, request_hash, received_at, settings)
         plan = plan_response(protocol, _facts(incident))
-        actions = _record_plan(session, incident, plan, received_at)
-        _after_incident_recorded(session=session, incident=incident)
-        incident.response_time_ms = round((time.perf_counter() - started) * 1000)
+        actions, alerts = _record_plan(session, incident, plan, received_at)
+        _after_incident_recorded(session=session, settings=settings, incident=incident, alerts=alerts)
         try:
             session.commit()
         except IntegrityError:
@@ -112,9 +110,15 @@ def report_threat(
     raise ServiceUnavailable("Could not allocate a unique incident id; retry the report")
 
 
-def _after_incident_recorded(*, session: Session, incident: Incident) -> None:
+def _after_incident_recorded(
+    *, session: Session, settings: Settings, incident: Incident, alerts: list[IncidentAlert]
+) -> None:
     """Other domains react to a newly stored incident here, inside the report's transaction: each is one
-    plain call with ``session`` and ``incident``, so whatever they write commits or fails with it."""
+    plain call, so whatever they write commits or fails with it."""
+    # Every message of the protocol becomes a delivery to real channels (notify's outbox).
+    notify_sources.deliver_incident_alerts(
+        session=session, settings=settings, incident=incident, alerts=alerts
+    )
     if incident.latitude is not None and incident.longitude is not None:
         # A located threat lowers the safety score of the street around it and shows in nearby risks.
         alerts_service.record_incident_alert(
@@ -239,7 +243,7 @@ def _facts(incident: Incident) -> IncidentFacts:
 
 def _record_plan(
     session: Session, incident: Incident, plan: ResponsePlan, executed_at: datetime
-) -> list[IncidentAction]:
+) -> tuple[list[IncidentAction], list[IncidentAlert]]:
     """Adds the incident, one action row per step and one pending alert row per message."""
     actions = [
         IncidentAction(
@@ -273,7 +277,7 @@ def _record_plan(
     session.add(incident)
     session.add_all(actions)
     session.add_all(alerts)
-    return actions
+    return actions, alerts
 
 
 def get_incident(*, session: Session, incident_id: str) -> Incident | None:

@@ -215,10 +215,18 @@ def safety_score(session: ReadSession, user: TouristUser) -> SafetyScoreOut:
 
 
 @router.post("/sos", response_model=AlertOut, status_code=status.HTTP_201_CREATED, responses=NO_LOCATION)
-def sos(session: DbSession, user: TouristUser, body: SosIn | None = None) -> AlertOut:
-    """Raise a critical SOS alert at once, at the given point or the latest fix."""
+def sos(session: DbSession, settings: SettingsDep, user: TouristUser, body: SosIn | None = None) -> AlertOut:
+    """Raise a critical SOS alert at once, at the given point or the latest fix; police and the emergency
+    contacts are notified through the delivery outbox."""
     body = body or SosIn()
-    alert = service.sos(session=session, tourist_id=user.id, lat=body.lat, lon=body.lon, message=body.message)
+    alert = service.sos(
+        session=session,
+        settings=settings,
+        tourist_id=user.id,
+        lat=body.lat,
+        lon=body.lon,
+        message=body.message,
+    )
     return alert_out(alert)
 
 

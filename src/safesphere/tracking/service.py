@@ -115,6 +115,7 @@ def update_location(
     if _should_alert(session, settings, tourist_id, scored, timestamp):
         alert = alerts_service.record_anomaly_alert(
             session=session,
+            settings=settings,
             tourist_id=tourist_id,
             score=scored.assessment.location_safety_score,
             risk_level=scored.assessment.risk_level,
@@ -226,7 +227,13 @@ def current_status(*, session: Session, tourist_id: int) -> TouristStatus:
 
 
 def sos(
-    *, session: Session, tourist_id: int, lat: float | None, lon: float | None, message: str | None
+    *,
+    session: Session,
+    settings: Settings,
+    tourist_id: int,
+    lat: float | None,
+    lon: float | None,
+    message: str | None,
 ) -> Alert:
     """A critical SOS alert at the given point, else at the latest fix."""
     if lat is None or lon is None:
@@ -235,7 +242,12 @@ def sos(
         fix = latest_fix(session=session, tourist_id=tourist_id)
         lat, lon = fix.latitude, fix.longitude
     alert = alerts_service.create_sos(
-        session=session, tourist_id=tourist_id, latitude=lat, longitude=lon, message=message
+        session=session,
+        settings=settings,
+        tourist_id=tourist_id,
+        latitude=lat,
+        longitude=lon,
+        message=message,
     )
     log.warning("SOS raised", extra={"tourist_id": tourist_id, "alert_id": alert.id})
     return alert

@@ -1,0 +1,187 @@
+"""The transactional outbox: deliveries are rows written in the caller's transaction, sent later.
+
+Callers (incident protocol, SOS, anomaly alerts, escalation) call ``notify`` with recipients; it routes
+them to channels and adds one ``deliveries`` row per (channel, address), keyed by a stable idempotency
+key, without committing. When the caller's transaction commits, the in-process delivery worker is woken
+at once; other processes' rows are found by polling.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from safesphere.core import clock
+from safesphere.core.config import Settings
+from safesphere.notify.models import Channel, ChannelKind, ChannelRole, Delivery, DeliveryStatus
+from safesphere.notify.routing import ChannelSpec, Recipient, routes
+
+ENQUEUED_FLAG = "safesphere.deliveries_enqueued"
+_wakers: set[Callable[[], None]] = set()
+
+
+def add_waker(wake: Callable[[], None]) -> None:
+    """Called after any transaction that enqueued deliveries commits (the worker registers itself)."""
+    _wakers.add(wake)
+
+
+def remove_waker(wake: Callable[[], None]) -> None:
+    _wakers.discard(wake)
+
+
+@event.listens_for(Session, "after_commit")
+def _wake_workers(session: Session) -> None:
+    if session.info.pop(ENQUEUED_FLAG, False):
+        for wake in list(_wakers):
+            wake()
+
+
+def settings_channels(settings: Settings) -> list[ChannelSpec]:
+    """Channels configured by environment: read-only in the API, usable without any set-up call."""
+    found = []
+    if settings.police_webhook_url:
+        secret = settings.police_webhook_secret
+        found.append(
+            ChannelSpec(
+                "police-webhook", ChannelKind.webhook, frozenset({ChannelRole.police}),
+                {"url": settings.police_webhook_url}, secret.get_secret_value() if secret else None,
+                managed_by="settings",
+            )
+        )  # fmt: skip
+    if settings.supervisor_webhook_url:
+        secret = settings.supervisor_webhook_secret
+        found.append(
+            ChannelSpec(
+                "supervisor-webhook", ChannelKind.webhook, frozenset({ChannelRole.supervisor}),
+                {"url": settings.supervisor_webhook_url}, secret.get_secret_value() if secret else None,
+                managed_by="settings",
+            )
+        )  # fmt: skip
+    if settings.smtp_host:
+        password = settings.smtp_password
+        config = {
+            "host": settings.smtp_host, "port": settings.smtp_port, "username": settings.smtp_username,
+            "from": settings.smtp_from, "starttls": settings.smtp_starttls,
+        }  # fmt: skip
+        found.append(
+            ChannelSpec(
+                "smtp", ChannelKind.email, frozenset({ChannelRole.contacts_email, ChannelRole.user}), config,
+                password.get_secret_value() if password else None, managed_by="settings",
+            )
+        )  # fmt: skip
+    if settings.sms_gateway_url:
+        token = settings.sms_gateway_token
+        config = {
+            "url": settings.sms_gateway_url, "format": settings.sms_gateway_format,
+            "username": settings.sms_gateway_username,
+        }  # fmt: skip
+        found.append(
+            ChannelSpec(
+                "sms-gateway", ChannelKind.sms, frozenset({ChannelRole.contacts_sms, ChannelRole.user}),
+                config, token.get_secret_value() if token else None, managed_by="settings",
+            )
+        )  # fmt: skip
+    return found
+
+
+def channel_spec(channel: Channel) -> ChannelSpec:
+    return ChannelSpec(
+        name=channel.name,
+        kind=ChannelKind(channel.kind),
+        roles=frozenset(ChannelRole(role) for role in channel.roles),
+        config=dict(channel.config),
+        secret=channel.secret,
+        enabled=channel.enabled,
+    )
+
+
+def active_channels(session: Session, settings: Settings) -> list[ChannelSpec]:
+    """Settings channels plus the admin's channels (an admin channel of the same name wins)."""
+    stored = [channel_spec(c) for c in session.scalars(sa.select(Channel))]
+    names = {c.name for c in stored}
+    return [*stored, *(c for c in settings_channels(settings) if c.name not in names)]
+
+
+def enqueue(
+    *,
+    session: Session,
+    channel: ChannelSpec,
+    address: str,
+    audience: str,
+    subject: str,
+    payload: dict[str, Any],
+    idempotency_key: str,
+    source_kind: str,
+    source_id: str | int,
+    incident_id: str | None = None,
+) -> Delivery:
+    """Adds one delivery in the caller's transaction (no commit); the same key returns the existing row."""
+    existing = session.scalar(sa.select(Delivery).where(Delivery.idempotency_key == idempotency_key))
+    if existing is not None:
+        return existing
+    delivery = Delivery(
+        idempotency_key=idempotency_key,
+        channel=channel.name,
+        kind=channel.kind.value,
+        audience=audience,
+        recipient=address,
+        subject=subject,
+        payload={**payload, "idempotency_key": idempotency_key},
+        source_kind=source_kind,
+        source_id=str(source_id),
+        incident_id=incident_id,
+        status=DeliveryStatus.pending.value,
+        attempts=0,
+        next_attempt_at=clock.now(),
+    )
+    session.add(delivery)
+    session.info[ENQUEUED_FLAG] = True
+    return delivery
+
+
+ADDRESS_IN_KEY_LIMIT = 80
+"""Longer addresses (webhook URLs) are hashed so the key stays short and fits its column."""
+
+
+def _key_part(address: str) -> str:
+    if len(address) <= ADDRESS_IN_KEY_LIMIT:
+        return address
+    return hashlib.sha256(address.encode("utf-8")).hexdigest()[:24]
+
+
+def notify(
+    *,
+    session: Session,
+    channels: list[ChannelSpec],
+    recipients: Iterable[Recipient],
+    subject: str,
+    payload: dict[str, Any],
+    key_prefix: str,
+    source_kind: str,
+    source_id: str | int,
+    incident_id: str | None = None,
+) -> list[Delivery]:
+    """A delivery for every route of every recipient, keyed ``{key_prefix}:{channel}:{address}``."""
+    deliveries = []
+    for recipient in recipients:
+        for route in routes(recipient, channels):
+            deliveries.append(
+                enqueue(
+                    session=session,
+                    channel=route.channel,
+                    address=route.address,
+                    audience=recipient.audience.value,
+                    subject=subject,
+                    payload=payload,
+                    idempotency_key=f"{key_prefix}:{route.channel.name}:{_key_part(route.address)}",
+                    source_kind=source_kind,
+                    source_id=source_id,
+                    incident_id=incident_id,
+                )
+            )
+    return deliveries

@@ -1,0 +1,105 @@
+"""Channels (admins configure them; secrets are write-only) and deliveries (authorities watch them)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
+
+from safesphere.auth.access import AdminUser, AuthorityUser
+from safesphere.core.dependencies import DbSession, ReadSession, SettingsDep
+from safesphere.core.errors import responses
+from safesphere.notify import service
+from safesphere.notify.models import Channel, Delivery, DeliveryStatus
+from safesphere.notify.outbox import channel_spec
+from safesphere.notify.routing import ChannelSpec
+from safesphere.notify.schemas import (
+    AttemptOut,
+    ChannelIn,
+    ChannelOut,
+    ChannelPatch,
+    DeliveryDetailOut,
+    DeliveryOut,
+    DeliveryPage,
+)
+
+channels_router = APIRouter(prefix="/admin/channels", tags=["admin"], responses=responses(401, 403))
+deliveries_router = APIRouter(prefix="/deliveries", tags=["deliveries"], responses=responses(401, 403))
+CHANNEL_NOT_FOUND = responses(n404="Channel not found")
+
+
+def channel_out(channel_id: int | None, spec: ChannelSpec) -> ChannelOut:
+    return ChannelOut(
+        id=channel_id,
+        name=spec.name,
+        kind=spec.kind,
+        config=dict(spec.config),
+        roles=sorted(spec.roles),
+        enabled=spec.enabled,
+        has_secret=bool(spec.secret),
+        managed_by=spec.managed_by,
+    )
+
+
+def _stored_out(channel: Channel) -> ChannelOut:
+    return channel_out(channel.id, channel_spec(channel))
+
+
+@channels_router.get("", response_model=list[ChannelOut])
+def list_channels(session: ReadSession, settings: SettingsDep, _: AdminUser) -> list[ChannelOut]:
+    """Every channel: the admin's, those from settings (read-only) and the built-in log."""
+    return [channel_out(cid, spec) for cid, spec in service.list_channels(session=session, settings=settings)]
+
+
+@channels_router.post(
+    "", response_model=ChannelOut, status_code=status.HTTP_201_CREATED, responses=responses(409)
+)
+def create_channel(body: ChannelIn, session: DbSession, _: AdminUser) -> ChannelOut:
+    return _stored_out(service.create_channel(session=session, channel_in=body))
+
+
+@channels_router.patch("/{channel_id}", response_model=ChannelOut, responses=CHANNEL_NOT_FOUND)
+def update_channel(channel_id: int, body: ChannelPatch, session: DbSession, _: AdminUser) -> ChannelOut:
+    """Change config, roles, enabled, or the secret (an empty secret removes it)."""
+    return _stored_out(service.update_channel(session=session, channel_id=channel_id, patch=body))
+
+
+@channels_router.delete("/{channel_id}", status_code=status.HTTP_204_NO_CONTENT, responses=CHANNEL_NOT_FOUND)
+def delete_channel(channel_id: int, session: DbSession, _: AdminUser) -> None:
+    service.delete_channel(session=session, channel_id=channel_id)
+
+
+def delivery_out(delivery: Delivery) -> DeliveryOut:
+    return DeliveryOut.model_validate(delivery, from_attributes=True)
+
+
+@deliveries_router.get("", response_model=DeliveryPage)
+def list_deliveries(
+    session: ReadSession,
+    _: AuthorityUser,
+    status: DeliveryStatus | None = None,
+    source_kind: Annotated[str | None, Query(max_length=32)] = None,
+    source_id: Annotated[str | None, Query(max_length=64)] = None,
+    incident_id: Annotated[str | None, Query(max_length=64)] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> DeliveryPage:
+    """Every message the platform owes someone, newest first, with its delivery state."""
+    page = service.list_deliveries(
+        session=session, status=status, source_kind=source_kind, source_id=source_id,
+        incident_id=incident_id, limit=limit, offset=offset,
+    )  # fmt: skip
+    return DeliveryPage(total=page.total, deliveries=[delivery_out(d) for d in page.deliveries])
+
+
+@deliveries_router.get(
+    "/{delivery_id}", response_model=DeliveryDetailOut, responses=responses(n404="Delivery not found")
+)
+def get_delivery(delivery_id: int, session: ReadSession, _: AuthorityUser) -> DeliveryDetailOut:
+    """One delivery with its payload and every attempt (time, latency, outcome, error)."""
+    delivery, attempts = service.get_delivery(session=session, delivery_id=delivery_id)
+    return DeliveryDetailOut(
+        **delivery_out(delivery).model_dump(),
+        payload=dict(delivery.payload),
+        attempt_log=[AttemptOut.model_validate(a, from_attributes=True) for a in attempts],
+    )

@@ -1,0 +1,158 @@
+"""Use cases of channels (admin) and deliveries (authorities), and the delivery figures of statistics."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from pydantic import ValidationError
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from safesphere.core.config import Settings
+from safesphere.core.errors import Conflict, InvalidInput, NotFound
+from safesphere.incidents.models import Incident
+from safesphere.notify import outbox
+from safesphere.notify.models import Channel, ChannelKind, Delivery, DeliveryAttempt, DeliveryStatus
+from safesphere.notify.routing import LOG_CHANNEL, ChannelSpec
+from safesphere.notify.schemas import ChannelIn, ChannelPatch, normalized_config
+
+
+def _config(kind: ChannelKind, config: dict[str, Any]) -> dict[str, Any]:
+    try:
+        return normalized_config(kind, config)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        raise InvalidInput(error["msg"], loc=("body", "config", *(str(p) for p in error["loc"]))) from exc
+
+
+def list_channels(*, session: Session, settings: Settings) -> list[tuple[int | None, ChannelSpec]]:
+    """Every channel messages can go through: the admin's, the settings', and the built-in log."""
+    stored = list(session.scalars(sa.select(Channel).order_by(Channel.name)))
+    names = {c.name for c in stored}
+    from_settings = [(None, c) for c in outbox.settings_channels(settings) if c.name not in names]
+    return [*((c.id, outbox.channel_spec(c)) for c in stored), *from_settings, (None, LOG_CHANNEL)]
+
+
+def _require(session: Session, channel_id: int) -> Channel:
+    channel = session.get(Channel, channel_id)
+    if channel is None:
+        raise NotFound("Channel not found")
+    return channel
+
+
+def create_channel(*, session: Session, channel_in: ChannelIn) -> Channel:
+    if channel_in.name == LOG_CHANNEL.name:
+        raise Conflict("The name 'log' belongs to the built-in log channel")
+    channel = Channel(
+        name=channel_in.name,
+        kind=channel_in.kind.value,
+        config=_config(channel_in.kind, channel_in.config),
+        secret=channel_in.secret,
+        roles=sorted({r.value for r in channel_in.roles}),
+        enabled=channel_in.enabled,
+    )
+    session.add(channel)
+    try:
+        session.commit()
+    except IntegrityError as exc:
+        session.rollback()
+        raise Conflict(f"A channel named {channel_in.name!r} already exists") from exc
+    return channel
+
+
+def update_channel(*, session: Session, channel_id: int, patch: ChannelPatch) -> Channel:
+    channel = _require(session, channel_id)
+    if patch.config is not None:
+        channel.config = _config(ChannelKind(channel.kind), patch.config)
+    if patch.secret is not None:
+        channel.secret = patch.secret or None
+    if patch.roles is not None:
+        channel.roles = sorted({r.value for r in patch.roles})
+    if patch.enabled is not None:
+        channel.enabled = patch.enabled
+    session.commit()
+    return channel
+
+
+def delete_channel(*, session: Session, channel_id: int) -> None:
+    """Deleting a channel leaves its deliveries as history; pending ones fail with a clear error."""
+    session.delete(_require(session, channel_id))
+    session.commit()
+
+
+@dataclass(frozen=True)
+class DeliveryPage:
+    total: int
+    deliveries: list[Delivery]
+
+
+def list_deliveries(
+    *,
+    session: Session,
+    status: DeliveryStatus | None = None,
+    source_kind: str | None = None,
+    source_id: str | None = None,
+    incident_id: str | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> DeliveryPage:
+    """Deliveries matching the filters, newest first."""
+    conditions: list[sa.ColumnElement[bool]] = []
+    if status is not None:
+        conditions.append(Delivery.status == status.value)
+    if source_kind is not None:
+        conditions.append(Delivery.source_kind == source_kind)
+    if source_id is not None:
+        conditions.append(Delivery.source_id == source_id)
+    if incident_id is not None:
+        conditions.append(Delivery.incident_id == incident_id)
+    total = session.scalar(sa.select(sa.func.count()).select_from(Delivery).where(*conditions)) or 0
+    rows = session.scalars(
+        sa.select(Delivery).where(*conditions).order_by(Delivery.id.desc()).limit(limit).offset(offset)
+    )
+    return DeliveryPage(total=total, deliveries=list(rows))
+
+
+def get_delivery(*, session: Session, delivery_id: int) -> tuple[Delivery, list[DeliveryAttempt]]:
+    delivery = session.get(Delivery, delivery_id)
+    if delivery is None:
+        raise NotFound("Delivery not found")
+    attempts = session.scalars(
+        sa.select(DeliveryAttempt)
+        .where(DeliveryAttempt.delivery_id == delivery_id)
+        .order_by(DeliveryAttempt.number)
+    )
+    return delivery, list(attempts)
+
+
+@dataclass(frozen=True)
+class ResponseAnalytics:
+    time_to_notify_p50_ms: int | None
+    time_to_notify_p95_ms: int | None
+    deliveries: dict[str, int]
+
+
+def _percentile(
+    session: Session, column: sa.orm.InstrumentedAttribute[int | None], share: float
+) -> int | None:
+    """The nearest-rank percentile of a column, by the database (count, then one ordered row)."""
+    present = column.is_not(None)
+    count = session.scalar(sa.select(sa.func.count()).where(present)) or 0
+    if count == 0:
+        return None
+    rank = max(1, math.ceil(round(share * count, 6)))
+    return session.scalar(sa.select(column).where(present).order_by(column).offset(rank - 1).limit(1))
+
+
+def response_analytics(*, session: Session) -> ResponseAnalytics:
+    counts = dict(
+        session.execute(sa.select(Delivery.status, sa.func.count()).group_by(Delivery.status)).tuples().all()
+    )
+    return ResponseAnalytics(
+        time_to_notify_p50_ms=_percentile(session, Incident.response_time_ms, 0.50),
+        time_to_notify_p95_ms=_percentile(session, Incident.response_time_ms, 0.95),
+        deliveries={status.value: int(counts.get(status.value, 0)) for status in DeliveryStatus},
+    )
