@@ -68,6 +68,13 @@ EXPECTED_RULES: dict[tuple[str, str], str] = {
     ("GET", "/alerts"): "authority",
     ("POST", "/alerts/{alert_id}/acknowledge"): "authority",
     ("POST", "/alerts/{alert_id}/resolve"): "authority",
+    ("POST", "/incidents/{incident_id}/acknowledge"): "authority",
+    ("POST", "/incidents/{incident_id}/dispatch"): "authority",
+    ("POST", "/incidents/{incident_id}/resolve"): "authority",
+    ("POST", "/incidents/{incident_id}/notes"): "authority",
+    ("GET", "/incidents/{incident_id}/timeline"): "authority",
+    ("GET", "/share/{token}"): "public",
+    ("GET", "/share/{token}/map"): "public",
     ("GET", "/admin/channels"): "admin",
     ("POST", "/admin/channels"): "admin",
     ("PATCH", "/admin/channels/{channel_id}"): "admin",
@@ -107,6 +114,7 @@ PATH_SAMPLES = {
     "zone_id": "1",
     "alert_id": "1",
     "channel_id": "1",
+    "token": "not-a-real-share-token-000000",
     "delivery_id": "1",
 }
 """A value for each path parameter, so every route can be called."""

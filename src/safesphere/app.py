@@ -23,6 +23,7 @@ from safesphere.core.security import TokenService
 from safesphere.evidence.router import router as evidence_router
 from safesphere.health.router import router as health_router
 from safesphere.incidents.protocol_table import load_protocol
+from safesphere.incidents.response import escalate_periodically
 from safesphere.incidents.router import router as incidents_router
 from safesphere.notify.router import channels_router, deliveries_router
 from safesphere.notify.worker import deliver_forever
@@ -46,6 +47,8 @@ def _background_tasks(settings: Settings) -> list[BackgroundTask]:
         tasks.append(rescore_periodically)
     if settings.delivery_worker_enabled:
         tasks.append(deliver_forever)
+    if settings.escalation_rounds > 0:
+        tasks.append(escalate_periodically)
     return tasks
 
 

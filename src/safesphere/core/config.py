@@ -97,6 +97,22 @@ class Settings(BaseSettings):
     sms_gateway_token: SecretStr | None = Field(default=None, description="Password (basic) or bearer token.")
     sms_gateway_format: str = Field(default="json", pattern="^(json|form)$")
 
+    # --- incident response (lifecycle, escalation, share links) ---
+    escalation_after_high_s: float = Field(
+        default=60.0, gt=0, description="Re-page if a HIGH is unacknowledged."
+    )
+    escalation_after_critical_s: float = Field(default=30.0, gt=0)
+    escalation_rounds: int = Field(
+        default=3, ge=0, description="Escalation rounds; round 2 on adds the supervisor."
+    )
+    escalation_poll_interval_s: float = Field(default=1.0, gt=0)
+    public_url: str = Field(
+        default="http://127.0.0.1:8000", description="Base URL of share links sent to contacts."
+    )
+    share_grace_s: int = Field(
+        default=3600, ge=0, description="A share link works this long after resolution."
+    )
+
     log_level: str = "INFO"
     log_json: bool = False
 

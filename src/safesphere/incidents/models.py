@@ -14,10 +14,15 @@ from safesphere.core.db import Base, JSONType, UTCDateTime
 
 
 class IncidentStatus(StrEnum):
-    """Where an incident stands; the report use case leaves it at ``actions_executed``."""
+    """Where an incident stands; the report use case leaves it at ``actions_executed``, authorities move it
+    on (``incidents/lifecycle.py`` holds the legal moves)."""
 
     logged = "logged"
     actions_executed = "actions_executed"
+    acknowledged = "acknowledged"
+    dispatched = "dispatched"
+    resolved = "resolved"
+    false_alarm = "false_alarm"
 
 
 class Incident(Base):
@@ -53,6 +58,14 @@ class Incident(Base):
     status: Mapped[str] = mapped_column(sa.String(32), default=IncidentStatus.logged.value)
     action_taken: Mapped[str | None] = mapped_column(sa.String(64))
     response_time_ms: Mapped[int | None]
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    acknowledged_by: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    time_to_acknowledge_ms: Mapped[int | None]
+    dispatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    dispatch_unit: Mapped[str | None] = mapped_column(sa.String(100))
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    escalation_round: Mapped[int] = mapped_column(default=0)
+    next_escalation_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, onupdate=clock.now)
 
@@ -102,3 +115,33 @@ class IncidentAlert(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     status: Mapped[str] = mapped_column(sa.String(32), default=ALERT_PENDING, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+
+
+class IncidentEvent(Base):
+    """One entry of an incident's timeline: a change, a note, an escalation; written with the change."""
+
+    __tablename__ = "incident_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[str] = mapped_column(
+        sa.ForeignKey("incidents.incident_id", ondelete="CASCADE"), index=True
+    )
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    kind: Mapped[str] = mapped_column(sa.String(32))
+    actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    details: Mapped[dict[str, Any]] = mapped_column(JSONType)
+
+
+class ShareLink(Base):
+    """A live-location link for the protected person's contacts; only the token's SHA-256 is stored."""
+
+    __tablename__ = "share_links"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    incident_id: Mapped[str] = mapped_column(
+        sa.ForeignKey("incidents.incident_id", ondelete="CASCADE"), index=True
+    )
+    owner_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

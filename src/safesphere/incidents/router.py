@@ -6,25 +6,39 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.responses import HTMLResponse
 
-from safesphere.auth.access import AuthorityUser, EngineKeyAuth
+from safesphere.auth.access import AuthorityUser, EngineKeyAuth, Public
 from safesphere.core import clock
 from safesphere.core.dependencies import DbSession, ReadSession, SettingsDep
 from safesphere.core.errors import responses
-from safesphere.incidents import service
+from safesphere.incidents import response, service, share_page
+from safesphere.incidents.lifecycle import Move
+from safesphere.incidents.models import Incident
 from safesphere.incidents.protocol import Protocol, ThreatLevel
 from safesphere.incidents.schemas import (
+    AcknowledgeIn,
     ActionOut,
+    DispatchIn,
     IncidentId,
     IncidentListOut,
     IncidentOut,
     IncidentStatistics,
+    IncidentStatusOut,
     IncidentSummary,
+    NoteIn,
+    ResolveIn,
+    ResponseAnalyticsOut,
+    SharedFixOut,
+    SharedLocationOut,
     StatisticsOut,
     ThreatLevelListOut,
     ThreatReportIn,
     ThreatReportOut,
+    TimelineEntryOut,
+    TimelineOut,
 )
+from safesphere.notify import service as notify_service
 
 MAX_PAGE = 1000
 """The largest page a list returns; beyond it, page with ``offset``."""
@@ -133,9 +147,11 @@ def list_incidents(
 
 @router.get("/statistics", response_model=StatisticsOut, responses=responses(401, 403))
 def statistics(session: ReadSession, _: AuthorityUser) -> StatisticsOut:
-    """Threat statistics over all incidents, computed by the database."""
+    """Threat statistics over all incidents, and how fast police were told and acknowledged."""
     counts = service.count_incidents(session=session)
+    analytics = notify_service.response_analytics(session=session)
     return StatisticsOut(
+        response_analytics=ResponseAnalyticsOut.model_validate(analytics, from_attributes=True),
         timestamp=clock.now(),
         statistics=IncidentStatistics(
             total_incidents=counts.total_incidents,
@@ -147,3 +163,121 @@ def statistics(session: ReadSession, _: AuthorityUser) -> StatisticsOut:
             critical_incidents=counts.critical_incidents,
         ),
     )
+
+
+MOVE_RESPONSES = responses(401, 403, 409, n404="Incident not found")
+
+
+def _status_out(incident: Incident) -> IncidentStatusOut:
+    return IncidentStatusOut.model_validate(incident, from_attributes=True)
+
+
+def _move(session: DbSession, settings: SettingsDep, incident_id: str, action: Move, user_id: int,
+          details: response.MoveDetails) -> IncidentStatusOut:  # fmt: skip
+    incident = response.move(
+        session=session,
+        settings=settings,
+        incident_id=incident_id,
+        action=action,
+        user_id=user_id,
+        details=details,
+    )
+    return _status_out(incident)
+
+
+@router.post(
+    "/incidents/{incident_id}/acknowledge", response_model=IncidentStatusOut, responses=MOVE_RESPONSES
+)
+def acknowledge(
+    incident_id: IncidentIdPath, session: DbSession, settings: SettingsDep, user: AuthorityUser,
+    body: AcknowledgeIn | None = None,
+) -> IncidentStatusOut:  # fmt: skip
+    """Take the incident on: escalation stops at once. 409 if it is past acknowledgement."""
+    notes = body.notes if body else None
+    return _move(session, settings, incident_id, Move.acknowledge, user.id, response.MoveDetails(notes=notes))
+
+
+@router.post("/incidents/{incident_id}/dispatch", response_model=IncidentStatusOut, responses=MOVE_RESPONSES)
+def dispatch(
+    incident_id: IncidentIdPath,
+    body: DispatchIn,
+    session: DbSession,
+    settings: SettingsDep,
+    user: AuthorityUser,
+) -> IncidentStatusOut:
+    """Record the unit sent. 409 if the incident is closed or already dispatched."""
+    details = response.MoveDetails(notes=body.notes, unit=body.unit)
+    return _move(session, settings, incident_id, Move.dispatch, user.id, details)
+
+
+@router.post("/incidents/{incident_id}/resolve", response_model=IncidentStatusOut, responses=MOVE_RESPONSES)
+def resolve(
+    incident_id: IncidentIdPath,
+    body: ResolveIn,
+    session: DbSession,
+    settings: SettingsDep,
+    user: AuthorityUser,
+) -> IncidentStatusOut:
+    """Close the incident as resolved or a false alarm; its share links expire after the grace period."""
+    action = Move.false_alarm if body.outcome == "false_alarm" else Move.resolve
+    return _move(session, settings, incident_id, action, user.id, response.MoveDetails(notes=body.notes))
+
+
+@router.post(
+    "/incidents/{incident_id}/notes", status_code=201, response_model=TimelineEntryOut,
+    responses=responses(401, 403, n404="Incident not found"),
+)  # fmt: skip
+def add_note(
+    incident_id: IncidentIdPath, body: NoteIn, session: DbSession, user: AuthorityUser
+) -> TimelineEntryOut:
+    event = response.add_note(session=session, incident_id=incident_id, user_id=user.id, text=body.text)
+    return TimelineEntryOut(
+        at=event.at, kind=event.kind, actor_id=event.actor_id, details=dict(event.details)
+    )
+
+
+@router.get(
+    "/incidents/{incident_id}/timeline", response_model=TimelineOut,
+    responses=responses(401, 403, n404="Incident not found"),
+)  # fmt: skip
+def timeline(incident_id: IncidentIdPath, session: ReadSession, _: AuthorityUser) -> TimelineOut:
+    """Every change, note, escalation and delivery outcome of the incident, oldest first."""
+    entries = response.timeline(session=session, incident_id=incident_id)
+    incident = service.require_incident(session=session, incident_id=incident_id)
+    return TimelineOut(
+        incident_id=incident_id,
+        status=incident.status,
+        entries=[
+            TimelineEntryOut(at=e.at, kind=e.kind, actor_id=e.actor_id, details=e.details) for e in entries
+        ],
+    )
+
+
+ShareToken = Annotated[str, Path(min_length=20, max_length=100, pattern=r"^[A-Za-z0-9_-]+$")]
+SHARE_RESPONSES = responses(n404="Share link not found or expired")
+
+
+def _shared(session: ReadSession, token: str) -> SharedLocationOut:
+    shared = response.shared_location(session=session, token=token)
+    incident = shared.incident
+    where = {"lat": incident.latitude, "lon": incident.longitude} if incident.latitude is not None else None
+    return SharedLocationOut(
+        incident_id=incident.incident_id,
+        threat_level=incident.threat_level,
+        status=incident.status,
+        incident_location=where,
+        latest_fixes=[SharedFixOut(lat=a, lon=o, timestamp=t, accuracy=c) for a, o, t, c in shared.fixes],
+        expires_at=shared.link.expires_at,
+    )
+
+
+@router.get("/share/{token}", response_model=SharedLocationOut, responses=SHARE_RESPONSES, tags=["share"])
+def shared_location(token: ShareToken, session: ReadSession, _: Public) -> SharedLocationOut:
+    """The protected person's latest positions, for whoever holds the link (their emergency contacts)."""
+    return _shared(session, token)
+
+
+@router.get("/share/{token}/map", response_class=HTMLResponse, responses=SHARE_RESPONSES, tags=["share"])
+def shared_map(token: ShareToken, session: ReadSession, _: Public) -> HTMLResponse:
+    """A small page that refreshes itself, showing the latest position and the recent track."""
+    return HTMLResponse(share_page.render(_shared(session, token)), headers={"Cache-Control": "no-store"})

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
@@ -255,6 +255,83 @@ class IncidentStatistics(BaseModel):
     critical_incidents: int
 
 
+class ResponseAnalyticsOut(BaseModel):
+    """How fast the platform and the people behind it respond (all incidents so far)."""
+
+    time_to_notify_p50_ms: int | None = Field(
+        description="Report received to first police delivery attempt done."
+    )
+    time_to_notify_p95_ms: int | None
+    time_to_acknowledge_p50_ms: int | None = Field(
+        description="Report received to an authority's acknowledgement."
+    )
+    time_to_acknowledge_p95_ms: int | None
+    deliveries: dict[str, int] = Field(
+        description="Deliveries by status: pending, sending, sent, failed, cancelled."
+    )
+
+
 class StatisticsOut(BaseModel):
     timestamp: datetime
     statistics: IncidentStatistics
+    response_analytics: ResponseAnalyticsOut
+
+
+class AcknowledgeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    notes: str | None = Field(default=None, max_length=2000)
+
+
+class DispatchIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    unit: str = Field(min_length=1, max_length=100, description="The unit sent, e.g. 'Patrol 12'.")
+    notes: str | None = Field(default=None, max_length=2000)
+
+
+class ResolveIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    outcome: Literal["resolved", "false_alarm"] = "resolved"
+    notes: str | None = Field(default=None, max_length=2000)
+
+
+class NoteIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    text: str = Field(min_length=1, max_length=4000)
+
+
+class TimelineEntryOut(BaseModel):
+    at: datetime
+    kind: str
+    actor_id: int | None
+    details: dict[str, Any]
+
+
+class TimelineOut(BaseModel):
+    incident_id: str
+    status: str
+    entries: list[TimelineEntryOut]
+
+
+class IncidentStatusOut(BaseModel):
+    incident_id: str
+    status: str
+    acknowledged_at: datetime | None
+    dispatched_at: datetime | None
+    dispatch_unit: str | None
+    resolved_at: datetime | None
+
+
+class SharedFixOut(BaseModel):
+    lat: float
+    lon: float
+    timestamp: datetime
+    accuracy: float | None
+
+
+class SharedLocationOut(BaseModel):
+    incident_id: str
+    threat_level: str
+    status: str
+    incident_location: dict[str, float] | None
+    latest_fixes: list[SharedFixOut]
+    expires_at: datetime | None

@@ -20,6 +20,7 @@ from safesphere.core.config import Settings
 from safesphere.core.errors import Conflict, InvalidInput, NotFound, ServiceUnavailable
 from safesphere.evidence import service as evidence_service
 from safesphere.evidence.models import Evidence
+from safesphere.incidents import response
 from safesphere.incidents.ids import new_incident_id
 from safesphere.incidents.models import (
     ACTION_EXECUTED,
@@ -115,9 +116,11 @@ def _after_incident_recorded(
 ) -> None:
     """Other domains react to a newly stored incident here, inside the report's transaction: each is one
     plain call, so whatever they write commits or fails with it."""
+    # The timeline, the escalation clock and the contacts' live-location link.
+    share_url = response.on_reported(session=session, settings=settings, incident=incident)
     # Every message of the protocol becomes a delivery to real channels (notify's outbox).
     notify_sources.deliver_incident_alerts(
-        session=session, settings=settings, incident=incident, alerts=alerts
+        session=session, settings=settings, incident=incident, alerts=alerts, share_url=share_url
     )
     if incident.latitude is not None and incident.longitude is not None:
         # A located threat lowers the safety score of the street around it and shows in nearby risks.

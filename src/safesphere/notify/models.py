@@ -44,6 +44,8 @@ class DeliveryStatus(StrEnum):
     sending = "sending"
     sent = "sent"
     failed = "failed"
+    cancelled = "cancelled"
+    """No longer wanted when its turn came (an escalation page after the incident was acknowledged)."""
 
 
 class Channel(Base):

@@ -36,8 +36,14 @@ class Message:
     payload: dict[str, Any]
 
     @property
-    def text(self) -> str:
+    def summary(self) -> str:
         return str(self.payload.get("message") or self.subject)
+
+    @property
+    def text(self) -> str:
+        """What a person reads; with the live-location link when there is one."""
+        link = self.payload.get("share_url")
+        return f"{self.summary}\nLive location: {link}" if link else self.summary
 
 
 @dataclass(frozen=True)
@@ -148,7 +154,7 @@ async def send(
         log.info(
             "delivery to %s: %s",
             message.address,
-            message.text,
+            message.summary,  # never the share link: logs are not for live-location tokens
             extra={
                 "idempotency_key": message.idempotency_key,
                 "incident_id": message.payload.get("incident_id"),

@@ -132,6 +132,8 @@ def get_delivery(*, session: Session, delivery_id: int) -> tuple[Delivery, list[
 class ResponseAnalytics:
     time_to_notify_p50_ms: int | None
     time_to_notify_p95_ms: int | None
+    time_to_acknowledge_p50_ms: int | None
+    time_to_acknowledge_p95_ms: int | None
     deliveries: dict[str, int]
 
 
@@ -148,11 +150,12 @@ def _percentile(
 
 
 def response_analytics(*, session: Session) -> ResponseAnalytics:
-    counts = dict(
-        session.execute(sa.select(Delivery.status, sa.func.count()).group_by(Delivery.status)).tuples().all()
-    )
+    query = sa.select(Delivery.status, sa.func.count()).group_by(Delivery.status)
+    counts = {status: int(count) for status, count in session.execute(query)}
     return ResponseAnalytics(
         time_to_notify_p50_ms=_percentile(session, Incident.response_time_ms, 0.50),
         time_to_notify_p95_ms=_percentile(session, Incident.response_time_ms, 0.95),
+        time_to_acknowledge_p50_ms=_percentile(session, Incident.time_to_acknowledge_ms, 0.50),
+        time_to_acknowledge_p95_ms=_percentile(session, Incident.time_to_acknowledge_ms, 0.95),
         deliveries={status.value: int(counts.get(status.value, 0)) for status in DeliveryStatus},
     )

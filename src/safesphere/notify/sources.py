@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from safesphere.alerts.models import Alert
 from safesphere.auth.models import User
 from safesphere.core.config import Settings
+from safesphere.incidents.lifecycle import UNACKNOWLEDGED
 from safesphere.incidents.models import Incident, IncidentAlert
 from safesphere.notify import outbox
 from safesphere.notify.models import Audience, Delivery, DeliveryStatus
@@ -53,9 +54,15 @@ def _location(lat: float | None, lon: float | None) -> dict[str, float] | None:
 
 
 def deliver_incident_alerts(
-    *, session: Session, settings: Settings, incident: Incident, alerts: list[IncidentAlert]
+    *,
+    session: Session,
+    settings: Settings,
+    incident: Incident,
+    alerts: list[IncidentAlert],
+    share_url: str | None = None,
 ) -> None:
-    """A delivery for each recipient of each of the protocol's messages, in the report's transaction."""
+    """A delivery for each recipient of each of the protocol's messages, in the report's transaction;
+    the emergency contacts' messages carry the live-location link."""
     if not alerts:
         return
     session.flush()  # the alerts' ids make the deliveries' idempotency keys
@@ -78,6 +85,8 @@ def deliver_incident_alerts(
             "weapon_detected": incident.weapon_detected,
             "weapon_types": list(incident.weapon_types),
         }
+        if share_url is not None and alert.recipient == "emergency_contacts":
+            payload["share_url"] = share_url
         outbox.notify(
             session=session,
             channels=channels,
@@ -115,6 +124,14 @@ def deliver_safety_alert(*, session: Session, settings: Settings, alert: Alert, 
         source_kind=SAFETY_ALERT,
         source_id=alert.id,
     )
+
+
+def still_wanted(*, session: Session, delivery: Delivery) -> bool:
+    """An escalation page is dropped if the incident was acknowledged (or closed) before it could leave."""
+    if delivery.source_kind != "escalation" or delivery.incident_id is None:
+        return True
+    status = session.scalar(sa.select(Incident.status).where(Incident.incident_id == delivery.incident_id))
+    return status in {s.value for s in UNACKNOWLEDGED}
 
 
 def after_attempt(*, session: Session, delivery: Delivery, finished_at: datetime) -> None:

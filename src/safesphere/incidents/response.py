@@ -1,0 +1,302 @@
+"""Use cases of following an incident until it is closed: acknowledge, dispatch, resolve, notes, the
+timeline, escalation of unacknowledged incidents, and live-location share links."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from fastapi import FastAPI
+from sqlalchemy.orm import Session
+
+from safesphere.core import clock
+from safesphere.core.config import Settings
+from safesphere.core.db import Database
+from safesphere.core.errors import Conflict, NotFound
+from safesphere.incidents import lifecycle
+from safesphere.incidents.lifecycle import Move
+from safesphere.incidents.models import Incident, IncidentEvent, ShareLink
+from safesphere.notify import outbox
+from safesphere.notify.models import Audience, Delivery
+from safesphere.notify.routing import Recipient
+from safesphere.tracking.models import LocationFix
+
+log = logging.getLogger(__name__)
+
+ESCALATING_LEVELS = ("HIGH", "CRITICAL")
+SUPERVISOR_FROM_ROUND = 2
+"""Round 1 pages the police again; from round 2 on the supervisor is paged too."""
+ESCALATION = "escalation"
+SHARE_TOKEN_BYTES = 32
+"""256 random bits: guessing a live link is hopeless, so the public share route needs no login."""
+
+
+def add_event(
+    session: Session, incident_id: str, kind: str, *, actor_id: int | None = None, **details: Any
+) -> IncidentEvent:
+    """A timeline entry in the caller's transaction."""
+    event = IncidentEvent(
+        incident_id=incident_id, at=clock.now(), kind=kind, actor_id=actor_id, details=details
+    )
+    session.add(event)
+    return event
+
+
+def escalation_delay_s(settings: Settings, threat_level: str) -> float | None:
+    """How long an incident of this level may stay unacknowledged before police are paged again."""
+    if settings.escalation_rounds == 0 or threat_level not in ESCALATING_LEVELS:
+        return None
+    return (
+        settings.escalation_after_critical_s
+        if threat_level == "CRITICAL"
+        else settings.escalation_after_high_s
+    )
+
+
+def share_url(settings: Settings, token: str) -> str:
+    return f"{settings.public_url.rstrip('/')}/share/{token}"
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def on_reported(*, session: Session, settings: Settings, incident: Incident) -> str | None:
+    """A new incident's timeline entry, its escalation clock and (HIGH/CRITICAL with an owner) its share
+    link, in the report's transaction; returns the share link's URL for the contacts' messages."""
+    add_event(session, incident.incident_id, "reported", threat_level=incident.threat_level,
+              action_taken=incident.action_taken, source_id=incident.source_id)  # fmt: skip
+    delay = escalation_delay_s(settings, incident.threat_level)
+    if delay is not None:
+        incident.next_escalation_at = incident.created_at + timedelta(seconds=delay)
+    if incident.threat_level not in ESCALATING_LEVELS or incident.owner_id is None:
+        return None
+    token = secrets.token_urlsafe(SHARE_TOKEN_BYTES)
+    session.add(
+        ShareLink(
+            token_hash=_token_hash(token),
+            incident_id=incident.incident_id,
+            owner_id=incident.owner_id,
+            created_at=incident.created_at,
+        )
+    )
+    add_event(session, incident.incident_id, "share_link_created")
+    return share_url(settings, token)
+
+
+@dataclass(frozen=True)
+class MoveDetails:
+    notes: str | None = None
+    unit: str | None = None
+
+
+def move(
+    *,
+    session: Session,
+    settings: Settings,
+    incident_id: str,
+    action: Move,
+    user_id: int,
+    details: MoveDetails,
+) -> Incident:
+    """Apply an authority's move with a conditional UPDATE on the current status, so two officers racing
+    cannot both win; an illegal move is a 409 naming the current status."""
+    rule = lifecycle.transition(action)
+    now = clock.now()
+    values: dict[str, Any] = {"status": rule.target.value, "updated_at": now}
+    if action is Move.acknowledge or action is Move.dispatch:
+        values |= {"next_escalation_at": None}
+    if action is Move.acknowledge:
+        created = session.scalar(sa.select(Incident.created_at).where(Incident.incident_id == incident_id))
+        waited_ms = round((now - created).total_seconds() * 1000) if created is not None else None
+        values |= {"acknowledged_at": now, "acknowledged_by": user_id, "time_to_acknowledge_ms": waited_ms}
+    elif action is Move.dispatch:
+        values |= {"dispatched_at": now, "dispatch_unit": details.unit}
+    else:
+        values |= {"resolved_at": now, "next_escalation_at": None}
+    result = session.execute(
+        sa.update(Incident)
+        .where(Incident.incident_id == incident_id, Incident.status.in_([s.value for s in rule.sources]))
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        current = session.scalar(sa.select(Incident.status).where(Incident.incident_id == incident_id))
+        session.rollback()
+        if current is None:
+            raise NotFound("Incident not found")
+        raise Conflict(f"Cannot {action.value.replace('_', ' ')} an incident that is {current}")
+    if action in (Move.resolve, Move.false_alarm):
+        session.execute(
+            sa.update(ShareLink)
+            .where(ShareLink.incident_id == incident_id)
+            .values(expires_at=now + timedelta(seconds=settings.share_grace_s))
+        )
+    add_event(session, incident_id, rule.event, actor_id=user_id, notes=details.notes, unit=details.unit)
+    session.commit()
+    incident = session.scalar(sa.select(Incident).where(Incident.incident_id == incident_id))
+    if incident is None:  # deleted between our commit and this read
+        raise NotFound("Incident not found")
+    session.refresh(incident)
+    log.info(
+        "incident %s %s", incident_id, rule.event, extra={"incident_id": incident_id, "user_id": user_id}
+    )
+    return incident
+
+
+def add_note(*, session: Session, incident_id: str, user_id: int, text: str) -> IncidentEvent:
+    if session.scalar(sa.select(Incident.id).where(Incident.incident_id == incident_id)) is None:
+        raise NotFound("Incident not found")
+    event = add_event(session, incident_id, "note", actor_id=user_id, text=text)
+    session.commit()
+    return event
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    at: datetime
+    kind: str
+    actor_id: int | None
+    details: dict[str, Any]
+
+
+def timeline(*, session: Session, incident_id: str) -> list[TimelineEntry]:
+    """Every change, note and escalation, and every delivery's outcome, oldest first."""
+    if session.scalar(sa.select(Incident.id).where(Incident.incident_id == incident_id)) is None:
+        raise NotFound("Incident not found")
+    events = session.scalars(
+        sa.select(IncidentEvent).where(IncidentEvent.incident_id == incident_id).order_by(IncidentEvent.id)
+    )
+    entries = [TimelineEntry(e.at, e.kind, e.actor_id, dict(e.details)) for e in events]
+    for d in session.scalars(
+        sa.select(Delivery).where(Delivery.incident_id == incident_id).order_by(Delivery.id)
+    ):
+        facts = {
+            "delivery_id": d.id, "channel": d.channel, "audience": d.audience, "recipient": d.recipient,
+            "source_kind": d.source_kind, "attempts": d.attempts, "last_error": d.last_error,
+        }  # fmt: skip
+        entries.append(TimelineEntry(d.created_at, "delivery_queued", None, facts))
+        if d.sent_at is not None:
+            entries.append(TimelineEntry(d.sent_at, "delivery_sent", None, facts))
+        if d.failed_at is not None:
+            entries.append(TimelineEntry(d.failed_at, "delivery_failed", None, facts))
+    return sorted(entries, key=lambda e: e.at)
+
+
+def _escalate_one(session: Session, settings: Settings, incident: Incident, now: datetime) -> bool:
+    """Claims one round (a conditional UPDATE, so two processes never page twice) and queues its messages."""
+    round_number = incident.escalation_round + 1
+    delay = escalation_delay_s(settings, incident.threat_level) or 0.0
+    last = round_number >= settings.escalation_rounds
+    claimed = session.execute(
+        sa.update(Incident)
+        .where(
+            Incident.id == incident.id,
+            Incident.escalation_round == incident.escalation_round,
+            Incident.status.in_([s.value for s in lifecycle.UNACKNOWLEDGED]),
+        )
+        .values(
+            escalation_round=round_number,
+            next_escalation_at=None if last else now + timedelta(seconds=delay),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        return False
+    recipients = [Recipient(Audience.police, "police_dispatch")]
+    if round_number >= SUPERVISOR_FROM_ROUND:
+        recipients.append(Recipient(Audience.supervisor, "supervisor"))
+    waited = round((now - incident.created_at).total_seconds())
+    message = (f"ESCALATION round {round_number}: {incident.threat_level} threat {incident.incident_id} "
+               f"unacknowledged for {waited} s")  # fmt: skip
+    location = (
+        {"lat": incident.latitude, "lon": incident.longitude} if incident.latitude is not None else None
+    )
+    outbox.notify(
+        session=session,
+        channels=outbox.active_channels(session, settings),
+        recipients=recipients,
+        subject=f"SafeSphere escalation: {incident.incident_id}",
+        payload={
+            "event": ESCALATION,
+            "incident_id": incident.incident_id,
+            "round": round_number,
+            "threat_level": incident.threat_level,
+            "message": message,
+            "location": location,
+        },
+        key_prefix=f"{ESCALATION}:{incident.incident_id}:{round_number}",
+        source_kind=ESCALATION,
+        source_id=incident.incident_id,
+        incident_id=incident.incident_id,
+    )
+    add_event(session, incident.incident_id, "escalated", round=round_number,
+              audiences=[r.audience.value for r in recipients])  # fmt: skip
+    return True
+
+
+def escalate_due(*, database: Database, settings: Settings) -> int:
+    """One pass: every unacknowledged HIGH/CRITICAL incident past its deadline gets its next round."""
+    now = clock.now()
+    done = 0
+    with database.session() as session:
+        due = list(
+            session.scalars(
+                sa.select(Incident)
+                .where(
+                    Incident.next_escalation_at <= now,
+                    Incident.status.in_([s.value for s in lifecycle.UNACKNOWLEDGED]),
+                )
+                .order_by(Incident.next_escalation_at)
+                .limit(100)
+            )
+        )
+        for incident in due:
+            done += _escalate_one(session, settings, incident, now)
+        session.commit()
+    return done
+
+
+@dataclass(frozen=True)
+class SharedLocation:
+    link: ShareLink
+    incident: Incident
+    fixes: list[tuple[float, float, datetime, float | None]]
+
+
+SHARED_FIXES = 20
+"""The protected person's latest fixes a share link shows: enough to see which way they move."""
+
+
+def shared_location(*, session: Session, token: str) -> SharedLocation:
+    """The live location behind a share token; 404 when unknown, expired, or its incident is gone."""
+    link = session.scalar(sa.select(ShareLink).where(ShareLink.token_hash == _token_hash(token)))
+    if link is None or (link.expires_at is not None and link.expires_at <= clock.now()):
+        raise NotFound("Share link not found or expired")
+    incident = session.scalar(sa.select(Incident).where(Incident.incident_id == link.incident_id))
+    if incident is None:
+        raise NotFound("Share link not found or expired")
+    rows = session.execute(
+        sa.select(LocationFix.latitude, LocationFix.longitude, LocationFix.timestamp, LocationFix.accuracy)
+        .where(LocationFix.tourist_id == link.owner_id)
+        .order_by(LocationFix.timestamp.desc())
+        .limit(SHARED_FIXES)
+    )
+    return SharedLocation(link, incident, [(r[0], r[1], r[2], r[3]) for r in rows])
+
+
+async def escalate_periodically(app: FastAPI) -> None:
+    """The server's escalation task: every ``SAFESPHERE_ESCALATION_POLL_INTERVAL_S`` seconds."""
+    settings: Settings = app.state.settings
+    while True:
+        await asyncio.sleep(settings.escalation_poll_interval_s)
+        try:
+            await asyncio.to_thread(escalate_due, database=app.state.db, settings=settings)
+        except Exception:
+            log.exception("escalation pass failed; will retry")
