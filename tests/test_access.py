@@ -75,6 +75,9 @@ EXPECTED_RULES: dict[tuple[str, str], str] = {
     ("GET", "/incidents/{incident_id}/timeline"): "authority",
     ("GET", "/share/{token}"): "public",
     ("GET", "/share/{token}/map"): "public",
+    ("GET", "/me/alerts"): "tourist",
+    ("GET", "/devices/commands"): "engine",
+    ("POST", "/devices/commands/{command_id}/ack"): "engine",
     ("GET", "/admin/channels"): "admin",
     ("POST", "/admin/channels"): "admin",
     ("PATCH", "/admin/channels/{channel_id}"): "admin",
@@ -114,6 +117,7 @@ PATH_SAMPLES = {
     "zone_id": "1",
     "alert_id": "1",
     "channel_id": "1",
+    "command_id": "1",
     "token": "not-a-real-share-token-000000",
     "delivery_id": "1",
 }

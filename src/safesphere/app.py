@@ -20,6 +20,7 @@ from safesphere.core.errors import install_handlers
 from safesphere.core.limits import BodySizeLimit
 from safesphere.core.logging import configure_logging
 from safesphere.core.security import TokenService
+from safesphere.devices.router import router as devices_router
 from safesphere.evidence.router import router as evidence_router
 from safesphere.health.router import router as health_router
 from safesphere.incidents.protocol_table import load_protocol
@@ -96,6 +97,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         zones_router,
         alerts_router,
         channels_router,
+        devices_router,
         deliveries_router,
     ):
         app.include_router(router)

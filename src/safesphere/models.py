@@ -5,6 +5,7 @@ from __future__ import annotations
 from safesphere.alerts import models as alert_models
 from safesphere.auth import models as auth_models
 from safesphere.core.db import Base
+from safesphere.devices import models as device_models
 from safesphere.evidence import models as evidence_models
 from safesphere.incidents import models as incident_models
 from safesphere.notify import models as notify_models
@@ -17,6 +18,7 @@ metadata = Base.metadata
 __all__ = [
     "alert_models",
     "auth_models",
+    "device_models",
     "evidence_models",
     "incident_models",
     "metadata",

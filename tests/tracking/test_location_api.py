@@ -11,7 +11,15 @@ from safesphere.core import clock
 from safesphere.core.db import Database
 from safesphere.tracking.models import LocationFix
 from tests.factories import Factory
-from tests.tracking.fixtures import MINUTE, SPOT, camera_sees_threat, fix_body, restricted_zone_here, send_fix
+from tests.tracking.fixtures import (
+    MINUTE,
+    SPOT,
+    camera_sees_threat,
+    factors_by_name,
+    fix_body,
+    restricted_zone_here,
+    send_fix,
+)
 
 NOW = datetime(2026, 11, 20, 13, 30, tzinfo=UTC)
 
@@ -194,3 +202,31 @@ def test_profile_and_contacts(client: TestClient, factory: Factory) -> None:
     assert [c["name"] for c in client.get("/me/contacts", headers=tourist.headers).json()] == ["Mum"]
     assert client.delete(f"/me/contacts/{contact.json()['id']}", headers=tourist.headers).status_code == 204
     assert client.get("/me/contacts", headers=tourist.headers).json() == []
+
+
+def test_a_located_threat_warns_tourists_within_1_km_and_nobody_else(
+    client: TestClient, factory: Factory
+) -> None:
+    near, far, stale = factory.tourist(), factory.tourist(), factory.tourist()
+    now = clock.now()
+    send_fix(client, near, now - MINUTE, lat=SPOT[0] + 0.005, lon=SPOT[1])  # ~560 m north
+    send_fix(client, far, now - MINUTE, lat=SPOT[0] + 0.02, lon=SPOT[1])  # ~2.2 km north
+    send_fix(client, stale, now - 60 * MINUTE, lat=SPOT[0], lon=SPOT[1])  # here, but an hour ago
+    before = client.get("/location/safety-analysis", headers=near.headers).json()
+
+    incident_id = camera_sees_threat(client, factory, now, level="HIGH")
+
+    warnings = client.get("/me/alerts", headers=near.headers).json()
+    assert [(w["type"], w["severity"], w["incident_id"]) for w in warnings] == [
+        ("warning", "high", incident_id)
+    ]
+    assert "m from you" in warnings[0]["description"]
+    assert warnings[0]["location"] == {"lat": SPOT[0], "lon": SPOT[1]}
+    assert client.get("/me/alerts", headers=far.headers).json() == []
+    assert client.get("/me/alerts", headers=stale.headers).json() == []
+    low = camera_sees_threat(client, factory, now, level="LOW")
+    assert low not in {w["incident_id"] for w in client.get("/me/alerts", headers=near.headers).json()}
+    # The warning is a copy of the incident alert: the score counts the incident once, not twice.
+    again = send_fix(client, near, now, lat=SPOT[0] + 0.005, lon=SPOT[1])
+    assert factors_by_name(again)["nearby_alerts"]["details"].startswith("2 alerts")  # the HIGH and the LOW
+    assert before["safety_score"] >= again["location_safety_score"]

@@ -16,6 +16,9 @@ class AlertType(StrEnum):
     anomaly = "anomaly"
     sos = "sos"
     incident = "incident"
+    warning = "warning"
+    """A warning to one tourist about a threat reported near them (a copy of an incident alert: never
+    counted again by the score)."""
 
 
 class Severity(StrEnum):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -11,8 +11,9 @@ from safesphere.alerts.models import Alert, AlertStatus, AlertType, Severity
 from safesphere.core import clock
 from safesphere.core.config import Settings
 from safesphere.core.errors import Conflict, NotFound
-from safesphere.core.geo import BoundingBox
+from safesphere.core.geo import BoundingBox, bounding_box, haversine_km
 from safesphere.notify import sources as notify_sources
+from safesphere.tracking.models import TouristStatus
 
 THREAT_LEVEL_SEVERITY = {
     "LOW": Severity.low,
@@ -52,6 +53,54 @@ def record_incident_alert(
     )
     session.add(alert)
     return alert
+
+
+WARNING_RADIUS_KM = 1.0
+"""Tourists whose latest fix is this close to a located HIGH/CRITICAL threat are warned."""
+WARNING_RECENT = timedelta(minutes=30)
+"""Only tourists seen this recently: an old position says nothing about where they are now."""
+WARNED_LEVELS = ("HIGH", "CRITICAL")
+
+
+def warn_tourists_nearby(
+    *, session: Session, incident_id: str, threat_level: str, latitude: float, longitude: float
+) -> list[Alert]:
+    """A warning alert to each tourist recently within 1 km of a located HIGH/CRITICAL threat, in the
+    caller's transaction. It says what and where, never who else is involved."""
+    if threat_level not in WARNED_LEVELS:
+        return []
+    box = bounding_box(latitude, longitude, WARNING_RADIUS_KM)
+    now = clock.now()
+    nearby = session.execute(
+        sa.select(TouristStatus.tourist_id, TouristStatus.latitude, TouristStatus.longitude).where(
+            TouristStatus.latitude.between(box.min_lat, box.max_lat),
+            TouristStatus.longitude.between(box.min_lon, box.max_lon),
+            TouristStatus.last_seen >= now - WARNING_RECENT,
+        )
+    )
+    warnings = []
+    for tourist_id, lat, lon in nearby:
+        distance_km = haversine_km(lat, lon, latitude, longitude)
+        if distance_km > WARNING_RADIUS_KM:
+            continue
+        warnings.append(
+            Alert(
+                type=AlertType.warning.value,
+                severity=THREAT_LEVEL_SEVERITY[threat_level].value,
+                title=f"{threat_level.title()} threat reported near you",
+                description=(
+                    f"A {threat_level} threat was reported {round(distance_km * 1000, -1):.0f} m from you. "
+                    "Move away from the area and towards people; press SOS if you are in danger."
+                ),
+                latitude=latitude,
+                longitude=longitude,
+                occurred_at=now,
+                tourist_id=tourist_id,
+                incident_id=incident_id,
+            )
+        )
+    session.add_all(warnings)
+    return warnings
 
 
 def record_anomaly_alert(

@@ -19,6 +19,7 @@ from safesphere.core import clock
 from safesphere.core.config import Settings
 from safesphere.core.db import Database
 from safesphere.core.errors import Conflict, NotFound
+from safesphere.devices import service as devices_service
 from safesphere.incidents import lifecycle
 from safesphere.incidents.lifecycle import Move
 from safesphere.incidents.models import Incident, IncidentEvent, ShareLink
@@ -133,6 +134,9 @@ def move(
             raise NotFound("Incident not found")
         raise Conflict(f"Cannot {action.value.replace('_', ' ')} an incident that is {current}")
     if action in (Move.resolve, Move.false_alarm):
+        stops = devices_service.stop_for_incident(session=session, incident_id=incident_id)
+        if stops:
+            add_event(session, incident_id, "commands_issued", commands=[c.type for c in stops])
         session.execute(
             sa.update(ShareLink)
             .where(ShareLink.incident_id == incident_id)

@@ -12,6 +12,7 @@ from safesphere.auth.access import AuthorityUser, EngineKeyAuth, Public
 from safesphere.core import clock
 from safesphere.core.dependencies import DbSession, ReadSession, SettingsDep
 from safesphere.core.errors import responses
+from safesphere.devices.router import command_out
 from safesphere.incidents import response, service, share_page
 from safesphere.incidents.lifecycle import Move
 from safesphere.incidents.models import Incident
@@ -86,6 +87,7 @@ def report_threat(
         message=outcome.message,
         action_taken=outcome.incident.action_taken or "",
         actions=[ActionOut.model_validate(action) for action in outcome.actions],
+        commands=[command_out(command) for command in outcome.commands],
     )
 
 

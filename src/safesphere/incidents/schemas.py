@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
+from safesphere.devices.schemas import CommandOut
 from safesphere.evidence.models import Evidence
 from safesphere.evidence.schemas import EvidenceOut
 from safesphere.incidents.ids import INCIDENT_ID_MAX_LENGTH, is_valid_incident_id
@@ -143,6 +144,10 @@ class ThreatReportOut(BaseModel):
     message: str
     action_taken: str
     actions: list[ActionOut]
+    commands: list[CommandOut] = Field(
+        default_factory=list,
+        description="Instructions to the reporting device (also at GET /devices/commands).",
+    )
 
 
 class LocationOut(BaseModel):

@@ -18,6 +18,8 @@ from safesphere.alerts import service as alerts_service
 from safesphere.core import clock
 from safesphere.core.config import Settings
 from safesphere.core.errors import Conflict, InvalidInput, NotFound, ServiceUnavailable
+from safesphere.devices import service as devices_service
+from safesphere.devices.models import DeviceCommand
 from safesphere.evidence import service as evidence_service
 from safesphere.evidence.models import Evidence
 from safesphere.incidents import response
@@ -62,6 +64,7 @@ class ReportOutcome:
 
     incident: Incident
     actions: list[IncidentAction]
+    commands: list[DeviceCommand]
     replayed: bool
 
     @property
@@ -90,7 +93,9 @@ def report_threat(
         incident = _new_incident(report, engine, request_hash, received_at, settings)
         plan = plan_response(protocol, _facts(incident))
         actions, alerts = _record_plan(session, incident, plan, received_at)
-        _after_incident_recorded(session=session, settings=settings, incident=incident, alerts=alerts)
+        commands = _after_incident_recorded(
+            session=session, settings=settings, incident=incident, actions=actions, alerts=alerts
+        )
         try:
             session.commit()
         except IntegrityError:
@@ -107,15 +112,20 @@ def report_threat(
             plan.action_taken,
             extra={"incident_id": incident.incident_id, "threat_level": incident.threat_level},
         )
-        return ReportOutcome(incident=incident, actions=actions, replayed=False)
+        return ReportOutcome(incident=incident, actions=actions, commands=commands, replayed=False)
     raise ServiceUnavailable("Could not allocate a unique incident id; retry the report")
 
 
 def _after_incident_recorded(
-    *, session: Session, settings: Settings, incident: Incident, alerts: list[IncidentAlert]
-) -> None:
+    *,
+    session: Session,
+    settings: Settings,
+    incident: Incident,
+    actions: list[IncidentAction],
+    alerts: list[IncidentAlert],
+) -> list[DeviceCommand]:
     """Other domains react to a newly stored incident here, inside the report's transaction: each is one
-    plain call, so whatever they write commits or fails with it."""
+    plain call, so whatever they write commits or fails with it. Returns the device's commands."""
     # The timeline, the escalation clock and the contacts' live-location link.
     share_url = response.on_reported(session=session, settings=settings, incident=incident)
     # Every message of the protocol becomes a delivery to real channels (notify's outbox).
@@ -133,6 +143,23 @@ def _after_incident_recorded(
             occurred_at=incident.timestamp,
             description=incident.behavior_summary,
         )
+        # Tourists close by are warned (HIGH/CRITICAL only).
+        alerts_service.warn_tourists_nearby(
+            session=session,
+            incident_id=incident.incident_id,
+            threat_level=incident.threat_level,
+            latitude=incident.latitude,
+            longitude=incident.longitude,
+        )
+    # Recording, voice alerts and location streaming are instructions to the reporting device.
+    if incident.engine_key_id is None:
+        return []
+    return devices_service.issue_for_incident(
+        session=session,
+        engine_key_id=incident.engine_key_id,
+        incident_id=incident.incident_id,
+        action_types=[a.action_type for a in actions],
+    )
 
 
 def _check_telemetry_size(telemetry: dict[str, Any], max_bytes: int) -> None:
@@ -169,6 +196,7 @@ def _replay(
     return ReportOutcome(
         incident=incident,
         actions=list_actions(session=session, incident_id=incident.incident_id),
+        commands=devices_service.for_incident(session=session, incident_id=incident.incident_id),
         replayed=True,
     )
 

@@ -32,6 +32,7 @@ def alerts_around(
     ).where(
         *_within(box, Alert.cell, Alert.latitude, Alert.longitude),
         Alert.occurred_at.between(at - max(c.HISTORY_WINDOW, c.NEARBY_ALERT_WINDOW), at),
+        Alert.type != AlertType.warning.value,  # a copy of an incident alert that already counts
     )  # fmt: skip
     if tourist_id is not None:
         query = query.where(

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request, status
 
+from safesphere.alerts import service as alerts_service
 from safesphere.alerts.router import alert_out, parse_bbox
 from safesphere.alerts.schemas import AlertOut, SosIn
 from safesphere.auth.access import AuthorityUser, TouristUser
@@ -249,6 +250,16 @@ def contact_out(row: EmergencyContact) -> ContactOut:
         email=row.email,
         created_at=row.created_at,
     )
+
+
+@router.get("/me/alerts", response_model=list[AlertOut])
+def my_alerts(
+    session: ReadSession, user: TouristUser, limit: Annotated[int, Query(ge=1, le=500)] = 50
+) -> list[AlertOut]:
+    """The tourist's own alerts, newest first: warnings about threats near them, their SOS and anomalies."""
+    return [
+        alert_out(a) for a in alerts_service.list_alerts(session=session, tourist_id=user.id, limit=limit)
+    ]
 
 
 @router.get("/me/profile", response_model=ProfileOut)
