@@ -73,6 +73,7 @@ EXPECTED_RULES: dict[tuple[str, str], str] = {
     ("POST", "/incidents/{incident_id}/resolve"): "authority",
     ("POST", "/incidents/{incident_id}/notes"): "authority",
     ("GET", "/incidents/{incident_id}/timeline"): "authority",
+    ("GET", "/incidents/{incident_id}/safe-route"): "authority",
     ("GET", "/share/{token}"): "public",
     ("GET", "/share/{token}/map"): "public",
     ("GET", "/me/alerts"): "tourist",

@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 from safesphere.core.db import Database
 from safesphere.places.models import Place
 from tests.factories import Factory
+from tests.incidents.reports import report_body
 
 EIFFEL = (48.8584, 2.2945)
 STATION_NEAR = {"name": "Commissariat 7e", "kind": "police_station", "lat": 48.8570, "lon": 2.3000}
@@ -212,3 +213,34 @@ def test_nearest_station_is_found_far_away_and_across_search_rings(
     # From far out at sea only the unbounded search finds anything.
     far = client.get("/places/safe-route?lat=40.0&lon=-30.0", headers=officer.headers).json()
     assert far["station"]["name"] == "Commissariat Versailles"
+
+
+def test_an_incident_s_safe_route_starts_where_the_protected_person_is(
+    client: TestClient, factory: Factory
+) -> None:
+    officer, owner = factory.authority(), factory.tourist()
+    assert client.post("/places", json=STATION_NEAR, headers=officer.headers).status_code == 201
+    assert client.post("/places", json=STATION_FAR, headers=officer.headers).status_code == 201
+    fix = {"lat": 48.8584, "lon": 2.2945, "speed": 1.0, "accuracy": 5.0, "timestamp": "2026-02-10T14:30:00Z"}
+    assert client.post("/location/update", json=fix, headers=owner.headers).status_code == 200
+    body = report_body()  # CRITICAL: its protocol has the safe_route step
+    assert (
+        client.post("/threats/report", json=body, headers=factory.engine_key(owner=owner).headers).status_code
+        == 200
+    )
+
+    route = client.get(f"/incidents/{body['incident_id']}/safe-route", headers=officer.headers)
+    assert route.status_code == 200, route.text
+    assert route.json()["station"]["name"] == "Commissariat 7e"
+    incident = client.get(f"/incidents/{body['incident_id']}", headers=officer.headers).json()
+    step = next(a for a in incident["actions"] if a["action_type"] == "safe_route")
+    assert step["result"].startswith("Nearest police station 'Commissariat 7e': 0.4 km east")
+    unlocated = report_body()
+    assert (
+        client.post("/threats/report", json=unlocated, headers=factory.engine_key().headers).status_code
+        == 200
+    )
+    assert (
+        client.get(f"/incidents/{unlocated['incident_id']}/safe-route", headers=officer.headers).status_code
+        == 404
+    )

@@ -19,14 +19,19 @@ from safesphere.core import clock
 from safesphere.core.config import Settings
 from safesphere.core.db import Database
 from safesphere.core.errors import Conflict, NotFound
+from safesphere.core.geo import compass_direction, initial_bearing_deg
 from safesphere.devices import service as devices_service
 from safesphere.incidents import lifecycle
 from safesphere.incidents.lifecycle import Move
-from safesphere.incidents.models import Incident, IncidentEvent, ShareLink
+from safesphere.incidents.models import Incident, IncidentAction, IncidentEvent, ShareLink
 from safesphere.notify import outbox
 from safesphere.notify.models import Audience, Delivery
 from safesphere.notify.routing import Recipient
+from safesphere.places import service as places_service
+from safesphere.places.models import PlaceKind
+from safesphere.places.routing import WALKING_SPEED_MPS
 from safesphere.tracking.models import LocationFix
+from safesphere.tracking.repository import latest_fix
 
 log = logging.getLogger(__name__)
 
@@ -304,3 +309,53 @@ async def escalate_periodically(app: FastAPI) -> None:
             await asyncio.to_thread(escalate_due, database=app.state.db, settings=settings)
         except Exception:
             log.exception("escalation pass failed; will retry")
+
+
+def _origin(session: Session, incident: Incident) -> tuple[float, float] | None:
+    """Where the protected person is: their latest fix, else where the threat was seen."""
+    if incident.owner_id is not None:
+        fix = latest_fix(session, tourist_id=incident.owner_id)
+        if fix is not None:
+            return fix.latitude, fix.longitude
+    if incident.latitude is not None and incident.longitude is not None:
+        return incident.latitude, incident.longitude
+    return None
+
+
+def incident_safe_route(
+    *, session: Session, settings: Settings, incident_id: str
+) -> places_service.SafeRoute:
+    """The way from the protected person (or the threat's place) to the nearest police station."""
+    incident = session.scalar(sa.select(Incident).where(Incident.incident_id == incident_id))
+    if incident is None:
+        raise NotFound("Incident not found")
+    origin = _origin(session, incident)
+    if origin is None:
+        raise NotFound("The incident has no location and its owner has sent none")
+    return places_service.safe_route(session=session, settings=settings, lat=origin[0], lon=origin[1])
+
+
+def record_safe_route(*, session: Session, incident: Incident, actions: list[IncidentAction]) -> None:
+    """The protocol's ``safe_route`` step notes the nearest police station (straight line: the report must
+    not wait for a routing service; ``GET /incidents/{id}/safe-route`` gives the walking route)."""
+    step = next((a for a in actions if a.action_type == "safe_route"), None)
+    if step is None:
+        return
+    origin = _origin(session, incident)
+    found = (
+        None
+        if origin is None
+        else places_service.nearest_place(
+            session=session, lat=origin[0], lon=origin[1], kind=PlaceKind.police_station
+        )
+    )
+    if origin is None or found is None:
+        step.result = "No location or no police station registered: see GET /incidents/{id}/safe-route later"
+        return
+    station, distance_km = found
+    direction = compass_direction(
+        initial_bearing_deg(origin[0], origin[1], station.latitude, station.longitude)
+    )
+    minutes = distance_km * 1000 / WALKING_SPEED_MPS / 60
+    step.result = (f"Nearest police station '{station.name}': {distance_km:.1f} km {direction}, "
+                   f"about {minutes:.0f} min on foot")  # fmt: skip

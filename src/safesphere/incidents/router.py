@@ -40,6 +40,8 @@ from safesphere.incidents.schemas import (
     TimelineOut,
 )
 from safesphere.notify import service as notify_service
+from safesphere.places.router import safe_route_out
+from safesphere.places.schemas import SafeRouteOut
 
 MAX_PAGE = 1000
 """The largest page a list returns; beyond it, page with ``offset``."""
@@ -252,6 +254,20 @@ def timeline(incident_id: IncidentIdPath, session: ReadSession, _: AuthorityUser
         entries=[
             TimelineEntryOut(at=e.at, kind=e.kind, actor_id=e.actor_id, details=e.details) for e in entries
         ],
+    )
+
+
+@router.get(
+    "/incidents/{incident_id}/safe-route", response_model=SafeRouteOut,
+    responses=responses(401, 403, n404="Incident not found, no location, or no police station"),
+)  # fmt: skip
+def incident_safe_route(
+    incident_id: IncidentIdPath, session: ReadSession, settings: SettingsDep, _: AuthorityUser
+) -> SafeRouteOut:
+    """The way from the protected person's latest fix (else the threat's place) to the nearest police
+    station: distance, bearing, walking time, and a walking route when a routing service is set."""
+    return safe_route_out(
+        response.incident_safe_route(session=session, settings=settings, incident_id=incident_id)
     )
 
 

@@ -151,6 +151,8 @@ def _after_incident_recorded(
             latitude=incident.latitude,
             longitude=incident.longitude,
         )
+    # The CRITICAL protocol's safe route: the nearest police station, noted on its step.
+    response.record_safe_route(session=session, incident=incident, actions=actions)
     # Recording, voice alerts and location streaming are instructions to the reporting device.
     if incident.engine_key_id is None:
         return []
