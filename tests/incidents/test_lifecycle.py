@@ -41,7 +41,7 @@ def test_acknowledge_dispatch_resolve_in_order_with_a_timeline(client: TestClien
 
     timeline = client.get(f"{base}/timeline", headers=officer.headers).json()
     kinds = [e["kind"] for e in timeline["entries"] if not e["kind"].startswith("delivery_")]
-    assert kinds == ["reported", "acknowledged", "dispatched", "note", "resolved"]
+    assert kinds == ["reported", "acknowledged", "dispatched", "note", "resolved", "commands_issued"]
     by_kind = {e["kind"]: e for e in timeline["entries"]}
     assert by_kind["acknowledged"]["actor_id"] == officer.user.id
     assert by_kind["dispatched"]["details"]["unit"] == "Patrol 12"

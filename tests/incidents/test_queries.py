@@ -221,5 +221,9 @@ def test_statistics_count_with_one_aggregate_query(
         "weapons_detected": 2, "critical_incidents": 3,
     }  # fmt: skip
     on_incidents = [s for s in statements if "FROM incidents" in s]
-    assert len(on_incidents) == 1
-    assert "count(" in on_incidents[0].lower() and "incidents.full_telemetry" not in on_incidents[0]
+    counts = [s for s in on_incidents if "response_time_ms" not in s and "time_to_acknowledge_ms" not in s]
+    assert len(counts) == 1  # the counts: one aggregate; the rest are the response analytics' percentiles
+    assert "count(" in counts[0].lower() and "incidents.full_telemetry" not in counts[0]
+    assert all("full_telemetry" not in s for s in on_incidents)
+    assert len(on_incidents) == 5  # counts, then a count and at most one row per percentile
+    assert body["response_analytics"]["time_to_notify_p50_ms"] is None  # nothing delivered here

@@ -138,6 +138,7 @@ def move(
         if current is None:
             raise NotFound("Incident not found")
         raise Conflict(f"Cannot {action.value.replace('_', ' ')} an incident that is {current}")
+    add_event(session, incident_id, rule.event, actor_id=user_id, notes=details.notes, unit=details.unit)
     if action in (Move.resolve, Move.false_alarm):
         stops = devices_service.stop_for_incident(session=session, incident_id=incident_id)
         if stops:
@@ -147,7 +148,6 @@ def move(
             .where(ShareLink.incident_id == incident_id)
             .values(expires_at=now + timedelta(seconds=settings.share_grace_s))
         )
-    add_event(session, incident_id, rule.event, actor_id=user_id, notes=details.notes, unit=details.unit)
     session.commit()
     incident = session.scalar(sa.select(Incident).where(Incident.incident_id == incident_id))
     if incident is None:  # deleted between our commit and this read
