@@ -92,11 +92,14 @@ def report_threat(
         received_at = clock.now()
         incident = _new_incident(report, engine, request_hash, received_at, settings)
         plan = plan_response(protocol, _facts(incident))
-        actions, alerts = _record_plan(session, incident, plan, received_at)
-        commands = _after_incident_recorded(
-            session=session, settings=settings, incident=incident, actions=actions, alerts=alerts
-        )
         try:
+            # The other domains' writes flush early (delivery keys need row ids), so a racing duplicate of
+            # the incident id can surface at any flush in here, not only at the commit.
+            actions, alerts = _record_plan(session, incident, plan, received_at)
+            session.flush()
+            commands = _after_incident_recorded(
+                session=session, settings=settings, incident=incident, actions=actions, alerts=alerts
+            )
             session.commit()
         except IntegrityError:
             session.rollback()
