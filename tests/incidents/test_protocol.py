@@ -127,14 +127,14 @@ BAD_FILES = [
     ("unknown level", "levels:\n  SEVERE: {}\n", "levels.SEVERE"),
     ("no levels", "levels: {}\n", "levels"),
     ("no steps", "levels:\n  LOW: {action_taken: MONITOR, description: x, steps: []}\n", "levels.LOW.steps"),
-    ("unknown placeholder",
+    ("unknown template field",
      "levels:\n  LOW:\n    action_taken: MONITOR\n    description: x\n    steps:\n"
      "      - {action_type: log, description: 'see {password}'}\n",
-     "unknown placeholder {password}"),
+     "unknown template field {password}"),
     ("attribute access",
      "levels:\n  LOW:\n    action_taken: MONITOR\n    description: x\n    steps:\n"
      "      - {action_type: log, description: '{incident_id.__class__}'}\n",
-     "unknown placeholder"),
+     "unknown template field"),
     ("bad format spec",
      "levels:\n  LOW:\n    action_taken: MONITOR\n    description: x\n    steps:\n"
      "      - {action_type: log, description: '{incident_id:d}'}\n",

@@ -49,7 +49,7 @@ MESSAGE_FIELDS = frozenset(
         "source_id",
     )
 )
-"""The only placeholders a message template may use (no attribute or index access)."""
+"""The only fields a message template may use (no attribute or index access)."""
 
 IDENTIFIER_PATTERN = r"^[a-z][a-z0-9_]{0,63}$"
 """Action and alert types are stable machine names: dashboards and routing rules match on them."""
@@ -116,11 +116,11 @@ SAMPLE_FACTS = IncidentFacts(
 
 
 def check_template(text: str) -> str:
-    """``text`` if it uses only known placeholders and renders; a clear error otherwise."""
+    """``text`` if it uses only known template fields and renders; a clear error otherwise."""
     for _literal, field_name, _spec, _conversion in string.Formatter().parse(text):
         if field_name is not None and field_name not in MESSAGE_FIELDS:
             allowed = ", ".join(sorted(MESSAGE_FIELDS))
-            raise ValueError(f"unknown placeholder {{{field_name}}}; allowed: {allowed}")
+            raise ValueError(f"unknown template field {{{field_name}}}; allowed: {allowed}")
     try:
         text.format_map(SAMPLE_FACTS.message_values())
     except (ValueError, TypeError) as exc:
