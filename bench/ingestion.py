@@ -34,7 +34,8 @@ SWEEP_START_DIVISOR = 10
 
 
 def incident_bodies(count: int, *, seed: int = SEED) -> list[str]:
-    """``count`` distinct threat_cv reports as JSON; ``{seq}`` in each id makes every send a new incident."""
+    """``count`` distinct threat_cv reports as JSON; ``{seq}`` in each id and source makes every send a new
+    incident (a repeat of one source would be grouped into its open incident)."""
     rng = random.Random(seed)
     levels, weights = zip(*LEVEL_MIX.items(), strict=True)
     seen_at = datetime(2026, 2, 10, 14, 30, tzinfo=UTC)
@@ -47,7 +48,7 @@ def incident_bodies(count: int, *, seed: int = SEED) -> list[str]:
             level=rng.choices(levels, weights)[0],
             at=seen_at,
             frame_id=frame,
-            source_id=f"cam-{frame % 20:02d}",
+            source_id="cam-{seq}",
             location=(round(lat, 6), round(lon, 6)),
         )
         report["incident_id"] = "INC_BENCH_{seq}"
@@ -134,6 +135,8 @@ def run(scale: Scale, workdir: Path) -> BenchmarkReport:
     report.notes = [
         f"Mean request body {mean_body:,.0f} bytes (full threat_cv telemetry); the ceiling gets the same.",
         f"Level mix {', '.join(f'{level} {weight:.0%}' for level, weight in LEVEL_MIX.items())}.",
+        "Every report comes from its own source (`cam-{seq}`), so each opens an incident and runs its whole "
+        "protocol; repeats of one source within the grouping window would attach to its incident instead.",
         f"Server RSS after the run: {rss / 2**20:,.0f} MiB.",
         f"Load generator p99 send lag at the target rate: {at_target.send_lag_p99_ms:.1f} ms "
         f"(how late the generator itself was; near zero means it kept the schedule).",

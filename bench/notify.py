@@ -79,7 +79,7 @@ def high_reports(count: int, seed: int = 9) -> list[str]:
     bodies = []
     for frame in range(count):
         report = threat_cv_incident(rng, level="HIGH", at=datetime.now().astimezone(), frame_id=frame,
-                                    source_id=f"cam-{frame % 20:02d}", location=None)  # fmt: skip
+                                    source_id="cam-{seq}", location=None)  # fmt: skip
         report.update(incident_id="INC_NOTIFY_{seq}", weapon_detected=False, weapon_types=[])
         report.pop("timestamp", None)
         bodies.append(json.dumps(report, ensure_ascii=False))

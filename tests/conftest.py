@@ -33,6 +33,8 @@ def _base_settings(data_dir: Path, **overrides: object) -> Settings:
         # Deliveries stay pending unless a test turns the worker on (tests/notify do), so other tests see
         # the state their own request left.
         "delivery_worker_enabled": False,
+        # Every report opens its own incident unless a test groups repeats (tests/incidents/test_grouping).
+        "grouping_window_s": 0,
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]

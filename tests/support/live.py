@@ -32,6 +32,7 @@ def settings_env(settings: Settings, **extra: str) -> dict[str, str]:
         SAFESPHERE_DATABASE_URL=settings.resolved_database_url,
         SAFESPHERE_JWT_SECRET=settings.jwt_secret or "",
         SAFESPHERE_SQLITE_SYNCHRONOUS=settings.sqlite_synchronous,
+        SAFESPHERE_GROUPING_WINDOW_S=str(settings.grouping_window_s),
     )
     env.update(extra)
     return env

@@ -55,6 +55,17 @@ def record_incident_alert(
     return alert
 
 
+def raise_incident_alert(*, session: Session, incident_id: str, threat_level: str) -> None:
+    """A located incident a repeated report made worse: its safety alert takes the new severity, in the
+    caller's transaction (no commit)."""
+    session.execute(
+        sa.update(Alert)
+        .where(Alert.incident_id == incident_id, Alert.type == AlertType.incident.value)
+        .values(severity=THREAT_LEVEL_SEVERITY[threat_level].value, title=f"Threat incident {threat_level}")
+        .execution_options(synchronize_session=False)
+    )
+
+
 WARNING_RADIUS_KM = 1.0
 """Tourists whose latest fix is this close to a located HIGH/CRITICAL threat are warned."""
 WARNING_RECENT = timedelta(minutes=30)

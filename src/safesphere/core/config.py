@@ -106,6 +106,11 @@ class Settings(BaseSettings):
         default=3, ge=0, description="Escalation rounds; round 2 on adds the supervisor."
     )
     escalation_poll_interval_s: float = Field(default=1.0, gt=0)
+    grouping_window_s: float = Field(
+        default=120.0,
+        ge=0,
+        description="Repeated reports from one source this close to its open incident attach to it; 0: off.",
+    )
     public_url: str = Field(
         default="http://127.0.0.1:8000", description="Base URL of share links sent to contacts."
     )

@@ -47,7 +47,7 @@ def upload_screenshot(
         uploader=uploader,
     )
     return ScreenshotUploadOut(
-        incident_id=incident_id,
+        incident_id=uploaded.evidence.incident_id,
         filename=uploaded.evidence.filename,
         path=uploaded.data_relative_path,
         evidence=EvidenceOut.from_record(uploaded.evidence),

@@ -46,11 +46,13 @@ def _uploader_fields(uploader: User | UploadingEngine) -> dict[str, object]:
     return {"uploaded_by": f"engine key {uploader.name}", "uploaded_by_engine_key_id": uploader.key_id}
 
 
-def _check_may_upload(*, database: Database, incident_id: str, uploader: User | UploadingEngine) -> None:
+def _incident_for_upload(*, database: Database, incident_id: str, uploader: User | UploadingEngine) -> str:
+    """The incident the evidence belongs to (a report grouped into an open incident names that one)."""
     with database.read_session() as session:
-        incident = incidents_service.require_incident(session=session, incident_id=incident_id)
+        incident = incidents_service.require_reported(session=session, report_id=incident_id)
     if not isinstance(uploader, User) and incident.engine_key_id != uploader.key_id:
         raise Forbidden("An engine may upload evidence only for incidents it reported")
+    return incident.incident_id
 
 
 def upload_screenshot(
@@ -62,12 +64,13 @@ def upload_screenshot(
     client_filename: str | None,
     uploader: User | UploadingEngine,
 ) -> UploadedScreenshot:
-    """Stores a verified JPEG/PNG/WebP for an incident and records its custody row.
+    """Stores a verified JPEG/PNG/WebP for an incident (or the incident a report id was grouped into)
+    and records its custody row.
 
     The file is decoded before any write lock is taken; if the row cannot be committed the file is removed,
     so the evidence table and the directory never disagree.
     """
-    _check_may_upload(database=database, incident_id=incident_id, uploader=uploader)
+    incident_id = _incident_for_upload(database=database, incident_id=incident_id, uploader=uploader)
     stored = storage.store_image(
         source=source,
         evidence_dir=settings.evidence_dir,

@@ -25,18 +25,10 @@ class IncidentStatus(StrEnum):
     false_alarm = "false_alarm"
 
 
-class Incident(Base):
-    """One reported threat, with everything the engine sent (``full_telemetry`` kept whole)."""
+class ThreatObservation:
+    """What an engine saw in one report (``full_telemetry`` kept whole): an incident holds the worst of
+    its reports, each repeat grouped into it keeps its own."""
 
-    __tablename__ = "incidents"
-    __table_args__ = (
-        sa.Index("ix_incidents_threat_level_timestamp", "threat_level", "timestamp"),
-        sa.Index("ix_incidents_status_timestamp", "status", "timestamp"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    incident_id: Mapped[str] = mapped_column(sa.String(64), unique=True)
-    timestamp: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     threat_level: Mapped[str] = mapped_column(sa.String(16))
     threat_score: Mapped[float]
     people_count: Mapped[int]
@@ -45,6 +37,28 @@ class Incident(Base):
     behavior_summary: Mapped[str] = mapped_column(sa.Text)
     is_critical: Mapped[bool]
     full_telemetry: Mapped[dict[str, Any]] = mapped_column(JSONType)
+
+
+OBSERVED_FIELDS = (
+    "threat_level", "threat_score", "people_count", "weapon_detected", "weapon_types", "behavior_summary",
+    "is_critical", "full_telemetry",
+)  # fmt: skip
+"""The columns of ``ThreatObservation``."""
+
+
+class Incident(ThreatObservation, Base):
+    """One reported threat, with everything the engine sent (``full_telemetry`` kept whole)."""
+
+    __tablename__ = "incidents"
+    __table_args__ = (
+        sa.Index("ix_incidents_threat_level_timestamp", "threat_level", "timestamp"),
+        sa.Index("ix_incidents_status_timestamp", "status", "timestamp"),
+        sa.Index("ix_incidents_source_last_report", "engine_key_id", "source_id", "last_reported_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    timestamp: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     latitude: Mapped[float | None]
     longitude: Mapped[float | None]
     location_accuracy_m: Mapped[float | None]
@@ -65,6 +79,10 @@ class Incident(Base):
     dispatch_unit: Mapped[str | None] = mapped_column(sa.String(100))
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     escalation_round: Mapped[int] = mapped_column(default=0)
+    duplicate_count: Mapped[int] = mapped_column(default=0)
+    """Repeated reports from the same source attached to this incident (``incident_reports``)."""
+    last_reported_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    """When the threat was last seen: the latest ``timestamp`` of this incident's reports."""
     next_escalation_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, onupdate=clock.now)
@@ -145,3 +163,29 @@ class ShareLink(Base):
     owner_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ReportGrouping(StrEnum):
+    """What a repeated report from the same source did to the open incident it repeats."""
+
+    attached = "attached"
+    escalated = "escalated"
+
+
+class IncidentReport(ThreatObservation, Base):
+    """A repeated report from the same source within the grouping window of its open incident, kept
+    whole (telemetry included) but attached to that incident instead of paging everyone again."""
+
+    __tablename__ = "incident_reports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    """The ``incident_id`` the engine sent (or one made for it): retries of the report find it here."""
+    incident_id: Mapped[str] = mapped_column(
+        sa.ForeignKey("incidents.incident_id", ondelete="CASCADE"), index=True
+    )
+    grouping: Mapped[str] = mapped_column(sa.String(16))
+    timestamp: Mapped[datetime] = mapped_column(UTCDateTime)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    engine_key_id: Mapped[int | None] = mapped_column(sa.ForeignKey("engine_keys.id", ondelete="SET NULL"))
+    request_hash: Mapped[str] = mapped_column(sa.String(64))

@@ -81,6 +81,37 @@ def on_reported(*, session: Session, settings: Settings, incident: Incident) -> 
     delay = escalation_delay_s(settings, incident.threat_level)
     if delay is not None:
         incident.next_escalation_at = incident.created_at + timedelta(seconds=delay)
+    return _share_link(session=session, settings=settings, incident=incident)
+
+
+def on_escalated_by_report(
+    *,
+    session: Session,
+    settings: Settings,
+    incident: Incident,
+    previous_level: str,
+    report_id: str,
+    new_steps: list[str],
+    messages_contacts: bool,
+) -> str | None:
+    """A repeated report made an open incident worse: its timeline entry; an unacknowledged incident's
+    escalation clock runs by the new level (never later than it already would); a share link when the
+    new steps message the contacts. Returns the link's URL."""
+    add_event(session, incident.incident_id, "escalated_by_report", report_id=report_id,
+              from_level=previous_level, threat_level=incident.threat_level, steps=new_steps)  # fmt: skip
+    delay = escalation_delay_s(settings, incident.threat_level)
+    if delay is not None and incident.status in lifecycle.UNACKNOWLEDGED:
+        due = clock.now() + timedelta(seconds=delay)
+        current = incident.next_escalation_at
+        incident.next_escalation_at = due if current is None else min(current, due)
+    if not messages_contacts:
+        return None
+    return _share_link(session=session, settings=settings, incident=incident)
+
+
+def _share_link(*, session: Session, settings: Settings, incident: Incident) -> str | None:
+    """A new live-location link for a HIGH/CRITICAL incident of a protected person (only its hash is
+    kept, so every batch of contact messages gets its own link; all end with the incident)."""
     if incident.threat_level not in ESCALATING_LEVELS or incident.owner_id is None:
         return None
     token = secrets.token_urlsafe(SHARE_TOKEN_BYTES)
@@ -89,7 +120,7 @@ def on_reported(*, session: Session, settings: Settings, incident: Incident) -> 
             token_hash=_token_hash(token),
             incident_id=incident.incident_id,
             owner_id=incident.owner_id,
-            created_at=incident.created_at,
+            created_at=clock.now(),
         )
     )
     add_event(session, incident.incident_id, "share_link_created")

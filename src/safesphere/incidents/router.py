@@ -79,7 +79,9 @@ def report_threat(
 ) -> ThreatReportOut:
     """Store a threat incident from a detection engine and run the response protocol for its level.
 
-    Idempotent by ``incident_id``: a retry with the same body returns the original result.
+    Idempotent by ``incident_id``: a retry with the same body returns the original result. A repeat from
+    the same source within the grouping window of its open incident attaches to it (or escalates it when
+    worse) instead of paging everyone again.
     """
     outcome = service.report_threat(
         session=session, settings=settings, protocol=protocol, engine=engine, report=body
@@ -90,6 +92,8 @@ def report_threat(
         action_taken=outcome.incident.action_taken or "",
         actions=[ActionOut.model_validate(action) for action in outcome.actions],
         commands=[command_out(command) for command in outcome.commands],
+        report_id=outcome.report_id,
+        grouping=outcome.grouping.value if outcome.grouping is not None else None,
     )
 
 

@@ -148,6 +148,15 @@ class ThreatReportOut(BaseModel):
         default_factory=list,
         description="Instructions to the reporting device (also at GET /devices/commands).",
     )
+    report_id: str = Field(
+        description="The id this report came with (or was given); differs from incident_id when grouped."
+    )
+    grouping: Literal["attached", "escalated"] | None = Field(
+        default=None,
+        description="Set when this report repeated an open incident of its source within the grouping "
+        "window: 'attached' (counted, nobody paged again) or 'escalated' (it made the incident worse and "
+        "the steps not taken yet ran). incident_id is then the open incident's.",
+    )
 
 
 class LocationOut(BaseModel):
@@ -175,6 +184,8 @@ class IncidentSummary(BaseModel):
     longitude: float | None
     source_id: str | None
     created_at: datetime
+    duplicate_count: int = Field(description="Repeated reports of its source grouped into it.")
+    last_reported_at: datetime | None = Field(description="When its source last reported the threat.")
 
 
 class IncidentListOut(BaseModel):
@@ -209,6 +220,8 @@ class IncidentOut(BaseModel):
     response_time_ms: int | None
     created_at: datetime
     updated_at: datetime
+    duplicate_count: int
+    last_reported_at: datetime | None
     source_id: str | None
     owner_id: int | None
     location: LocationOut | None

@@ -6,7 +6,7 @@ import hashlib
 import json
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from typing import Protocol as Interface
 
@@ -22,18 +22,28 @@ from safesphere.devices import service as devices_service
 from safesphere.devices.models import DeviceCommand
 from safesphere.evidence import service as evidence_service
 from safesphere.evidence.models import Evidence
-from safesphere.incidents import response
+from safesphere.incidents import grouping, lifecycle, response
 from safesphere.incidents.ids import new_incident_id
 from safesphere.incidents.models import (
     ACTION_EXECUTED,
     ALERT_PENDING,
+    OBSERVED_FIELDS,
     Incident,
     IncidentAction,
     IncidentAlert,
+    IncidentReport,
     IncidentStatus,
     LocationSource,
+    ReportGrouping,
 )
-from safesphere.incidents.protocol import IncidentFacts, Protocol, ResponsePlan, ThreatLevel, plan_response
+from safesphere.incidents.protocol import (
+    IncidentFacts,
+    Protocol,
+    Recipient,
+    ResponsePlan,
+    ThreatLevel,
+    plan_response,
+)
 from safesphere.incidents.schemas import ThreatReportIn
 from safesphere.notify import sources as notify_sources
 
@@ -60,15 +70,31 @@ class ReportingEngine(Interface):
 
 @dataclass(frozen=True)
 class ReportOutcome:
-    """A stored incident and its protocol actions; ``replayed`` when a retry returned the original."""
+    """A stored incident and the protocol actions this report ran; ``replayed`` when a retry returned the
+    original result. A repeat grouped into an open incident (``grouping``) returns that incident, the id
+    the report came with is ``report_id``."""
 
     incident: Incident
     actions: list[IncidentAction]
     commands: list[DeviceCommand]
     replayed: bool
+    report_id: str
+    grouping: ReportGrouping | None = None
+    report_level: str | None = None
 
     @property
     def message(self) -> str:
+        level = self.report_level or self.incident.threat_level
+        if self.grouping is ReportGrouping.attached:
+            return (
+                f"Threat incident {level} attached to open incident {self.incident.incident_id} "
+                f"({self.incident.duplicate_count} repeated report(s))"
+            )
+        if self.grouping is ReportGrouping.escalated:
+            return (
+                f"Threat incident {level} escalated open incident {self.incident.incident_id} "
+                "and actions executed"
+            )
         return f"Threat incident {self.incident.threat_level} logged and actions executed"
 
 
@@ -85,12 +111,29 @@ def report_threat(
     _check_telemetry_size(report.full_telemetry, settings.max_telemetry_bytes)
     request_hash = _request_hash(report)
     if report.incident_id is not None:
-        existing = get_incident(session=session, incident_id=report.incident_id)
-        if existing is not None:
-            return _replay(session=session, incident=existing, request_hash=request_hash, engine=engine)
+        replayed = _find_replay(session, report.incident_id, request_hash, engine)
+        if replayed is not None:
+            return replayed
     for _attempt in range(GENERATED_ID_ATTEMPTS):
         received_at = clock.now()
         incident = _new_incident(report, engine, request_hash, received_at, settings)
+        open_incident = _open_incident_repeated(session, settings, incident)
+        if open_incident is not None:
+            try:
+                outcome = _group_repeat(
+                    session=session, settings=settings, protocol=protocol, current=open_incident,
+                    repeat=incident, received_at=received_at,
+                )  # fmt: skip
+                session.commit()
+            except IntegrityError:
+                session.rollback()
+                if report.incident_id is None:
+                    continue
+                replayed = _find_replay(session, report.incident_id, request_hash, engine)
+                if replayed is None:
+                    raise
+                return replayed
+            return outcome
         plan = plan_response(protocol, _facts(incident))
         try:
             # The other domains' writes flush early (delivery keys need row ids), so a racing duplicate of
@@ -105,18 +148,177 @@ def report_threat(
             session.rollback()
             if report.incident_id is None:
                 continue  # a made id collided: make another
-            existing = get_incident(session=session, incident_id=report.incident_id)
-            if existing is None:
+            replayed = _find_replay(session, report.incident_id, request_hash, engine)
+            if replayed is None:
                 raise
-            return _replay(session=session, incident=existing, request_hash=request_hash, engine=engine)
+            return replayed
         logger.info(
             "incident %s recorded: %s",
             incident.incident_id,
             plan.action_taken,
             extra={"incident_id": incident.incident_id, "threat_level": incident.threat_level},
         )
-        return ReportOutcome(incident=incident, actions=actions, commands=commands, replayed=False)
+        return ReportOutcome(
+            incident=incident,
+            actions=actions,
+            commands=commands,
+            replayed=False,
+            report_id=incident.incident_id,
+        )
     raise ServiceUnavailable("Could not allocate a unique incident id; retry the report")
+
+
+def _open_incident_repeated(session: Session, settings: Settings, repeat: Incident) -> Incident | None:
+    """The open incident of the same engine and source that ``repeat`` repeats (seen within the grouping
+    window), locked for this transaction; None when grouping is off or there is none."""
+    if settings.grouping_window_s <= 0 or repeat.engine_key_id is None:
+        return None
+    window = timedelta(seconds=settings.grouping_window_s)
+    _lock_source(session, repeat.engine_key_id, repeat.source_id)
+    candidate = session.scalar(
+        sa.select(Incident)
+        .where(
+            Incident.engine_key_id == repeat.engine_key_id,
+            Incident.source_id == repeat.source_id,
+            Incident.last_reported_at >= repeat.timestamp - window,
+            Incident.timestamp <= repeat.timestamp + window,
+            Incident.status.in_([status.value for status in lifecycle.OPEN]),
+        )
+        .order_by(Incident.last_reported_at.desc(), Incident.id.desc())
+        .limit(1)
+        .with_for_update()
+    )
+    if candidate is None or candidate.last_reported_at is None:
+        return None
+    seen = grouping.within_window(
+        first_seen=candidate.timestamp,
+        last_seen=candidate.last_reported_at,
+        seen_at=repeat.timestamp,
+        window=window,
+    )
+    return candidate if seen else None
+
+
+def _lock_source(session: Session, engine_key_id: int, source_id: str | None) -> None:
+    """Two first reports of one source racing must not both open an incident. SQLite already runs one
+    writer at a time (``BEGIN IMMEDIATE``); PostgreSQL takes a transaction-scoped advisory lock on the
+    source, so the second waits and then finds the first's incident."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    digest = hashlib.sha256(f"incident-source:{engine_key_id}:{source_id}".encode()).digest()
+    session.execute(
+        sa.text("SELECT pg_advisory_xact_lock(:key)"),
+        {"key": int.from_bytes(digest[:8], "big", signed=True)},
+    )
+
+
+def _group_repeat(
+    *,
+    session: Session,
+    settings: Settings,
+    protocol: Protocol,
+    current: Incident,
+    repeat: Incident,
+    received_at: datetime,
+) -> ReportOutcome:
+    """Attach ``repeat`` to the open incident ``current`` or escalate it, in the caller's transaction."""
+    previous_level = current.threat_level
+    taken = frozenset(
+        session.scalars(
+            sa.select(IncidentAction.action_type).where(IncidentAction.incident_id == current.incident_id)
+        )
+    )
+    regrouped = grouping.regroup(protocol, _facts(current), _facts(repeat), taken)
+    _record_report(session, current, repeat, regrouped.grouping, received_at)
+    _apply_facts(current, regrouped.facts, repeat.timestamp, received_at)
+    actions: list[IncidentAction] = []
+    if regrouped.grouping is ReportGrouping.attached:
+        response.add_event(session, current.incident_id, "report_attached", report_id=repeat.incident_id,
+                           threat_level=repeat.threat_level, threat_score=repeat.threat_score)  # fmt: skip
+    else:
+        current.action_taken = protocol.levels[regrouped.facts.threat_level].action_taken
+        actions, alerts = _record_steps(session, current.incident_id, regrouped.plan, received_at)
+        session.flush()
+        _after_incident_escalated(
+            session=session, settings=settings, incident=current, previous_level=previous_level,
+            report_id=repeat.incident_id, actions=actions, alerts=alerts,
+        )  # fmt: skip
+    session.flush()
+    logger.info(
+        "report %s %s open incident %s",
+        repeat.incident_id,
+        regrouped.grouping.value,
+        current.incident_id,
+        extra={"incident_id": current.incident_id, "threat_level": current.threat_level},
+    )
+    return ReportOutcome(
+        incident=current,
+        actions=actions,
+        # A repeating device is told everything its open incident asks of it, not only what is new.
+        commands=devices_service.for_incident(session=session, incident_id=current.incident_id),
+        replayed=False,
+        report_id=repeat.incident_id,
+        grouping=regrouped.grouping,
+        report_level=repeat.threat_level,
+    )
+
+
+def _record_report(
+    session: Session, current: Incident, repeat: Incident, outcome: ReportGrouping, received_at: datetime
+) -> None:
+    session.add(
+        IncidentReport(
+            report_id=repeat.incident_id,
+            incident_id=current.incident_id,
+            grouping=outcome.value,
+            timestamp=repeat.timestamp,
+            received_at=received_at,
+            **{name: getattr(repeat, name) for name in OBSERVED_FIELDS},
+            engine_key_id=repeat.engine_key_id,
+            request_hash=repeat.request_hash,
+        )
+    )
+    # The row is locked for this transaction, so counting in Python cannot lose an update.
+    current.duplicate_count += 1
+
+
+def _apply_facts(incident: Incident, facts: IncidentFacts, seen_at: datetime, now: datetime) -> None:
+    incident.threat_level = facts.threat_level.value
+    incident.threat_score = facts.threat_score
+    incident.people_count = facts.people_count
+    incident.weapon_detected = facts.weapon_detected
+    incident.weapon_types = list(facts.weapon_types)
+    incident.behavior_summary = facts.behavior_summary
+    incident.is_critical = facts.is_critical
+    incident.last_reported_at = max(incident.last_reported_at or seen_at, seen_at)
+    incident.updated_at = now
+
+
+def _after_incident_escalated(
+    *,
+    session: Session,
+    settings: Settings,
+    incident: Incident,
+    previous_level: str,
+    report_id: str,
+    actions: list[IncidentAction],
+    alerts: list[IncidentAlert],
+) -> None:
+    """What a repeat that made an open incident worse sets off, in the report's transaction: the same
+    reactions as a new incident's, for the steps that had not run yet."""
+    share_url = response.on_escalated_by_report(
+        session=session, settings=settings, incident=incident, previous_level=previous_level,
+        report_id=report_id, new_steps=[a.action_type for a in actions],
+        messages_contacts=any(a.recipient == Recipient.emergency_contacts.value for a in alerts),
+    )  # fmt: skip
+    if incident.latitude is not None and incident.longitude is not None:
+        alerts_service.raise_incident_alert(
+            session=session, incident_id=incident.incident_id, threat_level=incident.threat_level
+        )
+    _carry_out_steps(
+        session=session, settings=settings, incident=incident, actions=actions, alerts=alerts,
+        share_url=share_url, warn_nearby=previous_level not in alerts_service.WARNED_LEVELS,
+    )  # fmt: skip
 
 
 def _after_incident_recorded(
@@ -131,10 +333,6 @@ def _after_incident_recorded(
     plain call, so whatever they write commits or fails with it. Returns the device's commands."""
     # The timeline, the escalation clock and the contacts' live-location link.
     share_url = response.on_reported(session=session, settings=settings, incident=incident)
-    # Every message of the protocol becomes a delivery to real channels (notify's outbox).
-    notify_sources.deliver_incident_alerts(
-        session=session, settings=settings, incident=incident, alerts=alerts, share_url=share_url
-    )
     if incident.latitude is not None and incident.longitude is not None:
         # A located threat lowers the safety score of the street around it and shows in nearby risks.
         alerts_service.record_incident_alert(
@@ -146,6 +344,29 @@ def _after_incident_recorded(
             occurred_at=incident.timestamp,
             description=incident.behavior_summary,
         )
+    return _carry_out_steps(
+        session=session, settings=settings, incident=incident, actions=actions, alerts=alerts,
+        share_url=share_url, warn_nearby=True,
+    )  # fmt: skip
+
+
+def _carry_out_steps(
+    *,
+    session: Session,
+    settings: Settings,
+    incident: Incident,
+    actions: list[IncidentAction],
+    alerts: list[IncidentAlert],
+    share_url: str | None,
+    warn_nearby: bool,
+) -> list[DeviceCommand]:
+    """What the protocol steps just recorded set off in other domains, in the report's transaction;
+    returns the device's new commands."""
+    # Every message of the protocol becomes a delivery to real channels (notify's outbox).
+    notify_sources.deliver_incident_alerts(
+        session=session, settings=settings, incident=incident, alerts=alerts, share_url=share_url
+    )
+    if warn_nearby and incident.latitude is not None and incident.longitude is not None:
         # Tourists close by are warned (HIGH/CRITICAL only).
         alerts_service.warn_tourists_nearby(
             session=session,
@@ -183,27 +404,63 @@ def _request_hash(report: ThreatReportIn) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-def _replay(
-    *, session: Session, incident: Incident, request_hash: str, engine: ReportingEngine
-) -> ReportOutcome:
-    if incident.request_hash != request_hash or incident.engine_key_id != engine.key_id:
-        logger.warning(
-            "incident %s reported again with a different body",
-            incident.incident_id,
-            extra={"incident_id": incident.incident_id, "engine_key_id": engine.key_id},
-        )
-        raise Conflict(f"Incident {incident.incident_id} was already reported with a different body")
+def _find_replay(
+    session: Session, report_id: str, request_hash: str, engine: ReportingEngine
+) -> ReportOutcome | None:
+    """The original result when ``report_id`` was reported before (as an incident of its own or grouped
+    into one); a 409 when that report had a different body or came from another engine; else None."""
+    incident = get_incident(session=session, incident_id=report_id)
+    if incident is not None:
+        _check_same_report(report_id, incident.request_hash, incident.engine_key_id, request_hash, engine)
+        actions = list_actions(session=session, incident_id=incident.incident_id)
+        grouped: IncidentReport | None = None
+    else:
+        grouped = session.scalar(sa.select(IncidentReport).where(IncidentReport.report_id == report_id))
+        if grouped is None:
+            return None
+        _check_same_report(report_id, grouped.request_hash, grouped.engine_key_id, request_hash, engine)
+        incident = require_incident(session=session, incident_id=grouped.incident_id)
+        actions = _steps_run_by(session, grouped)
     logger.info(
         "incident %s retried: original result returned",
-        incident.incident_id,
+        report_id,
         extra={"incident_id": incident.incident_id},
     )
     return ReportOutcome(
         incident=incident,
-        actions=list_actions(session=session, incident_id=incident.incident_id),
+        actions=actions,
         commands=devices_service.for_incident(session=session, incident_id=incident.incident_id),
         replayed=True,
+        report_id=report_id,
+        grouping=ReportGrouping(grouped.grouping) if grouped is not None else None,
+        report_level=grouped.threat_level if grouped is not None else None,
     )
+
+
+def _steps_run_by(session: Session, grouped: IncidentReport) -> list[IncidentAction]:
+    """The steps a grouped report ran: none when it attached; an escalating one's carry its receipt time."""
+    if grouped.grouping != ReportGrouping.escalated.value:
+        return []
+    query = sa.select(IncidentAction).where(
+        IncidentAction.incident_id == grouped.incident_id, IncidentAction.executed_at == grouped.received_at
+    )
+    return list(session.scalars(query.order_by(IncidentAction.id)))
+
+
+def _check_same_report(
+    report_id: str,
+    stored_hash: str,
+    stored_key_id: int | None,
+    request_hash: str,
+    engine: ReportingEngine,
+) -> None:
+    if stored_hash != request_hash or stored_key_id != engine.key_id:
+        logger.warning(
+            "incident %s reported again with a different body",
+            report_id,
+            extra={"incident_id": report_id, "engine_key_id": engine.key_id},
+        )
+        raise Conflict(f"Incident {report_id} was already reported with a different body")
 
 
 def _location(
@@ -281,9 +538,20 @@ def _record_plan(
     session: Session, incident: Incident, plan: ResponsePlan, executed_at: datetime
 ) -> tuple[list[IncidentAction], list[IncidentAlert]]:
     """Adds the incident, one action row per step and one pending alert row per message."""
+    incident.status = IncidentStatus.actions_executed.value
+    incident.action_taken = plan.action_taken
+    incident.last_reported_at = incident.timestamp
+    session.add(incident)
+    return _record_steps(session, incident.incident_id, plan, executed_at)
+
+
+def _record_steps(
+    session: Session, incident_id: str, plan: ResponsePlan, executed_at: datetime
+) -> tuple[list[IncidentAction], list[IncidentAlert]]:
+    """Adds one action row per step of ``plan`` and one pending alert row per message."""
     actions = [
         IncidentAction(
-            incident_id=incident.incident_id,
+            incident_id=incident_id,
             action_type=planned.action_type,
             description=planned.description,
             executed_at=executed_at,
@@ -298,7 +566,7 @@ def _record_plan(
     ]
     alerts = [
         IncidentAlert(
-            incident_id=incident.incident_id,
+            incident_id=incident_id,
             action_type=alert.action_type,
             alert_type=alert.alert_type,
             recipient=alert.recipient,
@@ -308,9 +576,6 @@ def _record_plan(
         )
         for alert in plan.alerts
     ]
-    incident.status = IncidentStatus.actions_executed.value
-    incident.action_taken = plan.action_taken
-    session.add(incident)
     session.add_all(actions)
     session.add_all(alerts)
     return actions, alerts
@@ -327,6 +592,18 @@ def require_incident(*, session: Session, incident_id: str) -> Incident:
     if incident is None:
         raise NotFound("Incident not found")
     return incident
+
+
+def require_reported(*, session: Session, report_id: str) -> Incident:
+    """The incident a report id stands for: its own, or the open incident it was grouped into; 404
+    ``Incident not found`` otherwise."""
+    incident = get_incident(session=session, incident_id=report_id)
+    if incident is not None:
+        return incident
+    parent = session.scalar(
+        sa.select(IncidentReport.incident_id).where(IncidentReport.report_id == report_id)
+    )
+    return require_incident(session=session, incident_id=parent or report_id)
 
 
 def list_actions(*, session: Session, incident_id: str) -> list[IncidentAction]:

@@ -1,0 +1,92 @@
+"""The pure rules of grouping repeated reports: the window, the worse of two observations, and which
+protocol steps a repeat still has to run."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from safesphere.incidents.grouping import regroup, within_window, worse_facts
+from safesphere.incidents.models import ReportGrouping
+from safesphere.incidents.protocol import SAMPLE_FACTS, IncidentFacts, ThreatLevel
+from safesphere.incidents.protocol_table import DEFAULT_PROTOCOL
+
+T0 = datetime(2026, 2, 10, 14, 30, tzinfo=UTC)
+WINDOW = timedelta(minutes=2)
+HIGH = replace(SAMPLE_FACTS, threat_level=ThreatLevel.HIGH, weapon_detected=False, weapon_types=())
+HIGH_STEPS = frozenset(
+    {"start_recording", "notify_police", "notify_emergency_contacts", "share_live_location"}
+)
+
+
+@pytest.mark.parametrize(
+    ("seen_at", "repeats"),
+    [
+        (T0 - WINDOW, True),
+        (T0 + timedelta(minutes=10) + WINDOW, True),
+        (T0 + timedelta(minutes=5), True),
+        (T0 - WINDOW - timedelta(milliseconds=1), False),
+        (T0 + timedelta(minutes=10) + WINDOW + timedelta(milliseconds=1), False),
+    ],
+)
+def test_the_window_stretches_around_the_span_the_incident_was_seen_in(
+    seen_at: datetime, repeats: bool
+) -> None:
+    last_seen = T0 + timedelta(minutes=10)
+    assert within_window(first_seen=T0, last_seen=last_seen, seen_at=seen_at, window=WINDOW) is repeats
+
+
+def test_the_worse_of_two_observations_keeps_the_first_words_unless_the_level_rose() -> None:
+    lower = replace(
+        HIGH, threat_level=ThreatLevel.LOW, threat_score=0.1, people_count=9, behavior_summary="calm",
+        weapon_detected=True, weapon_types=("knife", "knife"),
+    )  # fmt: skip
+    merged = worse_facts(HIGH, lower)
+    assert merged.threat_level is ThreatLevel.HIGH
+    assert merged.behavior_summary == HIGH.behavior_summary
+    assert (merged.threat_score, merged.people_count) == (HIGH.threat_score, 9)
+    assert (merged.weapon_detected, merged.weapon_types) == (True, ("knife",))
+    assert merged.incident_id == HIGH.incident_id
+
+    raised = worse_facts(HIGH, replace(SAMPLE_FACTS, incident_id="other", behavior_summary="now running"))
+    assert raised.threat_level is ThreatLevel.CRITICAL
+    assert raised.behavior_summary == "now running"
+    assert raised.incident_id == HIGH.incident_id  # messages name the open incident
+
+
+@pytest.mark.parametrize(
+    ("repeat", "grouping", "new_steps"),
+    [
+        (HIGH, ReportGrouping.attached, []),
+        (replace(HIGH, threat_level=ThreatLevel.LOW), ReportGrouping.attached, []),
+        (replace(HIGH, weapon_detected=True, weapon_types=("gun",)), ReportGrouping.attached, []),
+        (
+            SAMPLE_FACTS,
+            ReportGrouping.escalated,
+            ["police_dispatch", "continuous_recording_360", "live_location_streaming", "voice_alerts",
+             "safe_route", "notify_all_emergency_contacts", "armed_threat_escalation"],
+        ),
+    ],
+)  # fmt: skip
+def test_a_repeat_runs_only_the_steps_its_worse_facts_add(
+    repeat: IncidentFacts, grouping: ReportGrouping, new_steps: list[str]
+) -> None:
+    regrouped = regroup(DEFAULT_PROTOCOL, HIGH, repeat, HIGH_STEPS)
+    assert regrouped.grouping is grouping
+    assert [step.action_type for step in regrouped.plan.actions] == new_steps
+
+
+def test_a_weapon_in_a_repeat_of_a_critical_adds_the_armed_threat_step_alone() -> None:
+    unarmed = replace(SAMPLE_FACTS, weapon_detected=False, weapon_types=())
+    taken = frozenset(
+        step.action_type for step in regroup(DEFAULT_PROTOCOL, unarmed, unarmed, frozenset()).plan.actions
+    )
+
+    regrouped = regroup(DEFAULT_PROTOCOL, unarmed, SAMPLE_FACTS, taken)
+
+    assert regrouped.grouping is ReportGrouping.escalated
+    assert [step.action_type for step in regrouped.plan.actions] == ["armed_threat_escalation"]
+    assert [alert.alert_type for alert in regrouped.plan.alerts] == ["armed_threat"]
+    assert "gun" in regrouped.plan.alerts[0].message

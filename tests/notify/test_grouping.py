@@ -1,0 +1,241 @@
+"""Repeated reports from one source within the grouping window attach to its open incident instead of
+paging everyone again; a worse repeat escalates it and runs only the steps not taken yet. Proved at the
+police webhook receiver and in the outbox the deliveries are written to."""
+
+from __future__ import annotations
+
+import io
+import json
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import httpx
+import pytest
+import sqlalchemy as sa
+from fastapi.testclient import TestClient
+from PIL import Image
+
+from safesphere.core.db import Database
+from safesphere.incidents.models import Incident, IncidentReport
+from safesphere.notify.models import Delivery
+from tests.factories import Account, EngineCredentials, Factory
+from tests.incidents.reports import report_body
+from tests.support.live import LiveServer
+from tests.support.receivers import HttpReceiver, wait_for
+
+WINDOW_S = 120
+HIGH = {"threat_level": "HIGH", "is_critical": False, "weapon_detected": False, "weapon_types": []}
+CRITICAL_UNARMED = {
+    "threat_level": "CRITICAL",
+    "is_critical": True,
+    "weapon_detected": False,
+    "weapon_types": [],
+}
+CONCURRENT_FIRST_REPORTS = 8
+
+
+@pytest.fixture
+def settings_overrides(settings_overrides: dict[str, object]) -> dict[str, object]:
+    return {**settings_overrides, "grouping_window_s": WINDOW_S}
+
+
+def _at(second: int) -> str:
+    return f"2026-02-10T14:{30 + second // 60:02d}:{second % 60:02d}.000"
+
+
+def _report(client: TestClient, engine: EngineCredentials, **body: Any) -> dict[str, Any]:
+    response = client.post("/threats/report", json=report_body(**body), headers=engine.headers)
+    assert response.status_code == 200, response.text
+    return dict(response.json())
+
+
+def _outbox(db: Database) -> int:
+    with db.read_session() as session:
+        return session.scalar(sa.select(sa.func.count()).select_from(Delivery)) or 0
+
+
+def _incident(client: TestClient, officer: Account, incident_id: str) -> dict[str, Any]:
+    response = client.get(f"/incidents/{incident_id}", headers=officer.headers)
+    assert response.status_code == 200, response.text
+    return dict(response.json())
+
+
+def _timeline_kinds(client: TestClient, officer: Account, incident_id: str) -> list[str]:
+    timeline = client.get(f"/incidents/{incident_id}/timeline", headers=officer.headers).json()
+    return [entry["kind"] for entry in timeline["entries"]]
+
+
+def test_repeats_of_the_same_or_a_lower_level_attach_and_page_nobody_again(
+    client: TestClient, factory: Factory, db: Database, police: HttpReceiver
+) -> None:
+    officer, engine = factory.authority(), factory.engine_key()
+    first = _report(client, engine, timestamp=_at(0), **HIGH)
+    assert first["grouping"] is None and first["report_id"] == first["incident_id"]
+    wait_for(lambda: len(police.requests) == 1, what="the police page of the first report")
+    queued = _outbox(db)
+
+    repeats = [
+        _report(client, engine, timestamp=_at(5), **HIGH),
+        _report(client, engine, timestamp=_at(10), threat_level="LOW", is_critical=False,
+                weapon_detected=False, weapon_types=[], threat_score=0.2),
+        _report(client, engine, timestamp=_at(15), **{**HIGH, "people_count": 5}),
+    ]  # fmt: skip
+
+    for repeat in repeats:
+        assert repeat["incident_id"] == first["incident_id"]
+        assert repeat["report_id"] != first["incident_id"]
+        assert repeat["grouping"] == "attached"
+        assert repeat["actions"] == []
+        assert "attached to open incident" in repeat["message"]
+    assert _outbox(db) == queued  # nothing new for anyone to receive, written in the report's transaction
+    incident = _incident(client, officer, first["incident_id"])
+    assert incident["threat_level"] == "HIGH"
+    assert incident["duplicate_count"] == 3
+    assert incident["people_count"] == 5  # the worst head count seen
+    assert incident["last_reported_at"].startswith("2026-02-10T14:30:15")
+    assert _timeline_kinds(client, officer, first["incident_id"]).count("report_attached") == 3
+    listed = client.get("/incidents", headers=officer.headers).json()
+    assert listed["total"] == 1
+    with db.read_session() as session:
+        kept = session.scalars(sa.select(IncidentReport).order_by(IncidentReport.id)).all()
+    assert [r.report_id for r in kept] == [r["report_id"] for r in repeats]
+    assert kept[0].full_telemetry == report_body()["full_telemetry"]  # each repeat is kept whole
+    assert len(police.requests) == 1
+
+
+def test_a_worse_repeat_escalates_the_open_incident_and_runs_only_the_steps_not_taken(
+    client: TestClient, factory: Factory, police: HttpReceiver
+) -> None:
+    officer, engine = factory.authority(), factory.engine_key()
+    first = _report(client, engine, timestamp=_at(0), **HIGH)
+    wait_for(lambda: len(police.requests) == 1, what="the HIGH page")
+
+    worse = _report(client, engine, timestamp=_at(20))  # CRITICAL with a gun
+
+    assert worse["incident_id"] == first["incident_id"]
+    assert worse["grouping"] == "escalated"
+    assert worse["action_taken"] == "EMERGENCY_PROTOCOL"
+    assert {a["action_type"] for a in worse["actions"]} >= {"police_dispatch", "armed_threat_escalation"}
+    assert "start_recording" not in {a["action_type"] for a in worse["actions"]}
+    pages = wait_for(lambda: len(police.requests) == 3 and police.requests, what="the CRITICAL pages")
+    alert_types = [json.loads(r.body)["alert_type"] for r in pages]
+    assert sorted(alert_types[1:]) == ["armed_threat", "police_dispatch"]
+    assert {json.loads(r.body)["incident_id"] for r in pages} == {first["incident_id"]}
+    incident = _incident(client, officer, first["incident_id"])
+    assert (incident["threat_level"], incident["weapon_detected"], incident["weapon_types"]) == (
+        "CRITICAL", True, ["gun"],
+    )  # fmt: skip
+    assert incident["action_taken"] == "EMERGENCY_PROTOCOL"
+    assert "escalated_by_report" in _timeline_kinds(client, officer, first["incident_id"])
+
+    again = _report(client, engine, timestamp=_at(25))  # the same CRITICAL: nothing new
+    assert again["grouping"] == "attached"
+    assert len(police.requests) == 3
+
+
+def test_a_weapon_first_seen_in_a_repeat_of_the_same_level_runs_the_armed_threat_step_alone(
+    client: TestClient, factory: Factory, db: Database, police: HttpReceiver
+) -> None:
+    engine = factory.engine_key()
+    first = _report(client, engine, timestamp=_at(0), **CRITICAL_UNARMED)
+    wait_for(lambda: len(police.requests) == 1, what="the priority dispatch")
+
+    armed = _report(client, engine, timestamp=_at(3), weapon_types=["knife", "knife"])
+
+    assert armed["grouping"] == "escalated"
+    assert [a["action_type"] for a in armed["actions"]] == ["armed_threat_escalation"]
+    page = wait_for(lambda: len(police.requests) == 2 and police.requests[1], what="the armed-threat page")
+    assert json.loads(page.body)["alert_type"] == "armed_threat"
+    assert "knife" in json.loads(page.body)["message"]
+    with db.read_session() as session:
+        incident = session.scalar(sa.select(Incident).where(Incident.incident_id == first["incident_id"]))
+    assert incident is not None and incident.weapon_types == ["knife"]
+
+
+def test_outside_the_window_another_source_or_a_closed_incident_opens_a_new_incident(
+    client: TestClient, factory: Factory
+) -> None:
+    officer, engine = factory.authority(), factory.engine_key()
+    first = _report(client, engine, timestamp=_at(0), source_id="cam-01", **HIGH)
+
+    late = _report(client, engine, timestamp=_at(WINDOW_S + 1), source_id="cam-01", **HIGH)
+    elsewhere = _report(client, engine, timestamp=_at(1), source_id="cam-02", **HIGH)
+    other_engine = _report(client, factory.engine_key(), timestamp=_at(1), source_id="cam-01", **HIGH)
+
+    assert late["grouping"] is None and late["incident_id"] != first["incident_id"]
+    assert elsewhere["grouping"] is None and other_engine["grouping"] is None
+    resolved = client.post(f"/incidents/{late['incident_id']}/resolve", json={}, headers=officer.headers)
+    assert resolved.status_code == 200, resolved.text
+    after_close = _report(client, engine, timestamp=_at(WINDOW_S + 5), source_id="cam-01", **HIGH)
+    assert after_close["incident_id"] not in (first["incident_id"], late["incident_id"])
+    assert client.get("/incidents", headers=officer.headers).json()["total"] == 5
+
+
+def test_a_retried_grouped_report_returns_its_original_result_and_another_body_is_a_conflict(
+    client: TestClient, factory: Factory, db: Database
+) -> None:
+    engine = factory.engine_key()
+    _report(client, engine, timestamp=_at(0), **HIGH)
+    body = report_body(timestamp=_at(4))  # escalates to CRITICAL
+    original = client.post("/threats/report", json=body, headers=engine.headers)
+    queued = _outbox(db)
+
+    retry = client.post("/threats/report", json=body, headers=engine.headers)
+    changed = client.post("/threats/report", json={**body, "threat_score": 0.5}, headers=engine.headers)
+
+    assert retry.status_code == 200
+    assert retry.json() == original.json()
+    assert _outbox(db) == queued
+    assert changed.status_code == 409
+    assert body["incident_id"] in changed.json()["detail"]
+    with db.read_session() as session:
+        assert session.scalar(sa.select(sa.func.count()).select_from(IncidentReport)) == 1
+
+
+def test_evidence_uploaded_under_a_grouped_report_id_lands_on_the_open_incident(
+    client: TestClient, factory: Factory
+) -> None:
+    officer, engine = factory.authority(), factory.engine_key()
+    first = _report(client, engine, timestamp=_at(0), **HIGH)
+    repeat = _report(client, engine, timestamp=_at(2), **HIGH)
+    buffer = io.BytesIO()
+    Image.new("RGB", (16, 16), (10, 200, 30)).save(buffer, format="PNG")
+
+    uploaded = client.post(
+        "/upload/screenshot",
+        data={"incident_id": repeat["report_id"]},
+        files={"file": ("frame.png", buffer.getvalue(), "image/png")},
+        headers=engine.headers,
+    )
+
+    assert uploaded.status_code == 200, uploaded.text
+    assert uploaded.json()["incident_id"] == first["incident_id"]
+    evidence = client.get(f"/incidents/{first['incident_id']}/evidence", headers=officer.headers).json()
+    assert len(evidence["evidence"]) == 1
+
+
+def test_first_reports_of_one_source_racing_open_exactly_one_incident(
+    live_server: LiveServer, factory: Factory, db: Database
+) -> None:
+    engine = factory.engine_key()
+    bodies = [report_body(timestamp=_at(i), **HIGH) for i in range(CONCURRENT_FIRST_REPORTS)]
+    start = threading.Barrier(CONCURRENT_FIRST_REPORTS)
+
+    def send(body: dict[str, Any]) -> httpx.Response:
+        with httpx.Client(base_url=live_server.url, headers=engine.headers, timeout=30) as http:
+            start.wait()
+            return http.post("/threats/report", json=body)
+
+    with ThreadPoolExecutor(max_workers=CONCURRENT_FIRST_REPORTS) as pool:
+        responses = list(pool.map(send, bodies))
+
+    assert [r.status_code for r in responses] == [200] * CONCURRENT_FIRST_REPORTS
+    assert len({r.json()["incident_id"] for r in responses}) == 1
+    assert sorted(r.json()["grouping"] or "new" for r in responses) == ["attached"] * (
+        CONCURRENT_FIRST_REPORTS - 1
+    ) + ["new"]
+    with db.read_session() as session:
+        assert session.scalar(sa.select(sa.func.count()).select_from(Incident)) == 1
+        incident = session.scalar(sa.select(Incident))
+    assert incident is not None and incident.duplicate_count == CONCURRENT_FIRST_REPORTS - 1
