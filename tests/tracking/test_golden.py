@@ -110,3 +110,27 @@ def test_an_old_fix_rescored_after_newer_alerts_does_not_see_them(
     assert new["tourist_safety_score"] == pytest.approx(
         0.7 * new["location_safety_score"] + 0.3 * old["location_safety_score"], abs=0.01
     )
+
+
+def test_rescoring_sees_a_threat_reported_late_and_refreshes_the_current_score(
+    client: TestClient, factory: Factory, db: Database, settings: Settings
+) -> None:
+    """An engine's offline spool delivers a threat seen before the fix: the rescored fix and the tourist's
+    current score both take it in."""
+    tourist = factory.tourist()
+    with clock.frozen(NOON + MINUTE):
+        fix = send_fix(client, tourist, NOON)
+    later = NOON + 20 * MINUTE
+    with clock.frozen(later):
+        camera_sees_threat(client, factory, NOON - 10 * MINUTE)
+        rescored = update_location_safety_scores(
+            database=db, settings=settings, zone_index=ZoneIndex(), hours_back=24
+        )
+        current = client.get("/safety/score", headers=tourist.headers).json()
+        history = client.get("/location/history", headers=tourist.headers).json()
+
+    assert rescored == 1
+    assert history[0]["id"] == fix["location_id"]
+    assert history[0]["safety_score"] < fix["location_safety_score"]
+    assert current["safety_score"] == history[0]["safety_score"]  # the first fix: location score alone
+    assert current["safety_score"] < fix["tourist_safety_score"]

@@ -71,13 +71,17 @@ def _within(
     return conditions
 
 
+_NEWER_FIX = sa.orm.aliased(LocationFix, name="newer_fix")
+"""Built once: making an alias per call costs more than the query it is for."""
+
+
 def tourists_nearby(session: Session, *, tourist_id: int, lat: float, lon: float, at: datetime) -> int:
     """Distinct other tourists whose latest fix in the 30 minutes before ``at`` is within 1 km.
 
     Fixes in the cells around the point come from the (cell, timestamp) index; a fix counts only if its
     tourist sent nothing newer up to ``at`` (checked on the (tourist_id, timestamp) index).
     """
-    newer = sa.orm.aliased(LocationFix)
+    newer = _NEWER_FIX
     box = bounding_box(lat, lon, c.CROWD_RADIUS_KM)
     rows = session.execute(
         sa.select(LocationFix.tourist_id, LocationFix.latitude, LocationFix.longitude).where(

@@ -54,6 +54,13 @@ def update_location_safety_scores(
             if not batch:
                 break
             now = clock.now()
+            zone_index.refresh_if_changed(session)
+            statuses = {
+                status.tourist_id: status
+                for status in session.scalars(
+                    sa.select(TouristStatus).where(TouristStatus.last_fix_id.in_([f.id for f in batch]))
+                )
+            }
             for fix in batch:
                 scored = score_fix(
                     session=session,
@@ -62,13 +69,14 @@ def update_location_safety_scores(
                     tourist_id=fix.tourist_id,
                     fix=Fix(fix.latitude, fix.longitude, fix.timestamp, fix.speed, fix.accuracy),
                     fix_id=fix.id,
+                    refresh_zones=False,
                 )
                 fix.safety_score = scored.assessment.location_safety_score
                 fix.tourist_safety_score = scored.tourist_safety_score
                 fix.risk_level = scored.assessment.risk_level
                 fix.factors = factor_rows(scored)
                 fix.safety_score_updated_at = now
-                status = session.get(TouristStatus, fix.tourist_id)
+                status = statuses.get(fix.tourist_id)
                 if status is not None and status.last_fix_id == fix.id:
                     status.location_safety_score = fix.safety_score
                     status.tourist_safety_score = fix.tourist_safety_score
