@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
@@ -22,6 +23,15 @@ from tests.tracking.fixtures import SPOT, fix_body
 
 SMALL = {"alerts": 3, "zones": 2, "tourists": 2}
 LARGE = {"alerts": 400, "zones": 150, "tourists": 80}
+
+
+@pytest.fixture
+def settings_overrides() -> dict[str, object]:
+    """No background task may query while a request's statements are counted (the escalation pass
+    polls every second by default and once landed inside a count)."""
+    return {"escalation_rounds": 0, "rescore_interval_s": 0}
+
+
 MAX_STATEMENTS = 25
 """A generous ceiling: the point is that the count is fixed, and small."""
 
