@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
@@ -10,6 +13,7 @@ from fastapi.testclient import TestClient
 from safesphere.core import clock
 from safesphere.core.db import Database
 from safesphere.zones.models import Zone
+from safesphere.zones.spatial_index import ZoneIndex
 from tests.factories import Factory
 from tests.tracking.fixtures import SPOT, factors_by_name, send_fix
 
@@ -122,3 +126,44 @@ def test_a_new_zone_changes_the_next_score_at_once(client: TestClient, factory: 
     assert factors_by_name(inside)["zone_risk"]["details"] == "Inside restricted zone 'Works'"
     assert factors_by_name(after)["zone_risk"]["score"] == 80.0
     assert SPOT  # the fixes stand inside SQUARE
+
+
+RACING_READERS = 8
+MANY_ZONES = 2000
+"""Enough that one reload takes long enough for every racing reader to arrive while it runs."""
+
+
+def test_readers_racing_after_a_zone_change_reload_the_index_once(db: Database) -> None:
+    with db.session() as session:
+        session.execute(
+            sa.insert(Zone),
+            [
+                {"name": f"Zone {n}", "type": "risky", "center_lat": 48.80 + n * 1e-4, "center_lon": 2.3,
+                 "radius_km": 0.1}
+                for n in range(MANY_ZONES)
+            ],
+        )  # fmt: skip
+        session.commit()
+    index = ZoneIndex()
+    loads: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if "FROM zones ORDER BY" in statement:
+            loads.append(statement)
+
+    start = threading.Barrier(RACING_READERS)
+
+    def refresh(_: int) -> None:
+        with db.read_session() as session:
+            start.wait()
+            index.refresh_if_changed(session)
+
+    sa.event.listen(db.read_engine, "before_cursor_execute", record)
+    try:
+        with ThreadPoolExecutor(max_workers=RACING_READERS) as pool:
+            list(pool.map(refresh, range(RACING_READERS)))
+    finally:
+        sa.event.remove(db.read_engine, "before_cursor_execute", record)
+
+    assert len(loads) == 1
+    assert index.near(48.80, 2.3, 0.05)[0].zone.name == "Zone 0"  # the index serves the loaded zones

@@ -13,7 +13,6 @@ from safesphere.alerts import service as alerts_service
 from safesphere.alerts.models import Alert, AlertType
 from safesphere.core import clock
 from safesphere.core.config import Settings
-from safesphere.core.db import Database
 from safesphere.core.errors import InvalidInput, NotFound
 from safesphere.core.geo import bounding_box, haversine_km
 from safesphere.scoring.assessment import risk_level
@@ -83,52 +82,48 @@ def _refresh_status(session: Session, tourist_id: int, fix: LocationFix) -> None
 
 
 def update_location(
-    *, database: Database, settings: Settings, zone_index: ZoneIndex, tourist_id: int, location: LocationIn
+    *, session: Session, settings: Settings, zone_index: ZoneIndex, tourist_id: int, location: LocationIn
 ) -> LocationUpdate:
-    """Score a fix, then store it, refresh the tourist status and raise an anomaly alert if due in one
-    transaction. The score is read from a snapshot first, so the write transaction (on SQLite, the
-    database's one write lock) lasts only as long as storing takes."""
+    """Store a fix, score it, refresh the tourist status, raise an anomaly alert if due: one transaction."""
     timestamp = clock.ensure_utc(location.timestamp)
     if timestamp > clock.now() + timedelta(seconds=settings.max_fix_future_s):
         raise InvalidInput(
             f"is more than {settings.max_fix_future_s} seconds in the future", loc=("body", "timestamp")
         )
     fix_data = Fix(location.lat, location.lon, timestamp, location.speed, location.accuracy)
-    with database.read_session() as reading:
-        scored = score_fix(
-            session=reading, settings=settings, zone_index=zone_index, tourist_id=tourist_id, fix=fix_data
-        )
-    with database.session() as session:
-        fix = LocationFix(
+    scored = score_fix(
+        session=session, settings=settings, zone_index=zone_index, tourist_id=tourist_id, fix=fix_data
+    )
+    fix = LocationFix(
+        tourist_id=tourist_id,
+        latitude=location.lat,
+        longitude=location.lon,
+        altitude=location.altitude,
+        speed=location.speed,
+        accuracy=location.accuracy,
+        timestamp=timestamp,
+        safety_score=scored.assessment.location_safety_score,
+        tourist_safety_score=scored.tourist_safety_score,
+        risk_level=scored.assessment.risk_level,
+        factors=factor_rows(scored),
+        safety_score_updated_at=clock.now(),
+    )
+    session.add(fix)
+    session.flush()
+    _refresh_status(session, tourist_id, fix)
+    alert = None
+    if _should_alert(session, settings, tourist_id, scored, timestamp):
+        alert = alerts_service.record_anomaly_alert(
+            session=session,
+            settings=settings,
             tourist_id=tourist_id,
+            score=scored.assessment.location_safety_score,
+            risk_level=scored.assessment.risk_level,
             latitude=location.lat,
             longitude=location.lon,
-            altitude=location.altitude,
-            speed=location.speed,
-            accuracy=location.accuracy,
-            timestamp=timestamp,
-            safety_score=scored.assessment.location_safety_score,
-            tourist_safety_score=scored.tourist_safety_score,
-            risk_level=scored.assessment.risk_level,
-            factors=factor_rows(scored),
-            safety_score_updated_at=clock.now(),
+            occurred_at=timestamp,
         )
-        session.add(fix)
-        session.flush()
-        _refresh_status(session, tourist_id, fix)
-        alert = None
-        if _should_alert(session, settings, tourist_id, scored, timestamp):
-            alert = alerts_service.record_anomaly_alert(
-                session=session,
-                settings=settings,
-                tourist_id=tourist_id,
-                score=scored.assessment.location_safety_score,
-                risk_level=scored.assessment.risk_level,
-                latitude=location.lat,
-                longitude=location.lon,
-                occurred_at=timestamp,
-            )
-        session.commit()
+    session.commit()
     if alert is not None:
         log.info("anomaly alert raised", extra={"tourist_id": tourist_id, "alert_id": alert.id})
     return LocationUpdate(fix, scored, alert)

@@ -27,16 +27,24 @@ class ZoneIndex:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
+        self._reloading = threading.Lock()
         self._version: tuple[int, object] | None = None
         self._zones: list[ZoneShape] = []
         self._tree: STRtree | None = None
 
     def refresh_if_changed(self, session: Session) -> None:
-        """One cheap aggregate query; a reload only when a zone was added, changed or removed."""
+        """One cheap aggregate query; a reload only when a zone was added, changed or removed. One thread
+        reloads while the others wait for its result (requests score from read snapshots in parallel, and
+        forty of them each parsing 10,000 zones at start-up starved the server)."""
         count, latest = session.execute(sa.select(sa.func.count(Zone.id), sa.func.max(Zone.updated_at))).one()
         version = (int(count), latest)
         if version == self._version:
             return
+        with self._reloading:
+            if version != self._version:
+                self._reload(session, version)
+
+    def _reload(self, session: Session, version: tuple[int, object]) -> None:
         zones = [
             ZoneShape(
                 zone_id=z.id,
