@@ -2,16 +2,13 @@
 
 SQLite (the embedded default) runs in WAL mode with a busy timeout, and write sessions open
 with ``BEGIN IMMEDIATE`` so two writers queue for the lock instead of one failing with
-"database is locked" when it upgrades a read lock. Inside one process the writers queue on a
-real lock first (``WriterGate``): SQLite's own busy handler polls with sleeps of up to 100 ms, which
-under load costs far more than the writes. Read sessions use deferred transactions and never block in
-WAL mode. On PostgreSQL both session kinds share one engine.
+"database is locked" when it upgrades a read lock. Read sessions use deferred transactions and
+never block in WAL mode. On PostgreSQL both session kinds share one engine.
 """
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -23,7 +20,6 @@ from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 from safesphere.core.config import Settings
-from safesphere.core.errors import ServiceUnavailable
 from safesphere.core.geo import grid_cell
 
 NAMING_CONVENTION = {
@@ -85,64 +81,11 @@ def _configure_sqlite(engine: Engine, settings: Settings, *, immediate: bool) ->
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 
-    if immediate:
-        WriterGate(engine, timeout_s=settings.sqlite_busy_timeout_ms / 1000)
-        return
+    begin = "BEGIN IMMEDIATE" if immediate else "BEGIN"
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: sa.Connection) -> None:
-        connection.exec_driver_sql("BEGIN")
-
-
-class WriterGate:
-    """One SQLite write transaction at a time in this process, queued on a ``threading.Lock``.
-
-    Taken just before ``BEGIN IMMEDIATE``, given back right after the COMMIT or ROLLBACK has finished
-    (the dialect's own commit and rollback are wrapped), and, as a safety net, when the connection is
-    invalidated or returned to the pool still holding it. Other processes on the same file still meet
-    at SQLite's lock and its busy timeout.
-    """
-
-    def __init__(self, engine: Engine, *, timeout_s: float) -> None:
-        self._lock = threading.Lock()
-        self._holder: object | None = None
-        self._timeout_s = timeout_s
-        dialect = engine.dialect
-        dialect.do_commit = self._then_release(dialect.do_commit)  # type: ignore[method-assign,assignment]
-        dialect.do_rollback = self._then_release(dialect.do_rollback)  # type: ignore[method-assign,assignment]
-        event.listen(engine, "begin", self._begin)
-        event.listen(engine, "invalidate", lambda _dbapi, record, _exc: self._release(record))
-        event.listen(engine, "checkin", lambda _dbapi, record: self._release(record))
-
-    def _begin(self, connection: sa.Connection) -> None:
-        record = _slot_of(connection.connection)
-        if not self._lock.acquire(timeout=self._timeout_s):
-            raise ServiceUnavailable("The database is busy; retry shortly")
-        self._holder = record
-        try:
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
-        except BaseException:
-            self._release(record)
-            raise
-
-    def _then_release(self, end: Callable[[Any], None]) -> Callable[[Any], None]:
-        def end_then_release(dbapi_connection: Any) -> None:
-            try:
-                end(dbapi_connection)
-            finally:
-                self._release(_slot_of(dbapi_connection))
-
-        return end_then_release
-
-    def _release(self, record: object) -> None:
-        if self._holder is record:
-            self._holder = None
-            self._lock.release()
-
-
-def _slot_of(pooled_connection: Any) -> object:
-    """The pool's record of a connection (what the pool's events name), else the connection itself."""
-    return getattr(pooled_connection, "_connection_record", None) or pooled_connection
+        connection.exec_driver_sql(begin)
 
 
 def create_engine(settings: Settings, *, immediate: bool = True) -> Engine:

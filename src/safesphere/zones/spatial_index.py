@@ -34,8 +34,8 @@ class ZoneIndex:
 
     def refresh_if_changed(self, session: Session) -> None:
         """One cheap aggregate query; a reload only when a zone was added, changed or removed. One thread
-        reloads while the others wait for its result (requests score from read snapshots in parallel, and
-        forty of them each parsing 10,000 zones at start-up starved the server)."""
+        reloads while the others wait for its result (read-only requests refresh in parallel, and forty of
+        them each parsing 10,000 zones at once would starve the server)."""
         count, latest = session.execute(sa.select(sa.func.count(Zone.id), sa.func.max(Zone.updated_at))).one()
         version = (int(count), latest)
         if version == self._version:
