@@ -1,41 +1,21 @@
-"""The pure rules of grouping repeated reports: the window, the worse of two observations, and which
-protocol steps a repeat still has to run."""
+"""The pure rules of grouping repeated reports: the worse of two observations, and which protocol steps
+a repeat still has to run (the window is a query: tests/notify/test_grouping.py)."""
 
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from safesphere.incidents.grouping import regroup, within_window, worse_facts
+from safesphere.incidents.grouping import regroup, worse_facts
 from safesphere.incidents.models import ReportGrouping
 from safesphere.incidents.protocol import SAMPLE_FACTS, IncidentFacts, ThreatLevel
 from safesphere.incidents.protocol_table import DEFAULT_PROTOCOL
 
-T0 = datetime(2026, 2, 10, 14, 30, tzinfo=UTC)
-WINDOW = timedelta(minutes=2)
 HIGH = replace(SAMPLE_FACTS, threat_level=ThreatLevel.HIGH, weapon_detected=False, weapon_types=())
 HIGH_STEPS = frozenset(
     {"start_recording", "notify_police", "notify_emergency_contacts", "share_live_location"}
 )
-
-
-@pytest.mark.parametrize(
-    ("seen_at", "repeats"),
-    [
-        (T0 - WINDOW, True),
-        (T0 + timedelta(minutes=10) + WINDOW, True),
-        (T0 + timedelta(minutes=5), True),
-        (T0 - WINDOW - timedelta(milliseconds=1), False),
-        (T0 + timedelta(minutes=10) + WINDOW + timedelta(milliseconds=1), False),
-    ],
-)
-def test_the_window_stretches_around_the_span_the_incident_was_seen_in(
-    seen_at: datetime, repeats: bool
-) -> None:
-    last_seen = T0 + timedelta(minutes=10)
-    assert within_window(first_seen=T0, last_seen=last_seen, seen_at=seen_at, window=WINDOW) is repeats
 
 
 def test_the_worse_of_two_observations_keeps_the_first_words_unless_the_level_rose() -> None:

@@ -40,8 +40,8 @@ def settings_overrides(settings_overrides: dict[str, object]) -> dict[str, objec
     return {**settings_overrides, "grouping_window_s": WINDOW_S}
 
 
-def _at(second: int) -> str:
-    return f"2026-02-10T14:{30 + second // 60:02d}:{second % 60:02d}.000"
+def _at(second: int, millisecond: int = 0) -> str:
+    return f"2026-02-10T14:{30 + second // 60:02d}:{second % 60:02d}.{millisecond:03d}"
 
 
 def _report(client: TestClient, engine: EngineCredentials, **body: Any) -> dict[str, Any]:
@@ -151,6 +151,34 @@ def test_a_weapon_first_seen_in_a_repeat_of_the_same_level_runs_the_armed_threat
     with db.read_session() as session:
         incident = session.scalar(sa.select(Incident).where(Incident.incident_id == first["incident_id"]))
     assert incident is not None and incident.weapon_types == ["knife"]
+
+
+FIRST_SEEN, LAST_SEEN = 200, 500
+"""An open incident seen from 14:33:20 to 14:38:20."""
+
+
+@pytest.mark.parametrize(
+    ("seen_at", "repeats"),
+    [
+        (_at(FIRST_SEEN - WINDOW_S), True),
+        (_at(LAST_SEEN + WINDOW_S), True),
+        (_at(350), True),
+        (_at(FIRST_SEEN - WINDOW_S - 1, 999), False),
+        (_at(LAST_SEEN + WINDOW_S, 1), False),
+    ],
+)
+def test_the_window_stretches_around_the_span_the_incident_was_seen_in(
+    client: TestClient, factory: Factory, seen_at: str, repeats: bool
+) -> None:
+    engine = factory.engine_key()
+    first = _report(client, engine, timestamp=_at(FIRST_SEEN), **HIGH)
+    for second in (FIRST_SEEN + WINDOW_S, FIRST_SEEN + 2 * WINDOW_S, LAST_SEEN):  # hops within the window
+        assert _report(client, engine, timestamp=_at(second), **HIGH)["grouping"] == "attached"
+
+    repeat = _report(client, engine, timestamp=seen_at, **HIGH)
+
+    assert (repeat["incident_id"] == first["incident_id"]) is repeats
+    assert repeat["grouping"] == ("attached" if repeats else None)
 
 
 def test_outside_the_window_another_source_or_a_closed_incident_opens_a_new_incident(

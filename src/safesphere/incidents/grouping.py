@@ -10,19 +10,12 @@ run (police are paged for a HIGH that became CRITICAL, armed-threat escalation r
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
 
 from safesphere.incidents.models import ReportGrouping
 from safesphere.incidents.protocol import IncidentFacts, Protocol, ResponsePlan, ThreatLevel, plan_response
 
 LEVEL_RANK = {level: rank for rank, level in enumerate(ThreatLevel)}
 """LOW < MEDIUM < HIGH < CRITICAL."""
-
-
-def within_window(*, first_seen: datetime, last_seen: datetime, seen_at: datetime, window: timedelta) -> bool:
-    """A report seen within ``window`` of the span the open incident was seen in repeats it (a report
-    from an engine's offline spool can arrive late and be older than the latest one)."""
-    return first_seen - window <= seen_at <= last_seen + window
 
 
 def worse_facts(current: IncidentFacts, repeat: IncidentFacts) -> IncidentFacts:

@@ -39,10 +39,7 @@ class ThreatObservation:
     full_telemetry: Mapped[dict[str, Any]] = mapped_column(JSONType)
 
 
-OBSERVED_FIELDS = (
-    "threat_level", "threat_score", "people_count", "weapon_detected", "weapon_types", "behavior_summary",
-    "is_critical", "full_telemetry",
-)  # fmt: skip
+OBSERVED_FIELDS = tuple(ThreatObservation.__annotations__)
 """The columns of ``ThreatObservation``."""
 
 

@@ -117,32 +117,17 @@ def report_threat(
     for _attempt in range(GENERATED_ID_ATTEMPTS):
         received_at = clock.now()
         incident = _new_incident(report, engine, request_hash, received_at, settings)
-        open_incident = _open_incident_repeated(session, settings, incident)
-        if open_incident is not None:
-            try:
+        try:
+            # The other domains' writes flush early (delivery keys need row ids), so a racing duplicate of
+            # the report's id can surface at any flush in here, not only at the commit.
+            open_incident = _open_incident_repeated(session, settings, incident)
+            if open_incident is None:
+                outcome = _record_new(session, settings, protocol, incident, received_at)
+            else:
                 outcome = _group_repeat(
                     session=session, settings=settings, protocol=protocol, current=open_incident,
                     repeat=incident, received_at=received_at,
                 )  # fmt: skip
-                session.commit()
-            except IntegrityError:
-                session.rollback()
-                if report.incident_id is None:
-                    continue
-                replayed = _find_replay(session, report.incident_id, request_hash, engine)
-                if replayed is None:
-                    raise
-                return replayed
-            return outcome
-        plan = plan_response(protocol, _facts(incident))
-        try:
-            # The other domains' writes flush early (delivery keys need row ids), so a racing duplicate of
-            # the incident id can surface at any flush in here, not only at the commit.
-            actions, alerts = _record_plan(session, incident, plan, received_at)
-            session.flush()
-            commands = _after_incident_recorded(
-                session=session, settings=settings, incident=incident, actions=actions, alerts=alerts
-            )
             session.commit()
         except IntegrityError:
             session.rollback()
@@ -152,30 +137,45 @@ def report_threat(
             if replayed is None:
                 raise
             return replayed
+        stored = outcome.incident
         logger.info(
-            "incident %s recorded: %s",
-            incident.incident_id,
-            plan.action_taken,
-            extra={"incident_id": incident.incident_id, "threat_level": incident.threat_level},
+            "report %s: incident %s %s (%s)",
+            outcome.report_id,
+            stored.incident_id,
+            outcome.grouping.value if outcome.grouping else "recorded",
+            stored.action_taken,
+            extra={"incident_id": stored.incident_id, "threat_level": stored.threat_level},
         )
-        return ReportOutcome(
-            incident=incident,
-            actions=actions,
-            commands=commands,
-            replayed=False,
-            report_id=incident.incident_id,
-        )
+        return outcome
     raise ServiceUnavailable("Could not allocate a unique incident id; retry the report")
 
 
+def _record_new(
+    session: Session, settings: Settings, protocol: Protocol, incident: Incident, received_at: datetime
+) -> ReportOutcome:
+    """A report that opens its own incident: the incident, its protocol and what it sets off, in the
+    caller's transaction."""
+    plan = plan_response(protocol, _facts(incident))
+    actions, alerts = _record_plan(session, incident, plan, received_at)
+    session.flush()
+    commands = _after_incident_recorded(
+        session=session, settings=settings, incident=incident, actions=actions, alerts=alerts
+    )
+    return ReportOutcome(
+        incident=incident, actions=actions, commands=commands, replayed=False, report_id=incident.incident_id
+    )
+
+
 def _open_incident_repeated(session: Session, settings: Settings, repeat: Incident) -> Incident | None:
-    """The open incident of the same engine and source that ``repeat`` repeats (seen within the grouping
-    window), locked for this transaction; None when grouping is off or there is none."""
+    """The open incident of the same engine and source that ``repeat`` repeats, locked for this
+    transaction; None when grouping is off or there is none. A report repeats an incident when it was seen
+    within the grouping window of the span the incident was seen in, its first report's time to its latest
+    one's (a report from an engine's offline spool can arrive late and be older than the latest)."""
     if settings.grouping_window_s <= 0 or repeat.engine_key_id is None:
         return None
     window = timedelta(seconds=settings.grouping_window_s)
     _lock_source(session, repeat.engine_key_id, repeat.source_id)
-    candidate = session.scalar(
+    return session.scalar(
         sa.select(Incident)
         .where(
             Incident.engine_key_id == repeat.engine_key_id,
@@ -188,15 +188,6 @@ def _open_incident_repeated(session: Session, settings: Settings, repeat: Incide
         .limit(1)
         .with_for_update()
     )
-    if candidate is None or candidate.last_reported_at is None:
-        return None
-    seen = grouping.within_window(
-        first_seen=candidate.timestamp,
-        last_seen=candidate.last_reported_at,
-        seen_at=repeat.timestamp,
-        window=window,
-    )
-    return candidate if seen else None
 
 
 def _lock_source(session: Session, engine_key_id: int, source_id: str | None) -> None:
@@ -243,14 +234,6 @@ def _group_repeat(
             session=session, settings=settings, incident=current, previous_level=previous_level,
             report_id=repeat.incident_id, actions=actions, alerts=alerts,
         )  # fmt: skip
-    session.flush()
-    logger.info(
-        "report %s %s open incident %s",
-        repeat.incident_id,
-        regrouped.grouping.value,
-        current.incident_id,
-        extra={"incident_id": current.incident_id, "threat_level": current.threat_level},
-    )
     return ReportOutcome(
         incident=current,
         actions=actions,

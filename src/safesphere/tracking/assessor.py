@@ -45,13 +45,9 @@ def score_fix(
     tourist_id: int,
     fix: Fix,
     fix_id: int | None = None,
-    refresh_zones: bool = True,
 ) -> ScoredFix:
     """The assessment of ``fix`` with data as of its own time; ``fix_id`` excludes the stored fix itself.
-    A caller scoring many fixes in one transaction refreshes the zone index once and passes
-    ``refresh_zones=False``."""
-    if refresh_zones:
-        zone_index.refresh_if_changed(session)
+    The caller refreshes ``zone_index`` first (once per transaction, however many fixes it scores)."""
     nearby, history = repository.alerts_around(
         session, tourist_id=tourist_id, lat=fix.lat, lon=fix.lon, at=fix.timestamp
     )

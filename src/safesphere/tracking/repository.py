@@ -81,7 +81,7 @@ def tourists_nearby(session: Session, *, tourist_id: int, lat: float, lon: float
     Fixes in the cells around the point come from the (cell, timestamp) index; a fix counts only if its
     tourist sent nothing newer up to ``at`` (checked on the (tourist_id, timestamp) index).
     """
-    newer = _NEWER_FIX
+    newer = _NEWER_FIX  # the same fix table, as "a newer fix of that tourist"
     box = bounding_box(lat, lon, c.CROWD_RADIUS_KM)
     rows = session.execute(
         sa.select(LocationFix.tourist_id, LocationFix.latitude, LocationFix.longitude).where(

@@ -69,7 +69,6 @@ def update_location_safety_scores(
                     tourist_id=fix.tourist_id,
                     fix=Fix(fix.latitude, fix.longitude, fix.timestamp, fix.speed, fix.accuracy),
                     fix_id=fix.id,
-                    refresh_zones=False,
                 )
                 fix.safety_score = scored.assessment.location_safety_score
                 fix.tourist_safety_score = scored.tourist_safety_score

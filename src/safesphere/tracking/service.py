@@ -91,6 +91,7 @@ def update_location(
             f"is more than {settings.max_fix_future_s} seconds in the future", loc=("body", "timestamp")
         )
     fix_data = Fix(location.lat, location.lon, timestamp, location.speed, location.accuracy)
+    zone_index.refresh_if_changed(session)
     scored = score_fix(
         session=session, settings=settings, zone_index=zone_index, tourist_id=tourist_id, fix=fix_data
     )
@@ -168,6 +169,7 @@ def analyse_latest(
 ) -> tuple[LocationFix, ScoredFix, TouristStatus | None]:
     """The latest fix scored again now, with everything it carried, as of its own time."""
     fix = latest_fix(session=session, tourist_id=tourist_id)
+    zone_index.refresh_if_changed(session)
     scored = score_fix(
         session=session,
         settings=settings,
