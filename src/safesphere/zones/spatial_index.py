@@ -80,3 +80,9 @@ class ZoneIndex:
             if inside or distance <= radius_km:
                 found.append(Nearby(zone, inside, distance, bearing))
         return sorted(found, key=lambda n: (n.distance_km, n.zone.zone_id))
+
+    def snapshot(self) -> tuple[list[ZoneShape], STRtree | None]:
+        """The zones and their tree as of the last refresh, for callers that query many points at once
+        (``tree.query`` takes arrays of boxes; positions index the zone list)."""
+        with self._lock:
+            return self._zones, self._tree
