@@ -39,20 +39,24 @@ def record_incident_alert(
     longitude: float,
     occurred_at: datetime,
     description: str,
-) -> Alert:
+) -> None:
     """A located threat incident as a safety alert, in the caller's transaction (no commit)."""
-    alert = Alert(
-        type=AlertType.incident.value,
-        severity=THREAT_LEVEL_SEVERITY[threat_level].value,
-        title=f"Threat incident {threat_level}",
-        description=description or f"{threat_level} threat reported by a detection engine",
-        latitude=latitude,
-        longitude=longitude,
-        occurred_at=occurred_at,
-        incident_id=incident_id,
+    session.execute(
+        sa.insert(Alert),
+        [
+            {
+                "type": AlertType.incident.value,
+                "severity": THREAT_LEVEL_SEVERITY[threat_level].value,
+                "title": f"Threat incident {threat_level}",
+                "description": description or f"{threat_level} threat reported by a detection engine",
+                "latitude": latitude,
+                "longitude": longitude,
+                "occurred_at": occurred_at,
+                "incident_id": incident_id,
+                "status": AlertStatus.open.value,
+            }
+        ],
     )
-    session.add(alert)
-    return alert
 
 
 def raise_incident_alert(*, session: Session, incident_id: str, threat_level: str) -> None:
@@ -75,11 +79,12 @@ WARNED_LEVELS = ("HIGH", "CRITICAL")
 
 def warn_tourists_nearby(
     *, session: Session, incident_id: str, threat_level: str, latitude: float, longitude: float
-) -> list[Alert]:
+) -> int:
     """A warning alert to each tourist recently within 1 km of a located HIGH/CRITICAL threat, in the
-    caller's transaction. It says what and where, never who else is involved."""
+    caller's transaction (one bulk insert); returns how many. It says what and where, never who else is
+    involved."""
     if threat_level not in WARNED_LEVELS:
-        return []
+        return 0
     box = bounding_box(latitude, longitude, WARNING_RADIUS_KM)
     now = clock.now()
     nearby = session.execute(
@@ -95,23 +100,25 @@ def warn_tourists_nearby(
         if distance_km > WARNING_RADIUS_KM:
             continue
         warnings.append(
-            Alert(
-                type=AlertType.warning.value,
-                severity=THREAT_LEVEL_SEVERITY[threat_level].value,
-                title=f"{threat_level.title()} threat reported near you",
-                description=(
+            {
+                "type": AlertType.warning.value,
+                "severity": THREAT_LEVEL_SEVERITY[threat_level].value,
+                "title": f"{threat_level.title()} threat reported near you",
+                "description": (
                     f"A {threat_level} threat was reported {round(distance_km * 1000, -1):.0f} m from you. "
                     "Move away from the area and towards people; press SOS if you are in danger."
                 ),
-                latitude=latitude,
-                longitude=longitude,
-                occurred_at=now,
-                tourist_id=tourist_id,
-                incident_id=incident_id,
-            )
+                "latitude": latitude,
+                "longitude": longitude,
+                "occurred_at": now,
+                "tourist_id": tourist_id,
+                "incident_id": incident_id,
+                "status": AlertStatus.open.value,
+            }
         )
-    session.add_all(warnings)
-    return warnings
+    if warnings:
+        session.execute(sa.insert(Alert), warnings)
+    return len(warnings)
 
 
 def record_anomaly_alert(

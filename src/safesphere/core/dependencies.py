@@ -13,17 +13,19 @@ from safesphere.core.db import Database
 from safesphere.core.security import TokenService
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
+    """The app's settings. The accessors are ``async`` because they only read app state: FastAPI runs a
+    plain ``def`` dependency in its thread pool, and a thread hop costs more than the accessor."""
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_database(request: Request) -> Database:
+async def get_database(request: Request) -> Database:
     database: Database = request.app.state.db
     return database
 
 
-def get_tokens(request: Request) -> TokenService:
+async def get_tokens(request: Request) -> TokenService:
     tokens: TokenService = request.app.state.tokens
     return tokens
 

@@ -17,21 +17,24 @@ MAX_FETCH = 100
 def issue_for_incident(
     *, session: Session, engine_key_id: int, incident_id: str, action_types: list[str]
 ) -> list[DeviceCommand]:
-    """The protocol's device commands for the reporting engine, in the report's transaction."""
+    """The protocol's device commands for the reporting engine, in the report's transaction (one bulk
+    insert; the stored rows come back in any order and are returned by id)."""
     now = clock.now()
-    commands = [
-        DeviceCommand(
-            engine_key_id=engine_key_id,
-            incident_id=incident_id,
-            type=spec.type,
-            params=dict(spec.params),
-            status=CommandStatus.pending.value,
-            created_at=now,
-        )
+    rows = [
+        {
+            "engine_key_id": engine_key_id,
+            "incident_id": incident_id,
+            "type": spec.type,
+            "params": dict(spec.params),
+            "status": CommandStatus.pending.value,
+            "created_at": now,
+        }
         for spec in commands_for_steps(action_types)
     ]
-    session.add_all(commands)
-    return commands
+    if not rows:
+        return []
+    stored = session.scalars(sa.insert(DeviceCommand).returning(DeviceCommand), rows)
+    return sorted(stored, key=lambda command: command.id)
 
 
 def for_incident(*, session: Session, incident_id: str) -> list[DeviceCommand]:

@@ -23,7 +23,7 @@ from safesphere.core.geo import compass_direction, initial_bearing_deg
 from safesphere.devices import service as devices_service
 from safesphere.incidents import lifecycle
 from safesphere.incidents.lifecycle import Move
-from safesphere.incidents.models import Incident, IncidentAction, IncidentEvent, ShareLink
+from safesphere.incidents.models import Incident, IncidentEvent, ShareLink
 from safesphere.notify import outbox
 from safesphere.notify.models import Audience, Delivery
 from safesphere.notify.routing import Recipient
@@ -46,12 +46,10 @@ SHARE_TOKEN_BYTES = 32
 def add_event(
     session: Session, incident_id: str, kind: str, *, actor_id: int | None = None, **details: Any
 ) -> IncidentEvent:
-    """A timeline entry in the caller's transaction."""
-    event = IncidentEvent(
-        incident_id=incident_id, at=clock.now(), kind=kind, actor_id=actor_id, details=details
-    )
-    session.add(event)
-    return event
+    """A timeline entry in the caller's transaction (one INSERT, no unit-of-work flush)."""
+    row = {"incident_id": incident_id, "at": clock.now(), "kind": kind, "actor_id": actor_id,
+           "details": details}  # fmt: skip
+    return session.scalars(sa.insert(IncidentEvent).returning(IncidentEvent), [row]).one()
 
 
 def escalation_delay_s(settings: Settings, threat_level: str) -> float | None:
@@ -73,14 +71,19 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def on_reported(*, session: Session, settings: Settings, incident: Incident) -> str | None:
-    """A new incident's timeline entry, its escalation clock and (HIGH/CRITICAL with an owner) its share
-    link, in the report's transaction; returns the share link's URL for the contacts' messages."""
-    add_event(session, incident.incident_id, "reported", threat_level=incident.threat_level,
-              action_taken=incident.action_taken, source_id=incident.source_id)  # fmt: skip
+def start_escalation_clock(*, settings: Settings, incident: Incident) -> None:
+    """Sets a new incident's escalation deadline by its level, before it is stored."""
     delay = escalation_delay_s(settings, incident.threat_level)
     if delay is not None:
         incident.next_escalation_at = incident.created_at + timedelta(seconds=delay)
+
+
+def on_reported(*, session: Session, settings: Settings, incident: Incident) -> str | None:
+    """A new incident's timeline entry and (HIGH/CRITICAL with an owner) its share link, in the report's
+    transaction; returns the share link's URL for the contacts' messages. Its escalation clock was set
+    before it was stored (``start_escalation_clock``)."""
+    add_event(session, incident.incident_id, "reported", threat_level=incident.threat_level,
+              action_taken=incident.action_taken, source_id=incident.source_id)  # fmt: skip
     return _share_link(session=session, settings=settings, incident=incident)
 
 
@@ -115,14 +118,11 @@ def _share_link(*, session: Session, settings: Settings, incident: Incident) -> 
     if incident.threat_level not in ESCALATING_LEVELS or incident.owner_id is None:
         return None
     token = secrets.token_urlsafe(SHARE_TOKEN_BYTES)
-    session.add(
-        ShareLink(
-            token_hash=_token_hash(token),
-            incident_id=incident.incident_id,
-            owner_id=incident.owner_id,
-            created_at=clock.now(),
-        )
-    )
+    session.execute(
+        sa.insert(ShareLink),
+        [{"token_hash": _token_hash(token), "incident_id": incident.incident_id,
+          "owner_id": incident.owner_id, "created_at": clock.now()}],
+    )  # fmt: skip
     add_event(session, incident.incident_id, "share_link_created")
     return share_url(settings, token)
 
@@ -366,12 +366,13 @@ def incident_safe_route(
     return places_service.safe_route(session=session, settings=settings, lat=origin[0], lon=origin[1])
 
 
-def record_safe_route(*, session: Session, incident: Incident, actions: list[IncidentAction]) -> None:
-    """The protocol's ``safe_route`` step notes the nearest police station (straight line: the report must
-    not wait for a routing service; ``GET /incidents/{id}/safe-route`` gives the walking route)."""
-    step = next((a for a in actions if a.action_type == "safe_route"), None)
-    if step is None:
-        return
+NO_SAFE_ROUTE = "No location or no police station registered: see GET /incidents/{id}/safe-route later"
+
+
+def safe_route_note(*, session: Session, incident: Incident) -> str:
+    """What the protocol's ``safe_route`` step records: the nearest police station in a straight line (the
+    report must not wait for a routing service; ``GET /incidents/{id}/safe-route`` gives the walking
+    route)."""
     origin = _origin(session, incident)
     found = (
         None
@@ -381,12 +382,11 @@ def record_safe_route(*, session: Session, incident: Incident, actions: list[Inc
         )
     )
     if origin is None or found is None:
-        step.result = "No location or no police station registered: see GET /incidents/{id}/safe-route later"
-        return
+        return NO_SAFE_ROUTE
     station, distance_km = found
     direction = compass_direction(
         initial_bearing_deg(origin[0], origin[1], station.latitude, station.longitude)
     )
     minutes = distance_km * 1000 / WALKING_SPEED_MPS / 60
-    step.result = (f"Nearest police station '{station.name}': {distance_km:.1f} km {direction}, "
-                   f"about {minutes:.0f} min on foot")  # fmt: skip
+    return (f"Nearest police station '{station.name}': {distance_km:.1f} km {direction}, "
+            f"about {minutes:.0f} min on foot")  # fmt: skip

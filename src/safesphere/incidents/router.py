@@ -56,8 +56,8 @@ Limit = Annotated[int, Query(ge=1, le=MAX_PAGE, description="At most this many i
 Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Skip this many incidents.")]
 
 
-def get_protocol(request: Request) -> Protocol:
-    """The response protocol loaded (and validated) when the app was created."""
+async def get_protocol(request: Request) -> Protocol:
+    """The response protocol loaded (and validated) when the app was created (``async``: no thread hop)."""
     protocol: Protocol = request.app.state.protocol
     return protocol
 

@@ -38,6 +38,7 @@ from safesphere.incidents.models import (
 )
 from safesphere.incidents.protocol import (
     IncidentFacts,
+    PlannedAction,
     Protocol,
     Recipient,
     ResponsePlan,
@@ -110,7 +111,7 @@ def report_threat(
     returns the original result, the same id with a different body is a 409."""
     _check_telemetry_size(report.full_telemetry, settings.max_telemetry_bytes)
     request_hash = _request_hash(report)
-    if report.incident_id is not None:
+    if report.incident_id is not None and _reported_before(session, report.incident_id):
         replayed = _find_replay(session, report.incident_id, request_hash, engine)
         if replayed is not None:
             return replayed
@@ -156,10 +157,14 @@ def _record_new(
     """A report that opens its own incident: the incident, its protocol and what it sets off, in the
     caller's transaction."""
     plan = plan_response(protocol, _facts(incident))
-    actions, alerts = _record_plan(session, incident, plan, received_at)
-    session.flush()
-    commands = _after_incident_recorded(
-        session=session, settings=settings, incident=incident, actions=actions, alerts=alerts
+    incident.status = IncidentStatus.actions_executed.value
+    incident.action_taken = plan.action_taken
+    incident.last_reported_at = incident.timestamp
+    response.start_escalation_clock(settings=settings, incident=incident)
+    session.add(incident)
+    session.flush()  # the row every other one refers to
+    actions, commands = _after_incident_recorded(
+        session=session, settings=settings, incident=incident, plan=plan, executed_at=received_at
     )
     return ReportOutcome(
         incident=incident, actions=actions, commands=commands, replayed=False, report_id=incident.incident_id
@@ -228,11 +233,9 @@ def _group_repeat(
                            threat_level=repeat.threat_level, threat_score=repeat.threat_score)  # fmt: skip
     else:
         current.action_taken = protocol.levels[regrouped.facts.threat_level].action_taken
-        actions, alerts = _record_steps(session, current.incident_id, regrouped.plan, received_at)
-        session.flush()
-        _after_incident_escalated(
+        actions = _after_incident_escalated(
             session=session, settings=settings, incident=current, previous_level=previous_level,
-            report_id=repeat.incident_id, actions=actions, alerts=alerts,
+            report_id=repeat.incident_id, plan=regrouped.plan, executed_at=received_at,
         )  # fmt: skip
     return ReportOutcome(
         incident=current,
@@ -284,37 +287,33 @@ def _after_incident_escalated(
     incident: Incident,
     previous_level: str,
     report_id: str,
-    actions: list[IncidentAction],
-    alerts: list[IncidentAlert],
-) -> None:
+    plan: ResponsePlan,
+    executed_at: datetime,
+) -> list[IncidentAction]:
     """What a repeat that made an open incident worse sets off, in the report's transaction: the same
-    reactions as a new incident's, for the steps that had not run yet."""
+    reactions as a new incident's, for the steps that had not run yet. Returns those steps."""
     share_url = response.on_escalated_by_report(
         session=session, settings=settings, incident=incident, previous_level=previous_level,
-        report_id=report_id, new_steps=[a.action_type for a in actions],
-        messages_contacts=any(a.recipient == Recipient.emergency_contacts.value for a in alerts),
+        report_id=report_id, new_steps=[a.action_type for a in plan.actions],
+        messages_contacts=any(a.recipient == Recipient.emergency_contacts.value for a in plan.alerts),
     )  # fmt: skip
     if incident.latitude is not None and incident.longitude is not None:
         alerts_service.raise_incident_alert(
             session=session, incident_id=incident.incident_id, threat_level=incident.threat_level
         )
-    _carry_out_steps(
-        session=session, settings=settings, incident=incident, actions=actions, alerts=alerts,
+    actions, _commands = _carry_out_steps(
+        session=session, settings=settings, incident=incident, plan=plan, executed_at=executed_at,
         share_url=share_url, warn_nearby=previous_level not in alerts_service.WARNED_LEVELS,
     )  # fmt: skip
+    return actions
 
 
 def _after_incident_recorded(
-    *,
-    session: Session,
-    settings: Settings,
-    incident: Incident,
-    actions: list[IncidentAction],
-    alerts: list[IncidentAlert],
-) -> list[DeviceCommand]:
+    *, session: Session, settings: Settings, incident: Incident, plan: ResponsePlan, executed_at: datetime
+) -> tuple[list[IncidentAction], list[DeviceCommand]]:
     """Other domains react to a newly stored incident here, inside the report's transaction: each is one
-    plain call, so whatever they write commits or fails with it. Returns the device's commands."""
-    # The timeline, the escalation clock and the contacts' live-location link.
+    plain call, so whatever they write commits or fails with it. Returns the steps and device commands."""
+    # The timeline and the contacts' live-location link.
     share_url = response.on_reported(session=session, settings=settings, incident=incident)
     if incident.latitude is not None and incident.longitude is not None:
         # A located threat lowers the safety score of the street around it and shows in nearby risks.
@@ -328,7 +327,7 @@ def _after_incident_recorded(
             description=incident.behavior_summary,
         )
     return _carry_out_steps(
-        session=session, settings=settings, incident=incident, actions=actions, alerts=alerts,
+        session=session, settings=settings, incident=incident, plan=plan, executed_at=executed_at,
         share_url=share_url, warn_nearby=True,
     )  # fmt: skip
 
@@ -338,17 +337,21 @@ def _carry_out_steps(
     session: Session,
     settings: Settings,
     incident: Incident,
-    actions: list[IncidentAction],
-    alerts: list[IncidentAlert],
+    plan: ResponsePlan,
+    executed_at: datetime,
     share_url: str | None,
     warn_nearby: bool,
-) -> list[DeviceCommand]:
-    """What the protocol steps just recorded set off in other domains, in the report's transaction;
-    returns the device's new commands."""
+) -> tuple[list[IncidentAction], list[DeviceCommand]]:
+    """Records the steps of ``plan`` and what they set off in other domains, in the report's transaction;
+    returns the steps and the device's new commands. Everything is decided first, then written in bulk."""
+    people = notify_sources.people(session=session, user_id=incident.owner_id)
+    actions = _record_actions(session, incident, plan, executed_at)
+    alerts = _record_alerts(session, incident.incident_id, plan, executed_at, people)
     # Every message of the protocol becomes a delivery to real channels (notify's outbox).
     notify_sources.deliver_incident_alerts(
-        session=session, settings=settings, incident=incident, alerts=alerts, share_url=share_url
-    )
+        session=session, settings=settings, incident=incident, alerts=alerts, people=people,
+        share_url=share_url,
+    )  # fmt: skip
     if warn_nearby and incident.latitude is not None and incident.longitude is not None:
         # Tourists close by are warned (HIGH/CRITICAL only).
         alerts_service.warn_tourists_nearby(
@@ -358,17 +361,16 @@ def _carry_out_steps(
             latitude=incident.latitude,
             longitude=incident.longitude,
         )
-    # The CRITICAL protocol's safe route: the nearest police station, noted on its step.
-    response.record_safe_route(session=session, incident=incident, actions=actions)
     # Recording, voice alerts and location streaming are instructions to the reporting device.
     if incident.engine_key_id is None:
-        return []
-    return devices_service.issue_for_incident(
+        return actions, []
+    commands = devices_service.issue_for_incident(
         session=session,
         engine_key_id=incident.engine_key_id,
         incident_id=incident.incident_id,
         action_types=[a.action_type for a in actions],
     )
+    return actions, commands
 
 
 def _check_telemetry_size(telemetry: dict[str, Any], max_bytes: int) -> None:
@@ -385,6 +387,20 @@ def _request_hash(report: ThreatReportIn) -> str:
         report.model_dump(mode="json"), sort_keys=True, ensure_ascii=False, separators=(",", ":")
     )
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def _reported_before(session: Session, report_id: str) -> bool:
+    """Whether ``report_id`` was stored before, as an incident or as a grouped report (one cheap query)."""
+    return bool(
+        session.scalar(
+            sa.select(
+                sa.or_(
+                    sa.exists().where(Incident.incident_id == report_id),
+                    sa.exists().where(IncidentReport.report_id == report_id),
+                )
+            )
+        )
+    )
 
 
 def _find_replay(
@@ -517,51 +533,77 @@ def _facts(incident: Incident) -> IncidentFacts:
     )
 
 
-def _record_plan(
+SAFE_ROUTE_STEP = "safe_route"
+
+
+def _record_actions(
     session: Session, incident: Incident, plan: ResponsePlan, executed_at: datetime
-) -> tuple[list[IncidentAction], list[IncidentAlert]]:
-    """Adds the incident, one action row per step and one pending alert row per message."""
-    incident.status = IncidentStatus.actions_executed.value
-    incident.action_taken = plan.action_taken
-    incident.last_reported_at = incident.timestamp
-    session.add(incident)
-    return _record_steps(session, incident.incident_id, plan, executed_at)
-
-
-def _record_steps(
-    session: Session, incident_id: str, plan: ResponsePlan, executed_at: datetime
-) -> tuple[list[IncidentAction], list[IncidentAlert]]:
-    """Adds one action row per step of ``plan`` and one pending alert row per message."""
+) -> list[IncidentAction]:
+    """One action row per step of ``plan``, in one bulk insert; returned unattached (nothing changes them
+    later)."""
     actions = [
         IncidentAction(
-            incident_id=incident_id,
+            incident_id=incident.incident_id,
             action_type=planned.action_type,
             description=planned.description,
             executed_at=executed_at,
             status=ACTION_EXECUTED,
-            result=(
-                f"{len(planned.alerts)} alert(s) pending: {', '.join(a.recipient for a in planned.alerts)}"
-                if planned.alerts
-                else "recorded"
-            ),
+            result=_step_result(session, incident, planned),
         )
         for planned in plan.actions
     ]
-    alerts = [
-        IncidentAlert(
-            incident_id=incident_id,
-            action_type=alert.action_type,
-            alert_type=alert.alert_type,
-            recipient=alert.recipient,
-            message=alert.message,
-            status=ALERT_PENDING,
-            created_at=executed_at,
-        )
+    if actions:
+        session.execute(sa.insert(IncidentAction), [_action_row(action) for action in actions])
+    return actions
+
+
+def _step_result(session: Session, incident: Incident, planned: PlannedAction) -> str:
+    """What a step records: the messages it queued; the CRITICAL protocol's safe route step notes the
+    nearest police station."""
+    if planned.action_type == SAFE_ROUTE_STEP:
+        return response.safe_route_note(session=session, incident=incident)
+    if planned.alerts:
+        return f"{len(planned.alerts)} alert(s) pending: {', '.join(a.recipient for a in planned.alerts)}"
+    return "recorded"
+
+
+def _action_row(action: IncidentAction) -> dict[str, Any]:
+    return {
+        "incident_id": action.incident_id,
+        "action_type": action.action_type,
+        "description": action.description,
+        "executed_at": action.executed_at,
+        "status": action.status,
+        "result": action.result,
+    }
+
+
+def _record_alerts(
+    session: Session,
+    incident_id: str,
+    plan: ResponsePlan,
+    executed_at: datetime,
+    people: notify_sources.People,
+) -> list[IncidentAlert]:
+    """One alert row per message of ``plan``: pending, or ``no_recipients`` when nobody can receive it
+    (e.g. contacts of an incident without an owner). One bulk insert returning the rows (their ids key the
+    deliveries); rows come back in any order, so they are sorted by id, which is all callers need."""
+    rows = [
+        {
+            "incident_id": incident_id,
+            "action_type": alert.action_type,
+            "alert_type": alert.alert_type,
+            "recipient": alert.recipient,
+            "message": alert.message,
+            "status": ALERT_PENDING if people.recipients(alert.recipient) else notify_sources.NO_RECIPIENTS,
+            "created_at": executed_at,
+        }
         for alert in plan.alerts
     ]
-    session.add_all(actions)
-    session.add_all(alerts)
-    return actions, alerts
+    if not rows:
+        return []
+    stored = session.scalars(sa.insert(IncidentAlert).returning(IncidentAlert), rows)
+    return sorted(stored, key=lambda alert: alert.id)
 
 
 def get_incident(*, session: Session, incident_id: str) -> Incident | None:

@@ -107,41 +107,26 @@ def active_channels(session: Session, settings: Settings) -> list[ChannelSpec]:
     return [*stored, *(c for c in settings_channels(settings) if c.name not in names)]
 
 
-def enqueue(
-    *,
-    session: Session,
-    channel: ChannelSpec,
-    address: str,
-    audience: str,
-    subject: str,
-    payload: dict[str, Any],
-    idempotency_key: str,
-    source_kind: str,
-    source_id: str | int,
-    incident_id: str | None = None,
-) -> Delivery:
-    """Adds one delivery in the caller's transaction (no commit); the same key returns the existing row."""
-    existing = session.scalar(sa.select(Delivery).where(Delivery.idempotency_key == idempotency_key))
-    if existing is not None:
-        return existing
-    delivery = Delivery(
-        idempotency_key=idempotency_key,
-        channel=channel.name,
-        kind=channel.kind.value,
-        audience=audience,
-        recipient=address,
-        subject=subject,
-        payload={**payload, "idempotency_key": idempotency_key},
-        source_kind=source_kind,
-        source_id=str(source_id),
-        incident_id=incident_id,
-        status=DeliveryStatus.pending.value,
-        attempts=0,
-        next_attempt_at=clock.now(),
+def enqueue_all(*, session: Session, deliveries: list[dict[str, Any]]) -> int:
+    """Adds the planned deliveries in the caller's transaction (no commit) with one lookup and one bulk
+    insert; a key that exists already (a retried cause) keeps its row. Returns how many were added."""
+    keys = {row["idempotency_key"] for row in deliveries}
+    if not keys:
+        return 0
+    existing = set(
+        session.scalars(sa.select(Delivery.idempotency_key).where(Delivery.idempotency_key.in_(keys)))
     )
-    session.add(delivery)
-    session.info[ENQUEUED_FLAG] = True
-    return delivery
+    now = clock.now()
+    new: dict[str, dict[str, Any]] = {}
+    for row in deliveries:
+        key = row["idempotency_key"]
+        if key not in existing and key not in new:
+            new[key] = {**row, "status": DeliveryStatus.pending.value, "attempts": 0,
+                        "next_attempt_at": now, "created_at": now}  # fmt: skip
+    if new:
+        session.execute(sa.insert(Delivery), list(new.values()))
+        session.info[ENQUEUED_FLAG] = True
+    return len(new)
 
 
 ADDRESS_IN_KEY_LIMIT = 80
@@ -152,6 +137,39 @@ def _key_part(address: str) -> str:
     if len(address) <= ADDRESS_IN_KEY_LIMIT:
         return address
     return hashlib.sha256(address.encode("utf-8")).hexdigest()[:24]
+
+
+def planned(
+    *,
+    channels: list[ChannelSpec],
+    recipients: Iterable[Recipient],
+    subject: str,
+    payload: dict[str, Any],
+    key_prefix: str,
+    source_kind: str,
+    source_id: str | int,
+    incident_id: str | None = None,
+) -> list[dict[str, Any]]:
+    """A delivery row for every route of every recipient, keyed ``{key_prefix}:{channel}:{address}``."""
+    rows = []
+    for recipient in recipients:
+        for route in routes(recipient, channels):
+            key = f"{key_prefix}:{route.channel.name}:{_key_part(route.address)}"
+            rows.append(
+                {
+                    "idempotency_key": key,
+                    "channel": route.channel.name,
+                    "kind": route.channel.kind.value,
+                    "audience": recipient.audience.value,
+                    "recipient": route.address,
+                    "subject": subject,
+                    "payload": {**payload, "idempotency_key": key},
+                    "source_kind": source_kind,
+                    "source_id": str(source_id),
+                    "incident_id": incident_id,
+                }
+            )
+    return rows
 
 
 def notify(
@@ -165,23 +183,10 @@ def notify(
     source_kind: str,
     source_id: str | int,
     incident_id: str | None = None,
-) -> list[Delivery]:
-    """A delivery for every route of every recipient, keyed ``{key_prefix}:{channel}:{address}``."""
-    deliveries = []
-    for recipient in recipients:
-        for route in routes(recipient, channels):
-            deliveries.append(
-                enqueue(
-                    session=session,
-                    channel=route.channel,
-                    address=route.address,
-                    audience=recipient.audience.value,
-                    subject=subject,
-                    payload=payload,
-                    idempotency_key=f"{key_prefix}:{route.channel.name}:{_key_part(route.address)}",
-                    source_kind=source_kind,
-                    source_id=source_id,
-                    incident_id=incident_id,
-                )
-            )
-    return deliveries
+) -> int:
+    """Enqueues a delivery for every route of every recipient (see ``planned``); returns how many are new."""
+    rows = planned(
+        channels=channels, recipients=recipients, subject=subject, payload=payload, key_prefix=key_prefix,
+        source_kind=source_kind, source_id=source_id, incident_id=incident_id,
+    )  # fmt: skip
+    return enqueue_all(session=session, deliveries=rows)

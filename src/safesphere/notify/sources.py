@@ -3,6 +3,8 @@ changes (the incident alert's status, the incident's time-to-notify). Runs in th
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -26,27 +28,37 @@ NO_RECIPIENTS = "no_recipients"
 POLICE = Recipient(Audience.police, "police_dispatch")
 
 
-def _people(session: Session, user_id: int | None) -> tuple[User | None, list[EmergencyContact]]:
+@dataclass(frozen=True)
+class People:
+    """Who an incident's messages can reach besides the police: its protected person and their contacts."""
+
+    owner: User | None = None
+    contacts: tuple[EmergencyContact, ...] = ()
+
+    def recipients(self, kind: str) -> list[Recipient]:
+        """The recipients of a protocol message addressed to ``kind`` (police, contacts or the user)."""
+        if kind == "police_dispatch":
+            return [POLICE]
+        if kind == "emergency_contacts":
+            return _contacts(self.contacts)
+        if self.owner is None:
+            return []
+        owner = self.owner
+        return [Recipient(Audience.user, owner.name or owner.email, owner.email, owner.phone)]
+
+
+def people(*, session: Session, user_id: int | None) -> People:
+    """The person ``user_id`` and their emergency contacts (no query without a person)."""
     if user_id is None:
-        return None, []
+        return People()
     contacts = session.scalars(
         sa.select(EmergencyContact).where(EmergencyContact.user_id == user_id).order_by(EmergencyContact.id)
     )
-    return session.get(User, user_id), list(contacts)
+    return People(session.get(User, user_id), tuple(contacts))
 
 
-def _contacts(contacts: list[EmergencyContact]) -> list[Recipient]:
+def _contacts(contacts: Iterable[EmergencyContact]) -> list[Recipient]:
     return [Recipient(Audience.contact, c.name, c.email, c.phone) for c in contacts]
-
-
-def _incident_recipients(kind: str, owner: User | None, contacts: list[EmergencyContact]) -> list[Recipient]:
-    if kind == "police_dispatch":
-        return [POLICE]
-    if kind == "emergency_contacts":
-        return _contacts(contacts)
-    if owner is None:
-        return []
-    return [Recipient(Audience.user, owner.name or owner.email, owner.email, owner.phone)]
 
 
 def _location(lat: float | None, lon: float | None) -> dict[str, float] | None:
@@ -59,19 +71,19 @@ def deliver_incident_alerts(
     settings: Settings,
     incident: Incident,
     alerts: list[IncidentAlert],
+    people: People,
     share_url: str | None = None,
 ) -> None:
-    """A delivery for each recipient of each of the protocol's messages, in the report's transaction;
-    the emergency contacts' messages carry the live-location link."""
+    """A delivery for each recipient of each of the protocol's stored messages (``people`` as returned by
+    ``people()``), in the report's transaction, in one bulk insert; the emergency contacts' messages carry
+    the live-location link. Messages nobody can receive were stored as ``no_recipients`` and are skipped."""
     if not alerts:
         return
-    session.flush()  # the alerts' ids make the deliveries' idempotency keys
     channels = outbox.active_channels(session, settings)
-    owner, contacts = _people(session, incident.owner_id)
+    rows: list[dict[str, Any]] = []
     for alert in alerts:
-        recipients = _incident_recipients(alert.recipient, owner, contacts)
+        recipients = people.recipients(alert.recipient)
         if not recipients:
-            alert.status = NO_RECIPIENTS
             continue
         payload: dict[str, Any] = {
             "event": INCIDENT_ALERT,
@@ -87,8 +99,7 @@ def deliver_incident_alerts(
         }
         if share_url is not None and alert.recipient == "emergency_contacts":
             payload["share_url"] = share_url
-        outbox.notify(
-            session=session,
+        rows += outbox.planned(
             channels=channels,
             recipients=recipients,
             subject=f"SafeSphere {incident.threat_level} threat {incident.incident_id}: {alert.alert_type}",
@@ -98,13 +109,14 @@ def deliver_incident_alerts(
             source_id=alert.id,
             incident_id=incident.incident_id,
         )
+    outbox.enqueue_all(session=session, deliveries=rows)
 
 
 def deliver_safety_alert(*, session: Session, settings: Settings, alert: Alert, to_contacts: bool) -> None:
     """A tourist's SOS (police and their contacts) or anomaly alert (police), in the alert's transaction."""
     session.flush()
-    _, contacts = _people(session, alert.tourist_id)
-    recipients = [POLICE, *(_contacts(contacts) if to_contacts else [])]
+    tourist = people(session=session, user_id=alert.tourist_id)
+    recipients = [POLICE, *(_contacts(tourist.contacts) if to_contacts else [])]
     outbox.notify(
         session=session,
         channels=outbox.active_channels(session, settings),
@@ -134,29 +146,42 @@ def still_wanted(*, session: Session, delivery: Delivery) -> bool:
     return status in {s.value for s in UNACKNOWLEDGED}
 
 
-def after_attempt(*, session: Session, delivery: Delivery, finished_at: datetime) -> None:
-    """The first attempt to police sets the incident's time-to-notify; an incident alert takes the state
-    of its deliveries: ``failed`` when one failed for good, ``sent`` when all were sent, else ``pending``."""
-    if delivery.incident_id is not None and delivery.audience == Audience.police.value:
-        incident = session.scalar(sa.select(Incident).where(Incident.incident_id == delivery.incident_id))
-        if incident is not None and incident.response_time_ms is None:
-            incident.response_time_ms = max(
-                0, round((finished_at - incident.created_at).total_seconds() * 1000)
-            )
-    if delivery.source_kind != INCIDENT_ALERT:
+def after_attempts(*, session: Session, finished: list[tuple[Delivery, datetime]]) -> None:
+    """What a round of attempts changes at their sources, in a few set-based queries: the first attempt to
+    police sets its incident's time-to-notify; an incident alert takes the state of its deliveries
+    (``failed`` when one failed for good, ``sent`` when all were sent, else ``pending``)."""
+    _set_time_to_notify(session, finished)
+    alert_ids = {int(d.source_id) for d, _ in finished if d.source_kind == INCIDENT_ALERT}
+    if not alert_ids:
         return
-    alert = session.get(IncidentAlert, int(delivery.source_id))
-    if alert is None:
-        return
-    statuses = set(
-        session.scalars(
-            sa.select(Delivery.status).where(
-                Delivery.source_kind == INCIDENT_ALERT, Delivery.source_id == delivery.source_id
-            )
+    session.flush()  # this round's delivery states count below
+    statuses: dict[str, set[str]] = {}
+    for source_id, status in session.execute(
+        sa.select(Delivery.source_id, Delivery.status).where(
+            Delivery.source_kind == INCIDENT_ALERT, Delivery.source_id.in_([str(i) for i in alert_ids])
         )
-    )
-    if DeliveryStatus.failed.value in statuses:
-        alert.status = DeliveryStatus.failed.value
-    elif statuses == {DeliveryStatus.sent.value}:
-        alert.status = DeliveryStatus.sent.value
-        alert.sent_at = alert.sent_at or finished_at
+    ):
+        statuses.setdefault(source_id, set()).add(status)
+    sent_at = {int(d.source_id): at for d, at in finished if d.source_kind == INCIDENT_ALERT}
+    for alert in session.scalars(sa.select(IncidentAlert).where(IncidentAlert.id.in_(alert_ids))):
+        found = statuses.get(str(alert.id), set())
+        if DeliveryStatus.failed.value in found:
+            alert.status = DeliveryStatus.failed.value
+        elif found == {DeliveryStatus.sent.value}:
+            alert.status = DeliveryStatus.sent.value
+            alert.sent_at = alert.sent_at or sent_at[alert.id]
+
+
+def _set_time_to_notify(session: Session, finished: list[tuple[Delivery, datetime]]) -> None:
+    """An incident's time-to-notify is its first attempt to police, from receipt to that attempt's end."""
+    first: dict[str, datetime] = {}
+    for delivery, at in finished:
+        if delivery.incident_id is not None and delivery.audience == Audience.police.value:
+            first[delivery.incident_id] = min(at, first.get(delivery.incident_id, at))
+    if not first:
+        return
+    for incident in session.scalars(
+        sa.select(Incident).where(Incident.incident_id.in_(first), Incident.response_time_ms.is_(None))
+    ):
+        waited = (first[incident.incident_id] - incident.created_at).total_seconds()
+        incident.response_time_ms = max(0, round(waited * 1000))

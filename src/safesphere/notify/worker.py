@@ -96,55 +96,70 @@ def claim_due(database: Database, settings: Settings, limit: int = CLAIM_BATCH) 
     return claimed
 
 
-def record_attempt(
-    database: Database,
-    settings: Settings,
-    claimed: Claimed,
-    result: SendResult,
-    started_at: datetime,
-    latency_ms: float,
-) -> None:
-    """The attempt's row, the delivery's next state (sent / retry later / failed), and its source's."""
-    finished_at = clock.now()
+@dataclass(frozen=True)
+class Attempt:
+    """One finished try at sending a claimed delivery."""
+
+    claimed: Claimed
+    result: SendResult
+    started_at: datetime
+    finished_at: datetime
+    latency_ms: float
+
+
+def record_attempts(database: Database, settings: Settings, attempts: list[Attempt]) -> None:
+    """A round's attempts in one transaction: their rows, each delivery's next state (sent / retry later /
+    failed) and what that changes at their sources. A delivery reclaimed after our lease ran out keeps
+    its new owner's state; the attempt is history all the same."""
+    if not attempts:
+        return
     with database.session() as session:
-        session.add(
-            DeliveryAttempt(
-                delivery_id=claimed.id,
-                number=claimed.attempt,
-                started_at=started_at,
-                finished_at=finished_at,
-                latency_ms=round(latency_ms, 2),
-                outcome="sent" if result.ok else "error",
-                status_code=result.status_code,
-                error=result.error,
-            )
-        )
-        delivery = session.get(Delivery, claimed.id)
-        if delivery is None or delivery.claim_token != claimed.token:
-            session.commit()  # reclaimed after our lease ran out: the attempt is history, the state is theirs
-            return
-        delivery.claim_token, delivery.lease_expires_at = None, None
-        if result.ok:
-            delivery.status, delivery.sent_at, delivery.last_error = (
-                DeliveryStatus.sent.value,
-                finished_at,
-                None,
-            )
-        elif delivery.attempts >= settings.delivery_max_attempts:
-            delivery.status, delivery.failed_at = DeliveryStatus.failed.value, finished_at
-            delivery.last_error = result.error
-            log.warning(
-                "delivery %s failed after %d attempts: %s",
-                delivery.idempotency_key,
-                delivery.attempts,
-                result.error,
-                extra={"delivery_id": delivery.id, "incident_id": delivery.incident_id},
-            )
-        else:
-            delivery.status, delivery.last_error = DeliveryStatus.pending.value, result.error
-            delivery.next_attempt_at = finished_at + timedelta(seconds=backoff_s(delivery.attempts, settings))
-        sources.after_attempt(session=session, delivery=delivery, finished_at=finished_at)
+        session.execute(sa.insert(DeliveryAttempt), [_attempt_row(a) for a in attempts])
+        ids = [a.claimed.id for a in attempts]
+        deliveries = {d.id: d for d in session.scalars(sa.select(Delivery).where(Delivery.id.in_(ids)))}
+        finished: list[tuple[Delivery, datetime]] = []
+        for attempt in attempts:
+            delivery = deliveries.get(attempt.claimed.id)
+            if delivery is None or delivery.claim_token != attempt.claimed.token:
+                continue
+            _next_state(delivery, attempt, settings)
+            finished.append((delivery, attempt.finished_at))
+        sources.after_attempts(session=session, finished=finished)
         session.commit()
+
+
+def _attempt_row(attempt: Attempt) -> dict[str, object]:
+    result = attempt.result
+    return {
+        "delivery_id": attempt.claimed.id,
+        "number": attempt.claimed.attempt,
+        "started_at": attempt.started_at,
+        "finished_at": attempt.finished_at,
+        "latency_ms": round(attempt.latency_ms, 2),
+        "outcome": "sent" if result.ok else "error",
+        "status_code": result.status_code,
+        "error": result.error,
+    }
+
+
+def _next_state(delivery: Delivery, attempt: Attempt, settings: Settings) -> None:
+    result, finished_at = attempt.result, attempt.finished_at
+    delivery.claim_token, delivery.lease_expires_at = None, None
+    if result.ok:
+        delivery.status, delivery.sent_at, delivery.last_error = DeliveryStatus.sent.value, finished_at, None
+    elif delivery.attempts >= settings.delivery_max_attempts:
+        delivery.status, delivery.failed_at = DeliveryStatus.failed.value, finished_at
+        delivery.last_error = result.error
+        log.warning(
+            "delivery %s failed after %d attempts: %s",
+            delivery.idempotency_key,
+            delivery.attempts,
+            result.error,
+            extra={"delivery_id": delivery.id, "incident_id": delivery.incident_id},
+        )
+    else:
+        delivery.status, delivery.last_error = DeliveryStatus.pending.value, result.error
+        delivery.next_attempt_at = finished_at + timedelta(seconds=backoff_s(delivery.attempts, settings))
 
 
 class DeliveryWorker:
@@ -180,7 +195,13 @@ class DeliveryWorker:
 
     async def _send_all(self, client: httpx.AsyncClient, claimed: list[Claimed]) -> None:
         channels = await asyncio.to_thread(self._channels)
-        await asyncio.gather(*(self._send_one(client, channels, item) for item in claimed))
+        attempts = await asyncio.gather(*(self._send_one(client, channels, item) for item in claimed))
+        try:
+            await asyncio.to_thread(record_attempts, self.database, self.settings, list(attempts))
+        except Exception:
+            log.exception(
+                "could not record %d delivery attempts; their leases will retry them", len(attempts)
+            )
 
     def _channels(self) -> dict[str, ChannelSpec]:
         with self.database.read_session() as session:
@@ -188,7 +209,7 @@ class DeliveryWorker:
 
     async def _send_one(
         self, client: httpx.AsyncClient, channels: dict[str, ChannelSpec], item: Claimed
-    ) -> None:
+    ) -> Attempt:
         async with self._limit:
             started_at, began = clock.now(), time.perf_counter()
             channel = channels.get(item.channel)
@@ -199,14 +220,7 @@ class DeliveryWorker:
             else:
                 result = await send(client, channel, item.message, self.settings.delivery_timeout_s)
             latency_ms = (time.perf_counter() - began) * 1000
-        try:
-            await asyncio.to_thread(
-                record_attempt, self.database, self.settings, item, result, started_at, latency_ms
-            )
-        except Exception:
-            log.exception(
-                "could not record a delivery attempt; the lease will retry it", extra={"delivery_id": item.id}
-            )
+        return Attempt(item, result, started_at, clock.now(), latency_ms)
 
 
 async def deliver_forever(app: FastAPI) -> None:

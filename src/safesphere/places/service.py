@@ -121,7 +121,13 @@ def nearest_place(*, session: Session, lat: float, lon: float, kind: PlaceKind) 
         within = [c for c in candidates if radius_km is None or c[1] <= radius_km]
         if within:
             return min(within, key=lambda c: (c[1], c[0].id))
+        if radius_km == NEAREST_SEARCH_RADII_KM[0] and not _any_place(session, kind):
+            return None  # none registered at all: no need to look further out
     return None
+
+
+def _any_place(session: Session, kind: PlaceKind) -> bool:
+    return session.scalar(sa.select(Place.id).where(Place.kind == kind.value).limit(1)) is not None
 
 
 @dataclass(frozen=True)
