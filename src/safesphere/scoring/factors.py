@@ -61,23 +61,26 @@ def nearby_alerts(fix: Fix, alerts: list[AlertObservation]) -> FactorResult:
     )
 
 
+def zone_score(zone_type: str, inside: bool, distance_km: float) -> float | None:
+    """What one zone makes of the spot: its inside score in a restricted/risky zone, rising linearly to
+    ZONE_SCORE_OUTSIDE at ZONE_APPROACH_KM from its edge; None for a safe zone or one too far away."""
+    inside_score = c.ZONE_SCORE_INSIDE.get(zone_type)
+    if inside_score is None:
+        return None
+    if inside:
+        return inside_score
+    if distance_km < c.ZONE_APPROACH_KM:
+        return inside_score + (c.ZONE_SCORE_OUTSIDE - inside_score) * distance_km / c.ZONE_APPROACH_KM
+    return None
+
+
 def zone_risk(zones: list[ZoneProximity]) -> FactorResult:
     """Inside a restricted/risky zone scores low, approaching one lowers the score smoothly, a safe zone
     raises it only when no risk applies. The worst zone wins, so order never matters."""
     worst_score, worst_zone = c.ZONE_SCORE_OUTSIDE, None
     for zone in sorted(zones, key=lambda z: (z.distance_km, not z.inside, z.zone_id)):
-        inside_score = c.ZONE_SCORE_INSIDE.get(zone.type)
-        if inside_score is None:
-            continue
-        if zone.inside:
-            score = inside_score
-        elif zone.distance_km < c.ZONE_APPROACH_KM:
-            score = (
-                inside_score + (c.ZONE_SCORE_OUTSIDE - inside_score) * zone.distance_km / c.ZONE_APPROACH_KM
-            )
-        else:
-            continue
-        if score < worst_score:
+        score = zone_score(zone.type, zone.inside, zone.distance_km)
+        if score is not None and score < worst_score:
             worst_score, worst_zone = score, zone
     if worst_zone is not None:
         facts: dict[str, object] = {

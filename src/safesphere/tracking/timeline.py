@@ -1,0 +1,173 @@
+"""Every recent fix, held in memory for one rescoring run: each tourist's own movement and scores, and
+everyone's latest positions for crowd counts. It answers what ``tracking/repository.py`` answers for one
+fix (same windows, same order, same exclusions), for a whole batch at once."""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from safesphere.core.geo import bounding_box, haversine_km
+from safesphere.scoring import constants as c
+from safesphere.scoring.model import PreviousFix
+from safesphere.tracking import gridjoin
+from safesphere.tracking.gridjoin import Floats, Ints
+from safesphere.tracking.models import LocationFix
+from safesphere.tracking.repository import RECENT_MOVEMENT_LIMIT, RECENT_MOVEMENT_WINDOW
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+HELD_BEFORE_START = max(RECENT_MOVEMENT_WINDOW, c.CROWD_WINDOW)
+"""A fix rescored at ``since`` looks this far back at movement and crowds; older fixes stay in the table."""
+EDGE_KM = 1e-6
+"""Array distances within this of the crowd radius are measured again with ``core.geo`` itself."""
+
+
+def microseconds(moment: datetime) -> int:
+    """Exact integer microseconds since the epoch (a float timestamp would round)."""
+    delta = moment - EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+@dataclass(slots=True)
+class RecentFix:
+    id: int
+    tourist_id: int
+    lat: float
+    lon: float
+    timestamp: datetime
+    time_us: int
+    speed: float | None
+    score: float | None
+    """The stored location score, replaced as soon as this run rescores the fix."""
+
+
+_COLUMNS = (
+    LocationFix.id, LocationFix.tourist_id, LocationFix.latitude, LocationFix.longitude,
+    LocationFix.timestamp, LocationFix.speed, LocationFix.safety_score,
+)  # fmt: skip
+
+
+class RecentFixes:
+    """The fixes since ``start`` (``since`` minus the longest look-back), loaded once and topped up."""
+
+    def __init__(self, start: datetime) -> None:
+        self.start = start
+        self.by_id: dict[int, RecentFix] = {}
+        self._tourists: dict[int, list[RecentFix]] = {}
+        self._times: dict[int, list[int]] = {}
+        self._max_id = 0
+        self._crowd: _Crowd | None = None
+
+    def refresh(self, session: Session) -> None:
+        """Take in fixes stored since the last call (one indexed query; the first loads the window)."""
+        query = sa.select(*_COLUMNS).where(LocationFix.timestamp >= self.start, LocationFix.id > self._max_id)
+        touched: set[int] = set()
+        for row in session.execute(query):
+            fix = RecentFix(
+                row.id, row.tourist_id, row.latitude, row.longitude, row.timestamp,
+                microseconds(row.timestamp), row.speed, row.safety_score,
+            )  # fmt: skip
+            self.by_id[fix.id] = fix
+            self._tourists.setdefault(fix.tourist_id, []).append(fix)
+            touched.add(fix.tourist_id)
+            self._max_id = max(self._max_id, fix.id)
+        for tourist_id in touched:
+            fixes = self._tourists[tourist_id]
+            fixes.sort(key=lambda f: (f.time_us, f.id))
+            self._times[tourist_id] = [f.time_us for f in fixes]
+        if touched or self._crowd is None:
+            self._crowd = _Crowd(self._tourists)
+
+    def _between(self, tourist_id: int, start_us: int, end_us: int) -> list[RecentFix]:
+        """The tourist's fixes with start <= time < end, oldest first (ties by id, as the index orders)."""
+        times = self._times.get(tourist_id, [])
+        return self._tourists.get(tourist_id, [])[bisect_left(times, start_us) : bisect_left(times, end_us)]
+
+    def movement(self, fix: RecentFix) -> tuple[PreviousFix | None, list[float]]:
+        """``repository.recent_movement``: the fix just before and the speeds of the hour before it."""
+        window = self._between(fix.tourist_id, fix.time_us - duration_us(RECENT_MOVEMENT_WINDOW), fix.time_us)
+        latest = [f for f in reversed(window) if f.id != fix.id][:RECENT_MOVEMENT_LIMIT]
+        if not latest:
+            return None, []
+        first = latest[0]
+        return PreviousFix(first.lat, first.lon, first.timestamp, first.speed), [
+            f.speed for f in latest if f.speed is not None
+        ]
+
+    def average(self, fix: RecentFix, older_sum: float | None, older_count: int) -> float | None:
+        """``repository.average_score``: the SQL average continued over the held fixes in the same order
+        with the same sequential sum, so the mean is the same double, rescored scores included."""
+        total, count = older_sum or 0.0, older_count
+        start = max(self.start, fix.timestamp - c.TOURIST_HISTORY_WINDOW)
+        for other in self._between(fix.tourist_id, microseconds(start), fix.time_us):
+            if other.score is not None and other.id != fix.id:
+                total += other.score
+                count += 1
+        return total / count if count else None
+
+    def crowd(self, batch: list[RecentFix]) -> list[int]:
+        """``repository.tourists_nearby`` for every fix of the batch."""
+        if self._crowd is None:
+            raise RuntimeError("RecentFixes.refresh() must run before crowd counts")
+        return self._crowd.count(batch)
+
+
+def duration_us(window: timedelta) -> int:
+    """A duration in exact integer microseconds."""
+    return (window.days * 86_400 + window.seconds) * 1_000_000 + window.microseconds
+
+
+class _Crowd:
+    """Everyone's held fixes as arrays, each with the time of its tourist's next fix (for "latest")."""
+
+    def __init__(self, tourists: dict[int, list[RecentFix]]) -> None:
+        fixes = [f for per_tourist in tourists.values() for f in per_tourist]
+        following: list[float] = []
+        for per_tourist in tourists.values():
+            following.extend(_next_times(per_tourist))
+        self.lat: Floats = np.array([f.lat for f in fixes], dtype=np.float64)
+        self.lon: Floats = np.array([f.lon for f in fixes], dtype=np.float64)
+        self.tourist: Ints = np.array([f.tourist_id for f in fixes], dtype=np.int64)
+        self.next_us: Floats = np.array(following, dtype=np.float64)
+        self.points = gridjoin.TimedPoints(
+            self.lat, self.lon, np.array([f.time_us for f in fixes], dtype=np.int64)
+        )
+
+    def count(self, batch: list[RecentFix]) -> list[int]:
+        lat = np.array([f.lat for f in batch], dtype=np.float64)
+        lon = np.array([f.lon for f in batch], dtype=np.float64)
+        at = np.array([f.time_us for f in batch], dtype=np.int64)
+        tourist = np.array([f.tourist_id for f in batch], dtype=np.int64)
+        query, point = self.points.pairs(lat, lon, c.CROWD_RADIUS_KM, at - duration_us(c.CROWD_WINDOW), at)
+        keep = (self.tourist[point] != tourist[query]) & (self.next_us[point] > at[query])
+        query, point = query[keep], point[keep]
+        distance = gridjoin.haversine_km(lat[query], lon[query], self.lat[point], self.lon[point])
+        inside = distance <= c.CROWD_RADIUS_KM - EDGE_KM
+        for k in np.flatnonzero(np.abs(distance - c.CROWD_RADIUS_KM) < EDGE_KM):
+            inside[k] = _exactly_within(batch[query[k]], float(self.lat[point[k]]), float(self.lon[point[k]]))
+        pairs = np.unique(
+            query[inside] * (int(self.tourist.max(initial=0)) + 1) + self.tourist[point[inside]]
+        )
+        counts = np.bincount(pairs // (int(self.tourist.max(initial=0)) + 1), minlength=len(batch))
+        return [int(n) for n in counts]
+
+
+def _next_times(fixes: list[RecentFix]) -> list[float]:
+    """For each fix (sorted by time), when its tourist next sent a fix strictly later; inf if never."""
+    following, after = [np.inf] * len(fixes), np.inf
+    for index in range(len(fixes) - 1, -1, -1):
+        following[index] = after
+        if index and fixes[index - 1].time_us < fixes[index].time_us:
+            after = fixes[index].time_us
+    return following
+
+
+def _exactly_within(fix: RecentFix, lat: float, lon: float) -> bool:
+    """The repository's own test at the edge: inside the box and within the radius by ``core.geo``."""
+    box = bounding_box(fix.lat, fix.lon, c.CROWD_RADIUS_KM)
+    return box.contains(lat, lon) and haversine_km(fix.lat, fix.lon, lat, lon) <= c.CROWD_RADIUS_KM
