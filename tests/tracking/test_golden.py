@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -11,7 +13,8 @@ from safesphere.core import clock
 from safesphere.core.config import Settings
 from safesphere.core.db import Database
 from safesphere.tracking.rescoring import update_location_safety_scores
-from safesphere.zones.spatial_index import ZoneIndex
+from safesphere.zones.geometry import relation
+from safesphere.zones.spatial_index import Nearby, ZoneIndex
 from tests.factories import Factory
 from tests.tracking.fixtures import (
     MINUTE,
@@ -134,3 +137,46 @@ def test_rescoring_sees_a_threat_reported_late_and_refreshes_the_current_score(
     assert history[0]["safety_score"] < fix["location_safety_score"]
     assert current["safety_score"] == history[0]["safety_score"]  # the first fix: location score alone
     assert current["safety_score"] < fix["tourist_safety_score"]
+
+
+def test_the_zone_index_measures_every_zone_exactly_as_the_zone_geometry_does(
+    client: TestClient, factory: Factory, db: Database
+) -> None:
+    """``near`` measures circles and polygons its own faster way; the numbers stay those of ``relation``
+    (inside, distance to the edge, bearing), for zones around, under and far from the point."""
+    officer = factory.authority()
+    rng = random.Random(7)
+    for n in range(60):
+        lat, lon = SPOT[0] + rng.uniform(-0.04, 0.04), SPOT[1] + rng.uniform(-0.04, 0.04)
+        half = rng.uniform(0.0005, 0.004)
+        body: dict[str, Any] = {"name": f"Zone {n}", "type": rng.choice(("safe", "risky", "restricted"))}
+        if n % 2:
+            ring = [
+                [lon - half, lat - half],
+                [lon + half, lat - half],
+                [lon, lat + half],
+                [lon - half, lat - half],
+            ]
+            body["polygon"] = {"type": "Polygon", "coordinates": [ring]}
+        else:
+            body |= {"center": {"lat": lat, "lon": lon}, "radius_km": rng.uniform(0.05, 0.5)}
+        assert client.post("/zones", json=body, headers=officer.headers).status_code == 201, body
+    index = ZoneIndex()
+    with db.read_session() as session:
+        index.refresh_if_changed(session)
+    shapes = {z.zone_id: z for z in (n.zone for n in index.near(SPOT[0], SPOT[1], 50.0))}
+    assert len(shapes) == 60
+    for lat, lon, radius_km in [(SPOT[0], SPOT[1], 3.0), (SPOT[0] + 0.01, SPOT[1] - 0.02, 1.0)] + [
+        (SPOT[0] + rng.uniform(-0.05, 0.05), SPOT[1] + rng.uniform(-0.05, 0.05), rng.uniform(0.1, 4))
+        for _ in range(40)
+    ]:
+        expected = []
+        for zone in shapes.values():
+            inside, distance, bearing = relation(zone, lat, lon)
+            if inside or distance <= radius_km:
+                expected.append(Nearby(zone, inside, distance, bearing))
+        expected.sort(key=lambda n: (n.distance_km, n.zone.zone_id))
+        assert index.near(lat, lon, radius_km) == expected
+    triangle = next(z for z in shapes.values() if z.polygon is not None)
+    under = index.near(triangle.center_lat, triangle.center_lon, 0.1)  # its centroid is inside it
+    assert Nearby(triangle, True, 0.0, None) in under

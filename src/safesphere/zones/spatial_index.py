@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import math
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
+import numpy.typing as npt
+import shapely
 import sqlalchemy as sa
 from shapely import STRtree, box
+from shapely.geometry import Point
 from sqlalchemy.orm import Session
 
-from safesphere.core.geo import bounding_box
-from safesphere.zones.geometry import ZoneShape, parse_polygon, relation
+from safesphere.core.geo import EARTH_RADIUS_KM, bounding_box
+from safesphere.zones.geometry import ZoneShape, parse_polygon
 from safesphere.zones.models import Zone
 
 
@@ -67,18 +73,30 @@ class ZoneIndex:
             self._version = version
 
     def near(self, lat: float, lon: float, radius_km: float) -> list[Nearby]:
-        """Zones whose edge is within ``radius_km`` of the point (or that contain it), nearest first."""
+        """Zones whose edge is within ``radius_km`` of the point (or that contain it), nearest first.
+
+        Measured as ``geometry.relation`` measures them (the same arithmetic, so the same numbers), but
+        the polygons among the candidates are measured together in a few array calls: one at a time they
+        cost ~70 us each, and a 3 km search in a dense city has dozens of them.
+        """
         with self._lock:
             tree, zones = self._tree, self._zones
         if tree is None:
             return []
         area = bounding_box(lat, lon, radius_km)
-        found = []
+        here = _Point(lat, lon)
+        found: list[Nearby] = []
+        polygons: list[ZoneShape] = []
         for position in tree.query(box(area.min_lon, area.min_lat, area.max_lon, area.max_lat)):
             zone = zones[int(position)]
-            inside, distance, bearing = relation(zone, lat, lon)
-            if inside or distance <= radius_km:
-                found.append(Nearby(zone, inside, distance, bearing))
+            if zone.polygon is not None:
+                polygons.append(zone)
+                continue
+            nearby = _circle_near(zone, here, radius_km)
+            if nearby is not None:
+                found.append(nearby)
+        if polygons:
+            found += _polygons_near(polygons, lat, lon, radius_km)
         return sorted(found, key=lambda n: (n.distance_km, n.zone.zone_id))
 
     def snapshot(self) -> tuple[list[ZoneShape], STRtree | None]:
@@ -86,3 +104,63 @@ class ZoneIndex:
         (``tree.query`` takes arrays of boxes; positions index the zone list)."""
         with self._lock:
             return self._zones, self._tree
+
+
+class _Point:
+    """The search point with the trigonometry every circle's distance and bearing share."""
+
+    __slots__ = ("cos_phi", "lat", "lon", "phi", "sin_phi")
+
+    def __init__(self, lat: float, lon: float) -> None:
+        self.lat, self.lon = lat, lon
+        self.phi = math.radians(lat)
+        self.cos_phi, self.sin_phi = math.cos(self.phi), math.sin(self.phi)
+
+
+def _circle_near(zone: ZoneShape, here: _Point, radius_km: float) -> Nearby | None:
+    """``relation`` for a circle: ``haversine_km`` and ``initial_bearing_deg`` from the point to the centre,
+    fused into the same operations on shared terms (so the same numbers), the bearing only if it is kept."""
+    phi2 = math.radians(zone.center_lat)
+    cos_phi2 = math.cos(phi2)
+    dlmb = math.radians(zone.center_lon - here.lon)
+    a = math.sin((phi2 - here.phi) / 2) ** 2 + here.cos_phi * cos_phi2 * math.sin(dlmb / 2) ** 2
+    to_center = 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))
+    if to_center <= zone.radius_km:
+        return Nearby(zone, True, 0.0, None)
+    distance = to_center - zone.radius_km
+    if distance > radius_km:
+        return None
+    x = math.sin(dlmb) * cos_phi2
+    y = here.cos_phi * math.sin(phi2) - here.sin_phi * cos_phi2 * math.cos(dlmb)
+    return Nearby(zone, False, distance, (math.degrees(math.atan2(x, y)) + 360.0) % 360.0)
+
+
+def _polygons_near(zones: list[ZoneShape], lat: float, lon: float, radius_km: float) -> list[Nearby]:
+    """``relation`` for many polygons at once: the point-in-polygon test, then for those outside the
+    distance and nearest point of their outer ring in the local projection centred on the point."""
+    covered = shapely.covers([z.polygon for z in zones], Point(lon, lat))
+    found = [Nearby(z, True, 0.0, None) for z, inside in zip(zones, covered, strict=True) if inside]
+    outside = [z for z, inside in zip(zones, covered, strict=True) if not inside]
+    if not outside:
+        return found
+    rings = shapely.transform(shapely.get_exterior_ring([z.polygon for z in outside]), _projection(lat, lon))
+    origin = Point(0.0, 0.0)
+    distances = shapely.distance(origin, rings)
+    ends = shapely.get_coordinates(shapely.shortest_line(origin, rings)).reshape(-1, 2, 2)[:, 1]
+    for zone, distance, (x, y) in zip(outside, distances.tolist(), ends.tolist(), strict=True):
+        if distance <= radius_km:
+            bearing = (math.degrees(math.atan2(x, y)) + 360.0) % 360.0
+            found.append(Nearby(zone, False, distance, bearing))
+    return found
+
+
+def _projection(lat0: float, lon0: float) -> Callable[[npt.NDArray[np.float64]], npt.NDArray[np.float64]]:
+    """``geometry._project`` over an array of (lon, lat) rows, operation for operation (bit-identical)."""
+    x_scale = math.cos(math.radians(lat0))
+
+    def project(coords: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        x = np.radians(coords[:, 0] - lon0) * x_scale * EARTH_RADIUS_KM
+        y = np.radians(coords[:, 1] - lat0) * EARTH_RADIUS_KM
+        return np.column_stack((x, y))
+
+    return project
