@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
+from safesphere.alerts.models import Alert
 from safesphere.core import clock
 from safesphere.core.db import Database
+from safesphere.core.geo import grid_cell
 from safesphere.tracking.models import LocationFix
 from tests.factories import Factory
 from tests.tracking.fixtures import (
@@ -230,3 +233,80 @@ def test_a_located_threat_warns_tourists_within_1_km_and_nobody_else(
     again = send_fix(client, near, now, lat=SPOT[0] + 0.005, lon=SPOT[1])
     assert factors_by_name(again)["nearby_alerts"]["details"].startswith("2 alerts")  # the HIGH and the LOW
     assert before["safety_score"] >= again["location_safety_score"]
+
+
+KM_NORTH = 1 / 111.195
+"""Degrees of latitude in a kilometre."""
+
+
+def _alert(tourist_id: int | None = None, **fields: Any) -> Alert:
+    return Alert(
+        **{"type": "incident", "severity": "medium", "title": "seeded", "description": "seeded"}
+        | {"tourist_id": tourist_id, "latitude": SPOT[0], "longitude": SPOT[1]}
+        | fields
+    )
+
+
+def test_an_alert_counts_as_nearby_if_open_in_the_6_hours_and_as_history_within_1_km_in_30_days(
+    client: TestClient, factory: Factory, db: Database
+) -> None:
+    tourist, other = factory.tourist(), factory.tourist()
+    at = NOW - 30 * MINUTE
+    hour, day, resolved = 60 * MINUTE, timedelta(days=1), "resolved"
+    near, mid = SPOT[0] + 0.5 * KM_NORTH, SPOT[0] + 1.5 * KM_NORTH
+    with db.session() as session:
+        session.add_all(
+            [
+                _alert(latitude=mid, occurred_at=at - 2 * day),  # 1.5 km, two days: neither
+                _alert(latitude=mid, occurred_at=at - hour, severity="high"),  # 1.5 km, an hour: nearby
+                _alert(latitude=near, occurred_at=at - 2 * day, status=resolved, resolved_at=at - day),
+                # resolved before the fix: history only; resolved after it: open then, so nearby too
+                _alert(latitude=near, occurred_at=at - 2 * hour, status=resolved, resolved_at=at - hour),
+                _alert(
+                    latitude=near, occurred_at=at - 2 * hour, status="resolved", resolved_at=at + 20 * MINUTE
+                ),
+                _alert(latitude=near, occurred_at=at + 10 * MINUTE),  # after the fix: never
+                _alert(latitude=near, occurred_at=at - 40 * day),  # older than 30 days: neither
+                _alert(tourist.user.id, type="anomaly", occurred_at=at - hour),  # their own: left out
+                _alert(other.user.id, type="anomaly", occurred_at=at - hour),  # someone else's: both
+                _alert(tourist.user.id, type="warning", occurred_at=at - hour),  # a copy: left out
+            ]
+        )
+        session.commit()
+    with clock.frozen(NOW):
+        factors = factors_by_name(send_fix(client, tourist, at))
+
+    assert factors["nearby_alerts"]["details"] == "3 alerts within 2km in last 6 hours (worst: high)"
+    assert factors["historical_risk"]["details"] == "4 incidents in last 30 days within 1km"
+
+
+def test_the_fix_is_stored_as_answered_and_a_late_fix_does_not_move_the_tourist_back(
+    client: TestClient, factory: Factory, db: Database
+) -> None:
+    tourist, officer = factory.tourist(), factory.authority()
+    north = SPOT[0] + KM_NORTH
+    with clock.frozen(NOW):
+        first = send_fix(client, tourist, NOW, lat=north)
+        late = send_fix(client, tourist, NOW - 10 * MINUTE)
+        watched = client.get(f"/authority/tourists/{tourist.user.id}", headers=officer.headers).json()
+        score = client.get("/safety/score", headers=tourist.headers).json()
+    with db.read_session() as session:
+        stored = session.get(LocationFix, late["location_id"])
+        assert stored is not None
+        assert (stored.tourist_id, stored.latitude, stored.longitude) == (tourist.user.id, SPOT[0], SPOT[1])
+        assert (stored.altitude, stored.speed, stored.accuracy) == (35.0, 1.2, 10.0)
+        assert stored.timestamp == NOW - 10 * MINUTE and stored.cell == grid_cell(SPOT[0], SPOT[1])
+        assert stored.safety_score == late["location_safety_score"]
+        assert stored.tourist_safety_score == late["tourist_safety_score"]
+        assert stored.risk_level == late["risk_level"] and stored.factors == late["ai_analysis"]["factors"]
+        assert stored.safety_score_updated_at == NOW and stored.created_at == NOW
+
+    assert late["location_id"] > first["location_id"]
+    assert watched["status"]["location"] == {"lat": north, "lon": SPOT[1]}
+    assert watched["status"]["tourist_safety_score"] == first["tourist_safety_score"]
+    assert score["last_updated"] == NOW.isoformat().replace("+00:00", "Z")
+    with clock.frozen(NOW + MINUTE):
+        newer = send_fix(client, tourist, NOW + MINUTE)
+        moved = client.get(f"/authority/tourists/{tourist.user.id}", headers=officer.headers).json()
+    assert moved["status"]["location"] == {"lat": SPOT[0], "lon": SPOT[1]}
+    assert moved["status"]["tourist_safety_score"] == newer["tourist_safety_score"]

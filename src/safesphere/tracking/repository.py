@@ -1,78 +1,137 @@
-"""The tracking queries. Each is one statement with an indexed prefilter, whatever the data size."""
+"""The tracking queries. Each is one statement with an indexed prefilter, whatever the data size.
+
+The statements of the location path are built once, with bound parameters, and read columns rather than
+ORM objects: building a select, and generating its cache key, costs several times more than running it.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import cache
+from typing import cast
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from safesphere.alerts.models import Alert, AlertStatus, AlertType
 from safesphere.core.geo import BoundingBox, bounding_box, grid_cells, haversine_km
 from safesphere.scoring import constants as c
 from safesphere.scoring.model import AlertObservation, PreviousFix
-from safesphere.tracking.models import LocationFix
+from safesphere.tracking.models import LocationFix, TouristStatus
 
 RECENT_MOVEMENT_WINDOW = timedelta(hours=1)
 """The tourist's own recent movement that a new speed is compared with."""
 RECENT_MOVEMENT_LIMIT = 50
+ALERT_LOOKBACK = max(c.HISTORY_WINDOW, c.NEARBY_ALERT_WINDOW)
+
+_alerts = cast(sa.Table, Alert.__table__)
+_fixes = cast(sa.Table, LocationFix.__table__)
+_statuses = cast(sa.Table, TouristStatus.__table__)
+
+
+def _box_params(box: BoundingBox, prefix: str = "", *, with_cells: bool = True) -> dict[str, object]:
+    """The box's bounds as ``_in_box`` binds them, and the grid cells ``_within`` binds (when few)."""
+    params: dict[str, object] = {
+        f"{prefix}min_lat": box.min_lat,
+        f"{prefix}max_lat": box.max_lat,
+        f"{prefix}min_lon": box.min_lon,
+        f"{prefix}max_lon": box.max_lon,
+    }
+    cells = grid_cells(box) if with_cells else None
+    if cells is not None:
+        params["cells"] = cells
+    return params
+
+
+def _in_box(table: sa.FromClause, prefix: str = "") -> sa.ColumnElement[bool]:
+    """The exact box test on ``latitude``/``longitude``, with the bounds bound by ``_box_params``."""
+    return sa.and_(
+        table.c.latitude.between(sa.bindparam(f"{prefix}min_lat"), sa.bindparam(f"{prefix}max_lat")),
+        table.c.longitude.between(sa.bindparam(f"{prefix}min_lon"), sa.bindparam(f"{prefix}max_lon")),
+    )
+
+
+def _within(table: sa.FromClause, *, by_cell: bool) -> list[sa.ColumnElement[bool]]:
+    """Conditions for rows inside the box: the grid cells for the index (when there are few), then the box."""
+    conditions: list[sa.ColumnElement[bool]] = [_in_box(table)]
+    if by_cell:
+        conditions.insert(0, table.c.cell.in_(sa.bindparam("cells", expanding=True)))
+    return conditions
+
+
+@cache
+def _alerts_around_query(*, by_cell: bool, for_tourist: bool) -> sa.Select[*tuple[object, ...]]:
+    """Alerts in the nearby box of the last 30 days that count as nearby (last 6 h, open then) or as history
+    (inside the smaller history box): the rest of the box can count as neither, so it is not read."""
+    a = _alerts.c
+    nearby = sa.and_(
+        a.occurred_at >= sa.bindparam("recent"),
+        sa.or_(a.status != AlertStatus.resolved.value, a.resolved_at > sa.bindparam("at")),
+    )
+    history = _in_box(_alerts, "history_")
+    query = sa.select(
+        a.id, a.latitude, a.longitude, a.severity, a.occurred_at, a.type,
+        nearby.label("nearby"), history.label("history"),
+    ).where(
+        *_within(_alerts, by_cell=by_cell),
+        a.occurred_at.between(sa.bindparam("since"), sa.bindparam("at")),
+        a.type != AlertType.warning.value,  # a copy of an incident alert that already counts
+        sa.or_(nearby, history),
+    )  # fmt: skip
+    if for_tourist:
+        query = query.where(
+            sa.or_(
+                a.tourist_id.is_(None),
+                a.tourist_id != sa.bindparam("tourist_id"),
+                a.type != AlertType.anomaly.value,
+            )
+        )
+    return query
 
 
 def alerts_around(
     session: Session, *, tourist_id: int | None, lat: float, lon: float, at: datetime
 ) -> tuple[list[AlertObservation], list[AlertObservation]]:
-    """(nearby: open as of ``at``, 2 km, 6 h) and (historical: 1 km, 30 days), never after ``at``.
+    """(nearby: open as of ``at``, 2 km box, 6 h) and (historical: 1 km box, 30 days), never after ``at``.
 
-    The tourist's own anomaly alerts are left out so a low score does not feed on itself.
+    The tourist's own anomaly alerts are left out so a low score does not feed on itself. The boxes
+    hold the radii; the score measures the exact distances.
     """
-    box = bounding_box(lat, lon, max(c.NEARBY_ALERT_RADIUS_KM, c.HISTORY_RADIUS_KM))
-    query = sa.select(
-        Alert.id, Alert.latitude, Alert.longitude, Alert.severity, Alert.occurred_at, Alert.type,
-        Alert.status, Alert.resolved_at,
-    ).where(
-        *_within(box, Alert.cell, Alert.latitude, Alert.longitude),
-        Alert.occurred_at.between(at - max(c.HISTORY_WINDOW, c.NEARBY_ALERT_WINDOW), at),
-        Alert.type != AlertType.warning.value,  # a copy of an incident alert that already counts
-    )  # fmt: skip
+    box = bounding_box(lat, lon, c.NEARBY_ALERT_RADIUS_KM)
+    params = _box_params(box)
+    params |= _box_params(bounding_box(lat, lon, c.HISTORY_RADIUS_KM), "history_", with_cells=False)
+    params |= {"since": at - ALERT_LOOKBACK, "recent": at - c.NEARBY_ALERT_WINDOW, "at": at}
     if tourist_id is not None:
-        query = query.where(
-            sa.or_(
-                Alert.tourist_id.is_(None),
-                Alert.tourist_id != tourist_id,
-                Alert.type != AlertType.anomaly.value,
-            )
-        )
+        params["tourist_id"] = tourist_id
+    query = _alerts_around_query(by_cell="cells" in params, for_tourist=tourist_id is not None)
     nearby, history = [], []
-    for row in session.execute(query):
+    for row in session.execute(query, params):
         observation = AlertObservation(
             row.latitude, row.longitude, row.severity, row.occurred_at, row.id, row.type
         )
-        history.append(observation)
-        was_open = row.status != AlertStatus.resolved.value or (row.resolved_at or at) > at
-        if was_open and at - row.occurred_at <= c.NEARBY_ALERT_WINDOW:
+        if row.history:
+            history.append(observation)
+        if row.nearby:
             nearby.append(observation)
     return nearby, history
 
 
-def _within(
-    box: BoundingBox,
-    cell: sa.orm.InstrumentedAttribute[int],
-    latitude: sa.orm.InstrumentedAttribute[float],
-    longitude: sa.orm.InstrumentedAttribute[float],
-) -> list[sa.ColumnElement[bool]]:
-    """Conditions for rows inside the box: the grid cells for the index, then the exact box."""
-    conditions: list[sa.ColumnElement[bool]] = [
-        latitude.between(box.min_lat, box.max_lat),
-        longitude.between(box.min_lon, box.max_lon),
-    ]
-    cells = grid_cells(box)
-    if cells is not None:
-        conditions.insert(0, cell.in_(cells))
-    return conditions
-
-
-_NEWER_FIX = sa.orm.aliased(LocationFix, name="newer_fix")
-"""Built once: making an alias per call costs more than the query it is for."""
+@cache
+def _tourists_nearby_query(*, by_cell: bool) -> sa.Select[int, float, float]:
+    """Other tourists' fixes in the box and window that their tourist sent nothing newer than up to ``at``."""
+    newer = _fixes.alias("newer_fix")  # the same fix table, as "a newer fix of that tourist"
+    f = _fixes.c
+    return sa.select(f.tourist_id, f.latitude, f.longitude).where(
+        *_within(_fixes, by_cell=by_cell),
+        f.timestamp.between(sa.bindparam("since"), sa.bindparam("at")),
+        f.tourist_id != sa.bindparam("tourist_id"),
+        ~sa.exists().where(
+            newer.c.tourist_id == f.tourist_id,
+            newer.c.timestamp > f.timestamp,
+            newer.c.timestamp <= sa.bindparam("at"),
+        ),
+    )
 
 
 def tourists_nearby(session: Session, *, tourist_id: int, lat: float, lon: float, at: datetime) -> int:
@@ -81,40 +140,51 @@ def tourists_nearby(session: Session, *, tourist_id: int, lat: float, lon: float
     Fixes in the cells around the point come from the (cell, timestamp) index; a fix counts only if its
     tourist sent nothing newer up to ``at`` (checked on the (tourist_id, timestamp) index).
     """
-    newer = _NEWER_FIX  # the same fix table, as "a newer fix of that tourist"
-    box = bounding_box(lat, lon, c.CROWD_RADIUS_KM)
-    rows = session.execute(
-        sa.select(LocationFix.tourist_id, LocationFix.latitude, LocationFix.longitude).where(
-            *_within(box, LocationFix.cell, LocationFix.latitude, LocationFix.longitude),
-            LocationFix.timestamp.between(at - c.CROWD_WINDOW, at),
-            LocationFix.tourist_id != tourist_id,
-            ~sa.exists().where(
-                newer.tourist_id == LocationFix.tourist_id,
-                newer.timestamp > LocationFix.timestamp,
-                newer.timestamp <= at,
-            ),
-        )
-    )
+    params = _box_params(bounding_box(lat, lon, c.CROWD_RADIUS_KM))
+    params |= {"since": at - c.CROWD_WINDOW, "at": at, "tourist_id": tourist_id}
+    rows = session.execute(_tourists_nearby_query(by_cell="cells" in params), params)
     return len({t for t, la, lo in rows if haversine_km(lat, lon, la, lo) <= c.CROWD_RADIUS_KM})
+
+
+def _own_fixes_before(*, since_param: str, excluding: bool) -> list[sa.ColumnElement[bool]]:
+    """The tourist's fixes in [``since_param``, ``before``), without the rescored one if ``excluding``."""
+    f = _fixes.c
+    conditions = [
+        f.tourist_id == sa.bindparam("tourist_id"),
+        f.timestamp < sa.bindparam("before"),
+        f.timestamp >= sa.bindparam(since_param),
+    ]
+    if excluding:
+        conditions.append(f.id != sa.bindparam("exclude_fix_id"))
+    return conditions
+
+
+@cache
+def _recent_movement_query(*, excluding: bool) -> sa.Select[float, float, datetime, float | None]:
+    f = _fixes.c
+    return (
+        sa.select(f.latitude, f.longitude, f.timestamp, f.speed)
+        .where(*_own_fixes_before(since_param="since", excluding=excluding))
+        .order_by(f.timestamp.desc(), f.id.desc())
+        .limit(RECENT_MOVEMENT_LIMIT)
+    )
+
+
+def _own_fix_params(
+    tourist_id: int, before: datetime, since: datetime, exclude_fix_id: int | None
+) -> dict[str, object]:
+    params: dict[str, object] = {"tourist_id": tourist_id, "before": before, "since": since}
+    if exclude_fix_id is not None:
+        params["exclude_fix_id"] = exclude_fix_id
+    return params
 
 
 def recent_movement(
     session: Session, *, tourist_id: int, before: datetime, exclude_fix_id: int | None = None
 ) -> tuple[PreviousFix | None, list[float]]:
     """The tourist's fix just before ``before`` and the speeds they reported in the hour before it."""
-    query = (
-        sa.select(LocationFix)
-        .where(
-            LocationFix.tourist_id == tourist_id,
-            LocationFix.timestamp < before,
-            LocationFix.timestamp >= before - RECENT_MOVEMENT_WINDOW,
-        )
-        .order_by(LocationFix.timestamp.desc(), LocationFix.id.desc())
-        .limit(RECENT_MOVEMENT_LIMIT)
-    )
-    if exclude_fix_id is not None:
-        query = query.where(LocationFix.id != exclude_fix_id)
-    fixes = list(session.scalars(query))
+    params = _own_fix_params(tourist_id, before, before - RECENT_MOVEMENT_WINDOW, exclude_fix_id)
+    fixes = session.execute(_recent_movement_query(excluding=exclude_fix_id is not None), params).all()
     if not fixes:
         return None, []
     first = fixes[0]
@@ -122,19 +192,20 @@ def recent_movement(
     return previous, [f.speed for f in fixes if f.speed is not None]
 
 
+@cache
+def _average_score_query(*, excluding: bool) -> sa.Select[float | None]:
+    f = _fixes.c
+    return sa.select(sa.func.avg(f.safety_score)).where(
+        *_own_fixes_before(since_param="since", excluding=excluding), f.safety_score.is_not(None)
+    )
+
+
 def average_score(
     session: Session, *, tourist_id: int, before: datetime, exclude_fix_id: int | None = None
 ) -> float | None:
     """Mean of the tourist's scored fixes in the 30 days before ``before``; None when there are none."""
-    query = sa.select(sa.func.avg(LocationFix.safety_score)).where(
-        LocationFix.tourist_id == tourist_id,
-        LocationFix.safety_score.is_not(None),
-        LocationFix.timestamp < before,
-        LocationFix.timestamp >= before - c.TOURIST_HISTORY_WINDOW,
-    )
-    if exclude_fix_id is not None:
-        query = query.where(LocationFix.id != exclude_fix_id)
-    value = session.scalar(query)
+    params = _own_fix_params(tourist_id, before, before - c.TOURIST_HISTORY_WINDOW, exclude_fix_id)
+    value = session.scalar(_average_score_query(excluding=exclude_fix_id is not None), params)
     return float(value) if value is not None else None
 
 
@@ -145,3 +216,37 @@ def latest_fix(session: Session, *, tourist_id: int) -> LocationFix | None:
         .order_by(LocationFix.timestamp.desc(), LocationFix.id.desc())
         .limit(1)
     )
+
+
+_INSERT_FIX = sa.insert(_fixes).returning(_fixes.c.id)
+
+
+def insert_fix(session: Session, *, fix: dict[str, object]) -> int:
+    """Store a fix (a row of ``location_fixes``; its cell and created_at default) and return its id: one
+    INSERT, without building an ORM object the use case would only read its id back from."""
+    fix_id: int = session.execute(_INSERT_FIX, fix).scalar_one()
+    return fix_id
+
+
+_STATUS_COLUMNS = (
+    "last_fix_id", "latitude", "longitude", "last_seen", "location_safety_score", "tourist_safety_score",
+    "risk_level", "updated_at",
+)  # fmt: skip
+
+
+@cache
+def _status_upsert(dialect: str) -> sa.Insert:
+    """INSERT the status, or on conflict UPDATE it unless the stored one is newer (SQLite and PostgreSQL
+    spell this the same way): one statement, and two first fixes racing cannot both insert."""
+    insert = postgresql.insert(_statuses) if dialect == "postgresql" else sqlite.insert(_statuses)
+    return insert.on_conflict_do_update(
+        index_elements=[_statuses.c.tourist_id],
+        set_={name: insert.excluded[name] for name in _STATUS_COLUMNS},
+        where=_statuses.c.last_seen <= insert.excluded.last_seen,
+    )
+
+
+def store_status(session: Session, *, status: dict[str, object]) -> None:
+    """The tourist's status becomes ``status`` (a row of ``tourist_status``) unless it already holds a
+    later fix: an older fix arriving late does not move the tourist back in time."""
+    session.execute(_status_upsert(session.get_bind().dialect.name), status)

@@ -80,12 +80,12 @@ def update_location(
     )
     language = pick_language(user.preferred_language, accept_language)
     return LocationUpdateOut(
-        location_id=update.fix.id,
+        location_id=update.fix_id,
         location_safety_score=update.scored.assessment.location_safety_score,
         tourist_safety_score=update.scored.tourist_safety_score,
         risk_level=update.scored.assessment.risk_level,
         ai_analysis=AiAnalysis(
-            factors=_factors(update.fix.factors), recommendations=update.scored.recommendations(language)
+            factors=_factors(update.factors), recommendations=update.scored.recommendations(language)
         ),
         alert_triggered=update.alert is not None,
         alert_id=update.alert.id if update.alert else None,

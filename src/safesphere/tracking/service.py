@@ -44,14 +44,14 @@ def factor_rows(scored: ScoredFix) -> list[dict[str, object]]:
 
 @dataclass(frozen=True)
 class LocationUpdate:
-    fix: LocationFix
+    fix_id: int
+    factors: list[dict[str, object]]
+    """The stored fix's factor rows (``factor_rows``), as the response shows them."""
     scored: ScoredFix
     alert: Alert | None
 
 
-def _should_alert(
-    session: Session, settings: Settings, tourist_id: int, scored: ScoredFix, at: object
-) -> bool:
+def _should_alert(session: Session, settings: Settings, tourist_id: int, scored: ScoredFix) -> bool:
     """Below the threshold, at most once per cooldown unless the risk level got worse."""
     assessment = scored.assessment
     if assessment.location_safety_score >= settings.anomaly_alert_threshold:
@@ -67,18 +67,36 @@ def _should_alert(
     return SEVERITY_ORDER.index(assessment.risk_level) > SEVERITY_ORDER.index(previous.severity)
 
 
-def _refresh_status(session: Session, tourist_id: int, fix: LocationFix) -> None:
-    status = session.get(TouristStatus, tourist_id)
-    if status is not None and status.last_seen > fix.timestamp:
-        return  # an older fix arriving late does not move the tourist back in time
-    if status is None:
-        status = TouristStatus(tourist_id=tourist_id)
-        session.add(status)
-    status.last_fix_id = fix.id
-    status.latitude, status.longitude, status.last_seen = fix.latitude, fix.longitude, fix.timestamp
-    status.location_safety_score = fix.safety_score or 0.0
-    status.tourist_safety_score = fix.tourist_safety_score or 0.0
-    status.risk_level = risk_level(status.tourist_safety_score)
+def _store_fix(
+    session: Session,
+    tourist_id: int,
+    location: LocationIn,
+    scored: ScoredFix,
+    factors: list[dict[str, object]],
+) -> int:
+    """Insert the scored fix and move the tourist's status to it (unless a later fix got there first)."""
+    fix = scored.data.fix
+    location_score, tourist_score = scored.assessment.location_safety_score, scored.tourist_safety_score
+    now = clock.now()
+    fix_id = repository.insert_fix(
+        session,
+        fix={
+            "tourist_id": tourist_id, "latitude": fix.lat, "longitude": fix.lon,
+            "altitude": location.altitude, "speed": location.speed, "accuracy": location.accuracy,
+            "timestamp": fix.timestamp,
+            "safety_score": location_score, "tourist_safety_score": tourist_score,
+            "risk_level": scored.assessment.risk_level, "factors": factors, "safety_score_updated_at": now,
+        },
+    )  # fmt: skip
+    repository.store_status(
+        session,
+        status={
+            "tourist_id": tourist_id, "last_fix_id": fix_id, "latitude": fix.lat, "longitude": fix.lon,
+            "last_seen": fix.timestamp, "location_safety_score": location_score,
+            "tourist_safety_score": tourist_score, "risk_level": risk_level(tourist_score), "updated_at": now,
+        },
+    )  # fmt: skip
+    return fix_id
 
 
 def update_location(
@@ -95,25 +113,10 @@ def update_location(
     scored = score_fix(
         session=session, settings=settings, zone_index=zone_index, tourist_id=tourist_id, fix=fix_data
     )
-    fix = LocationFix(
-        tourist_id=tourist_id,
-        latitude=location.lat,
-        longitude=location.lon,
-        altitude=location.altitude,
-        speed=location.speed,
-        accuracy=location.accuracy,
-        timestamp=timestamp,
-        safety_score=scored.assessment.location_safety_score,
-        tourist_safety_score=scored.tourist_safety_score,
-        risk_level=scored.assessment.risk_level,
-        factors=factor_rows(scored),
-        safety_score_updated_at=clock.now(),
-    )
-    session.add(fix)
-    session.flush()
-    _refresh_status(session, tourist_id, fix)
+    factors = factor_rows(scored)
+    fix_id = _store_fix(session, tourist_id, location, scored, factors)
     alert = None
-    if _should_alert(session, settings, tourist_id, scored, timestamp):
+    if _should_alert(session, settings, tourist_id, scored):
         alert = alerts_service.record_anomaly_alert(
             session=session,
             settings=settings,
@@ -127,7 +130,7 @@ def update_location(
     session.commit()
     if alert is not None:
         log.info("anomaly alert raised", extra={"tourist_id": tourist_id, "alert_id": alert.id})
-    return LocationUpdate(fix, scored, alert)
+    return LocationUpdate(fix_id, factors, scored, alert)
 
 
 def latest_fix(*, session: Session, tourist_id: int) -> LocationFix:
