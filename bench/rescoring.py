@@ -1,11 +1,13 @@
 """Rescoring throughput: ``safesphere rescore`` over recent fixes, in fixes per second.
 
 Target (issue 5): >= 20,000 fixes/s (the document: 1,000 per run every 5-10 minutes), on the city
-``bench/location_scale.py`` loads.
+``bench/location_scale.py`` loads. The rate is the rescoring's own (the command's last line: its count,
+seconds and fixes/s, process start-up excluded); the whole command's time is reported beside it.
 """
 
 from __future__ import annotations
 
+import re
 import subprocess
 import time
 from datetime import UTC, datetime, timedelta
@@ -21,10 +23,11 @@ from safesphere.tracking.models import LocationFix
 
 TITLE = "Rescoring throughput (safesphere rescore)"
 TARGET_FIXES_PER_S = 20_000
-HOURS_BACK = 0.1
-"""The loaded city's tourists each sent their latest fix within the last hour, spread evenly; the last
-six minutes hold a tenth of them (5,000 at full scale), a sample that keeps ``make bench`` inside its
-15 minutes while the per-fix path is far below the target rate."""
+HOURS_BACK = 1.0
+"""The loaded city's tourists each sent their latest fix within the last hour, spread evenly: the whole
+last hour (about 50,000 fixes at full scale), the window the server's periodic rescoring covers."""
+COMMAND_LINE = re.compile(r"Rescored ([\d,]+) fixes in ([\d.]+) s \(([\d,]+) fixes/s\)")
+"""The command's last line."""
 
 
 def rescore_command_landed(data_dir: Path) -> bool:
@@ -59,25 +62,39 @@ def run(scale: Scale, workdir: Path) -> BenchmarkReport:
     location_scale.load(data_dir, size)
     fixes = _recent_fixes(data_dir, HOURS_BACK)
     began = time.perf_counter()
-    subprocess.run(
+    completed = subprocess.run(
         [safesphere_command(), "rescore", "--hours-back", str(HOURS_BACK)],
-        env=clean_env(data_dir), cwd=REPO_ROOT, check=True, capture_output=True,
+        env=clean_env(data_dir), cwd=REPO_ROOT, check=True, capture_output=True, text=True,
     )  # fmt: skip
-    elapsed = time.perf_counter() - began
-    rate = fixes / elapsed if elapsed > 0 else 0.0
+    whole = time.perf_counter() - began
+    found = COMMAND_LINE.search(completed.stdout)
+    if found is None:
+        raise RuntimeError(f"`safesphere rescore` printed no rate line: {completed.stdout[-500:]!r}")
+    rescored, own = int(found[1].replace(",", "")), float(found[2])
+    rate = rescored / own if own > 0 else 0.0
     report = BenchmarkReport(key="rescoring", title=TITLE)
-    report.headers = ["fixes rescored", "seconds (whole command)", "fixes/s"]
-    report.rows = [[f"{fixes:,}", f"{elapsed:.2f}", f"{rate:,.0f}"]]
+    report.headers = [
+        "fixes rescored",
+        "seconds (rescoring)",
+        "fixes/s (rescoring)",
+        "seconds (whole command)",
+    ]
+    report.rows = [[f"{rescored:,}", f"{own:.2f}", f"{rate:,.0f}", f"{whole:.2f}"]]
     report.targets = [
         Target(f">= {TARGET_FIXES_PER_S:,} fixes/s", f"{rate:,.0f} fixes/s", rate >= TARGET_FIXES_PER_S)
     ]
     report.notes = [
         f"The city of the location benchmark ({size.alerts:,} alerts, {size.zones:,} zones, "
         f"{size.tourists:,} tourists, {size.fixes:,} fixes); every fix of the last "
-        f"{HOURS_BACK * 60:g} minutes is rescored with data as of its own time. The command's start-up "
-        "is included.",
-        "Each fix is scored with its own handful of indexed queries (the same path as a live update); "
-        "batching the queries of a whole batch of fixes is what the 20,000/s target needs.",
+        f"{HOURS_BACK * 60:g} minutes ({fixes:,} counted before the run) is rescored with data as of its own "
+        "time. The rate is the rescoring's own time as the command reports it; the whole command's time "
+        "adds the process start-up (imports, settings, database).",
+        "Batched rescoring (tracking/batch.py): each batch of 5,000 fixes reads its alerts, the tourists' "
+        "older scores (one grouped query) and statuses with a few set-based statements; movement and crowd "
+        "counts come from the recent fixes held in memory for the run, zones from the in-memory STR-tree "
+        "queried with arrays; the alert factors are computed over arrays (scoring/alert_arrays.py), the "
+        "rest by scoring.assess per fix, and the batch is written with one executemany UPDATE. The results "
+        "equal the per-fix path's exactly (tests/tracking/test_rescoring.py).",
     ]
-    report.raw = {"fixes": fixes, "elapsed_s": elapsed}
+    report.raw = {"fixes": rescored, "rescoring_s": own, "command_s": whole, "fixes_per_s": rate}
     return report

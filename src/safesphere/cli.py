@@ -248,9 +248,13 @@ def simulate(
 @app.command()
 def rescore(
     hours_back: Annotated[float, typer.Option(min=0.01, help="Rescore fixes of the last N hours.")] = 1.0,
-    batch_size: Annotated[int, typer.Option(min=1, help="Fixes per transaction.")] = 1000,
+    batch_size: Annotated[int, typer.Option(min=1, help="Fixes per batch (one transaction each).")] = 5000,
 ) -> None:
-    """Rescore recent location fixes with data as of each fix's time, and refresh current scores."""
+    """Rescore recent location fixes with data as of each fix's time, and refresh current scores.
+
+    The last line gives the count, the rescoring's own seconds (start-up excluded) and its rate."""
+    import time
+
     from rich.progress import Progress
 
     from safesphere.tracking.rescoring import update_location_safety_scores
@@ -258,12 +262,13 @@ def rescore(
 
     database = _database()
     try:
-        with Progress(console=console) as bar:
+        with Progress(console=console, transient=True) as bar:
             task = bar.add_task("Rescoring fixes", total=None)
 
             def advance(done: int, total: int) -> None:
                 bar.update(task, completed=done, total=total)
 
+            began = time.perf_counter()
             count = update_location_safety_scores(
                 database=database,
                 settings=database.settings,
@@ -272,6 +277,8 @@ def rescore(
                 batch_size=batch_size,
                 progress=advance,
             )
+            elapsed = time.perf_counter() - began
     finally:
         database.dispose()
-    console.print(f"Rescored {count} fixes.")
+    rate = count / elapsed if elapsed > 0 else 0.0
+    console.print(f"Rescored {count:,} fixes in {elapsed:.2f} s ({rate:,.0f} fixes/s).", soft_wrap=True)

@@ -28,22 +28,29 @@ def risk_level(score: float) -> str:
     return "critical"
 
 
-def factor_results(data: ScoringInput) -> list[FactorResult]:
+def factor_results(data: ScoringInput, known: Mapping[str, FactorResult] | None = None) -> list[FactorResult]:
+    """The six factors of ``data``, in FACTOR_NAMES order. ``known`` holds factors already computed from
+    this same data (batched rescoring computes the alert factors of a whole batch over arrays)."""
+    known = known or {}
     fix = data.fix
     return [
-        factors.nearby_alerts(fix, data.nearby_alerts),
+        known.get("nearby_alerts") or factors.nearby_alerts(fix, data.nearby_alerts),
         factors.zone_risk(data.zones),
         factors.time_of_day(fix),
         factors.crowd_density(data.tourists_nearby),
         factors.speed_anomaly(fix, data.previous_fix, data.recent_speeds_mps),
-        factors.historical_risk(fix, data.historical_alerts),
+        known.get("historical_risk") or factors.historical_risk(fix, data.historical_alerts),
     ]
 
 
-def assess(data: ScoringInput, weights: Mapping[str, float] = c.DEFAULT_WEIGHTS) -> Assessment:
+def assess(
+    data: ScoringInput,
+    weights: Mapping[str, float] = c.DEFAULT_WEIGHTS,
+    known: Mapping[str, FactorResult] | None = None,
+) -> Assessment:
     """The location safety score (0-100, 2 decimals), its risk level and each factor's part in it."""
     weighted = []
-    for result in factor_results(data):
+    for result in factor_results(data, known):
         score = round(result.score, 2)
         weight = weights[result.name]
         weighted.append(

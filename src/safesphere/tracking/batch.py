@@ -7,11 +7,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import cast
 
+import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from safesphere.scoring import alert_arrays
 from safesphere.scoring import constants as c
-from safesphere.scoring.model import Fix, ScoringInput
+from safesphere.scoring.model import FactorResult, Fix, ScoringInput
 from safesphere.tracking.batch_alerts import BatchAlerts
 from safesphere.tracking.batch_zones import deciding_zones
 from safesphere.tracking.models import LocationFix, TouristStatus
@@ -28,6 +30,8 @@ class BatchFix:
 
     held: RecentFix
     data: ScoringInput
+    known: dict[str, FactorResult]
+    """The factors already computed for the whole batch over arrays (``scoring.alert_arrays``)."""
     older_sum: float | None
     older_count: int
 
@@ -55,6 +59,10 @@ def next_batch(
     first, last = rows[0].id, rows[-1].id
     older = _older_scores(session, recent, since, first, last)
     nearby, history = BatchAlerts(session, held).around(held)
+    lat = np.array([f.lat for f in held], dtype=np.float64)
+    lon = np.array([f.lon for f in held], dtype=np.float64)
+    nearby_results = alert_arrays.nearby_alerts(nearby.pairs, lat, lon)
+    history_results = alert_arrays.historical_risk(history.pairs, lat, lon)
     zones = deciding_zones(zone_index, held)
     crowd = recent.crowd(held)
     fixes = []
@@ -62,15 +70,18 @@ def next_batch(
         previous, speeds = recent.movement(fix)
         data = ScoringInput(
             fix=Fix(fix.lat, fix.lon, fix.timestamp, fix.speed, row.accuracy),
-            nearby_alerts=nearby[i],
-            historical_alerts=history[i],
+            nearby_alerts=nearby.lists[i],
+            historical_alerts=history.lists[i],
             zones=zones[i],
             tourists_nearby=crowd[i],
             previous_fix=previous,
             recent_speeds_mps=speeds,
         )
         older_sum, older_count = older.get(fix.id, (None, 0))
-        fixes.append(BatchFix(fix, data, older_sum, older_count))
+        known = {"nearby_alerts": nearby_results[i], "historical_risk": history_results[i]}
+        fixes.append(
+            BatchFix(fix, data, {k: v for k, v in known.items() if v is not None}, older_sum, older_count)
+        )
     return Batch(fixes, _statuses_of(session, since, first, last))
 
 

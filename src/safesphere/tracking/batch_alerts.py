@@ -4,6 +4,7 @@ gives it (same windows, same exclusions, same order), built in memory."""
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
@@ -13,6 +14,7 @@ from sqlalchemy.orm import Session
 from safesphere.alerts.models import Alert, AlertStatus, AlertType
 from safesphere.core.geo import EARTH_RADIUS_KM, BoundingBox, bounding_box
 from safesphere.scoring import constants as c
+from safesphere.scoring.alert_arrays import SEVERITY_INDEX, AlertPairs
 from safesphere.scoring.model import AlertObservation
 from safesphere.tracking import gridjoin
 from safesphere.tracking.gridjoin import Ints
@@ -49,37 +51,50 @@ class BatchAlerts:
         self._lat = np.array([r.latitude for r in rows], dtype=np.float64)
         self._lon = np.array([r.longitude for r in rows], dtype=np.float64)
         self._own = np.array([_own_tourist(r.type, r.tourist_id) for r in rows], dtype=np.int64)
+        self._severity = np.array([SEVERITY_INDEX.get(r.severity, -1) for r in rows], dtype=np.int64)
         self._resolved_us = np.array([_resolved_us(r.status, r.resolved_at) for r in rows], dtype=np.float64)
         self._points = gridjoin.TimedPoints(
             self._lat, self._lon, np.array([microseconds(r.occurred_at) for r in rows], dtype=np.int64)
         )
 
-    def around(
-        self, batch: list[RecentFix]
-    ) -> tuple[list[list[AlertObservation]], list[list[AlertObservation]]]:
+    def around(self, batch: list[RecentFix]) -> tuple[BatchAlertLists, BatchAlertLists]:
         """(nearby, historical) for each fix, as ``repository.alerts_around`` lists them, less the alerts
-        its factors would skip as too far away."""
+        its factors would skip as too far away; as lists and as the arrays ``alert_arrays`` takes."""
         lat = np.array([f.lat for f in batch], dtype=np.float64)
         lon = np.array([f.lon for f in batch], dtype=np.float64)
         at = np.array([f.time_us for f in batch], dtype=np.int64)
         tourist = np.array([f.tourist_id for f in batch], dtype=np.int64)
         query, point = self._points.pairs(lat, lon, c.HISTORY_RADIUS_KM, at - duration_us(LOOK_BACK), at)
-        history = self._lists(query, point, tourist, len(batch))
+        history = self._lists(query, point, tourist, at)
         nearby_start = at - duration_us(c.NEARBY_ALERT_WINDOW)
         query, point = self._points.pairs(lat, lon, c.NEARBY_ALERT_RADIUS_KM, nearby_start, at)
         open_then = self._resolved_us[point] > at[query]
-        nearby = self._lists(query[open_then], point[open_then], tourist, len(batch))
+        nearby = self._lists(query[open_then], point[open_then], tourist, at)
         return nearby, history
 
-    def _lists(self, query: Ints, point: Ints, tourist: Ints, count: int) -> list[list[AlertObservation]]:
+    def _lists(self, query: Ints, point: Ints, tourist: Ints, at: Ints) -> BatchAlertLists:
         """Per fix, its alerts in the stored order, less the fix's own tourist's anomaly alerts."""
         keep = self._own[point] != tourist[query]
-        query, point = query[keep], point[keep]
-        order = np.lexsort((point, query))
-        offsets = gridjoin.group_offsets(query, count).tolist()
-        points = point[order].tolist()
+        order = np.lexsort((point[keep], query[keep]))
+        query, point = query[keep][order], point[keep][order]
+        offsets = gridjoin.group_offsets(query, len(at)).tolist()
+        points = point.tolist()
         observations = self.observations
-        return [[observations[k] for k in points[offsets[i] : offsets[i + 1]]] for i in range(count)]
+        lists = [[observations[k] for k in points[offsets[i] : offsets[i + 1]]] for i in range(len(at))]
+        pairs = AlertPairs(
+            fix=query,
+            lat=self._lat[point],
+            lon=self._lon[point],
+            age_s=(at[query] - self._points.time_us[point]) / 1e6,
+            severity=self._severity[point],
+        )
+        return BatchAlertLists(lists, pairs)
+
+
+@dataclass(frozen=True)
+class BatchAlertLists:
+    lists: list[list[AlertObservation]]
+    pairs: AlertPairs
 
 
 def _resolved_us(status: str, resolved_at: datetime | None) -> float:

@@ -7,6 +7,7 @@ import numpy as np
 import numpy.typing as npt
 
 from safesphere.core.geo import EARTH_RADIUS_KM
+from safesphere.scoring.alert_arrays import haversine_km as haversine_km
 
 Ints = npt.NDArray[np.int64]
 Floats = npt.NDArray[np.float64]
@@ -19,17 +20,6 @@ BOX_MARGIN = 1.001
 MAX_CELLS = 400
 """A query box spanning more cells (near a pole, across the antimeridian) is paired with every point."""
 MICROSECONDS = 1_000_000
-
-
-def haversine_km(lat1: Floats, lon1: Floats, lat2: Floats, lon2: Floats) -> Floats:
-    """``core.geo.haversine_km`` over arrays; equal to it within a few ulps (numpy's own sin/asin)."""
-    phi1, phi2 = np.radians(lat1), np.radians(lat2)
-    a = (
-        np.sin((phi2 - phi1) / 2) ** 2
-        + np.cos(phi1) * np.cos(phi2) * np.sin(np.radians(lon2 - lon1) / 2) ** 2
-    )
-    result: Floats = 2 * EARTH_RADIUS_KM * np.arcsin(np.minimum(1.0, np.sqrt(a)))
-    return result
 
 
 def _rows(lat: Floats) -> Ints:

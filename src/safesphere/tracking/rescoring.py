@@ -102,7 +102,7 @@ def _score(batch: Batch, settings: Settings, recent: RecentFixes) -> list[dict[s
     """Each fix's new scores, in id order; each location score is held at once for the averages after."""
     rows: list[dict[str, object]] = []
     for fix in batch.fixes:
-        assessment = assess(fix.data, settings.scoring_weights)
+        assessment = assess(fix.data, settings.scoring_weights, fix.known)
         average = recent.average(fix.held, fix.older_sum, fix.older_count)
         tourist_score = tourist_safety_score(assessment.location_safety_score, average)
         fix.held.score = assessment.location_safety_score
