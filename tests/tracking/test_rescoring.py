@@ -234,8 +234,9 @@ def _counting(db: Database) -> Iterator[list[str]]:
             sa.event.remove(engine, "before_cursor_execute", record)
 
 
-STATEMENTS_PER_BATCH = 10
-"""Two BEGINs, the zone version, the batch, new held fixes, older averages, alerts, statuses, two UPDATEs."""
+STATEMENTS_PER_BATCH = 11
+"""Two BEGINs, the zone version, the batch, new held fixes, new alerts, alert statuses, older averages,
+tourist statuses, and the two UPDATEs."""
 STATEMENTS_PER_RUN = 6
 """The count of fixes to do, loading the zones, and the last look that finds no more fixes."""
 

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from safesphere.scoring import alert_arrays
 from safesphere.scoring import constants as c
 from safesphere.scoring.model import FactorResult, Fix, ScoringInput
-from safesphere.tracking.batch_alerts import BatchAlerts
+from safesphere.tracking.batch_alerts import RecentAlerts
 from safesphere.tracking.batch_zones import deciding_zones
 from safesphere.tracking.models import LocationFix, TouristStatus
 from safesphere.tracking.timeline import RecentFix, RecentFixes
@@ -30,8 +30,9 @@ class BatchFix:
 
     held: RecentFix
     data: ScoringInput
+    """Its alert lists are filled only for a factor ``known`` lacks."""
     known: dict[str, FactorResult]
-    """The factors already computed for the whole batch over arrays (``scoring.alert_arrays``)."""
+    """The alert factors computed for the whole batch over arrays (``scoring.alert_arrays``)."""
     older_sum: float | None
     older_count: int
 
@@ -44,9 +45,16 @@ class Batch:
     score, risk level) as stored."""
 
 
-def next_batch(
-    session: Session, *, recent: RecentFixes, zone_index: ZoneIndex, since: datetime, after_id: int, size: int
-) -> Batch | None:
+@dataclass(frozen=True)
+class RunData:
+    """What a rescoring run holds in memory from batch to batch (each refreshed before a batch)."""
+
+    fixes: RecentFixes
+    alerts: RecentAlerts
+    zone_index: ZoneIndex
+
+
+def next_batch(session: Session, *, run: RunData, since: datetime, after_id: int, size: int) -> Batch | None:
     """The next ``size`` fixes since ``since`` after ``after_id`` (by id), with their scoring inputs."""
     f = _fixes.c
     rows = session.execute(
@@ -54,31 +62,34 @@ def next_batch(
     ).all()
     if not rows:
         return None
+    recent = run.fixes
     recent.refresh(session)
+    run.alerts.refresh(session)
     held = [recent.by_id[row.id] for row in rows]
     first, last = rows[0].id, rows[-1].id
     older = _older_scores(session, recent, since, first, last)
-    nearby, history = BatchAlerts(session, held).around(held)
+    nearby, history = run.alerts.around(held)
     lat = np.array([f.lat for f in held], dtype=np.float64)
     lon = np.array([f.lon for f in held], dtype=np.float64)
     nearby_results = alert_arrays.nearby_alerts(nearby.pairs, lat, lon)
     history_results = alert_arrays.historical_risk(history.pairs, lat, lon)
-    zones = deciding_zones(zone_index, held)
+    zones = deciding_zones(run.zone_index, held)
     crowd = recent.crowd(held)
     fixes = []
     for i, (fix, row) in enumerate(zip(held, rows, strict=True)):
         previous, speeds = recent.movement(fix)
+        near, past = nearby_results[i], history_results[i]
         data = ScoringInput(
             fix=Fix(fix.lat, fix.lon, fix.timestamp, fix.speed, row.accuracy),
-            nearby_alerts=nearby.lists[i],
-            historical_alerts=history.lists[i],
+            nearby_alerts=nearby.of(i) if near is None else [],
+            historical_alerts=history.of(i) if past is None else [],
             zones=zones[i],
             tourists_nearby=crowd[i],
             previous_fix=previous,
             recent_speeds_mps=speeds,
         )
+        known = {"nearby_alerts": near, "historical_risk": past}
         older_sum, older_count = older.get(fix.id, (None, 0))
-        known = {"nearby_alerts": nearby_results[i], "historical_risk": history_results[i]}
         fixes.append(
             BatchFix(fix, data, {k: v for k, v in known.items() if v is not None}, older_sum, older_count)
         )
@@ -123,7 +134,7 @@ def _older_scores(
         .where(fix.c.id.between(first, last), fix.c.timestamp >= since)
         .group_by(fix.c.id)
     )
-    return {row[0]: (row[1], int(row[2])) for row in session.execute(query)}
+    return {row[0]: (row[1], int(row[2])) for row in session.execute(query).all()}
 
 
 def _statuses_of(
@@ -135,4 +146,4 @@ def _statuses_of(
         .join(_fixes, sa.and_(_fixes.c.tourist_id == s.tourist_id, _fixes.c.id == s.last_fix_id))
         .where(_batch_rows(since, first, last))
     )
-    return {row[0]: (row[1], row[2], row[3], row[4]) for row in session.execute(query)}
+    return {row[0]: (row[1], row[2], row[3], row[4]) for row in session.execute(query).all()}

@@ -8,9 +8,11 @@ numbers ``assessor.score_fix`` gives fix by fix (in id order), thousands of time
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from functools import cache
 from typing import cast
 
 import sqlalchemy as sa
@@ -22,7 +24,9 @@ from safesphere.core.config import Settings
 from safesphere.core.db import Database
 from safesphere.scoring.assessment import assess, risk_level, tourist_safety_score
 from safesphere.tracking.assessor import ScoredFix
-from safesphere.tracking.batch import Batch, next_batch
+from safesphere.tracking.batch import Batch, RunData, next_batch
+from safesphere.tracking.batch_alerts import LOOK_BACK as ALERT_LOOK_BACK
+from safesphere.tracking.batch_alerts import RecentAlerts
 from safesphere.tracking.models import LocationFix, TouristStatus
 from safesphere.tracking.service import factor_rows
 from safesphere.tracking.timeline import HELD_BEFORE_START, RecentFixes
@@ -36,17 +40,26 @@ batch's write transaction stays short."""
 
 _fixes = cast(sa.Table, LocationFix.__table__)
 _statuses = cast(sa.Table, TouristStatus.__table__)
-_UPDATE_FIX = (
-    sa.update(_fixes)
-    .where(_fixes.c.id == sa.bindparam("fix_id"))
-    .values(
-        safety_score=sa.bindparam("location_score"),
-        tourist_safety_score=sa.bindparam("tourist_score"),
-        risk_level=sa.bindparam("level"),
-        factors=sa.bindparam("factor_rows"),
-        safety_score_updated_at=sa.bindparam("rescored_at"),
+
+
+@cache
+def _update_fixes(dialect: str) -> sa.Update:
+    """One UPDATE for a batch's fixes (run as executemany). The factor rows come serialised as the JSON
+    column would serialise them (``json.dumps``), saving its per-row processing; PostgreSQL casts them."""
+    text = sa.bindparam("factor_rows", type_=sa.Text())
+    return (
+        sa.update(_fixes)
+        .where(_fixes.c.id == sa.bindparam("fix_id"))
+        .values(
+            safety_score=sa.bindparam("location_score"),
+            tourist_safety_score=sa.bindparam("tourist_score"),
+            risk_level=sa.bindparam("level"),
+            factors=text if dialect == "sqlite" else sa.cast(text, _fixes.c.factors.type),
+            safety_score_updated_at=sa.bindparam("rescored_at"),
+        )
     )
-)
+
+
 _UPDATE_STATUS = (
     sa.update(_statuses)
     .where(_statuses.c.tourist_id == sa.bindparam("status_tourist"))
@@ -79,13 +92,12 @@ def update_location_safety_scores(
     with database.read_session() as session:
         total = session.scalar(sa.select(sa.func.count()).where(LocationFix.timestamp >= since)) or 0
     recent = RecentFixes(since - HELD_BEFORE_START)
+    run = RunData(recent, RecentAlerts(since - ALERT_LOOK_BACK), zone_index)
     done, last_id = 0, 0
     while True:
         with database.read_session() as session:
             zone_index.refresh_if_changed(session)
-            batch = next_batch(
-                session, recent=recent, zone_index=zone_index, since=since, after_id=last_id, size=batch_size
-            )
+            batch = next_batch(session, run=run, since=since, after_id=last_id, size=batch_size)
         if batch is None:
             break
         with database.session() as session:
@@ -112,7 +124,7 @@ def _score(batch: Batch, settings: Settings, recent: RecentFixes) -> list[dict[s
                 "location_score": assessment.location_safety_score,
                 "tourist_score": tourist_score,
                 "level": assessment.risk_level,
-                "factor_rows": factor_rows(ScoredFix(fix.data, assessment, tourist_score)),
+                "factor_rows": json.dumps(factor_rows(ScoredFix(fix.data, assessment, tourist_score))),
             }
         )
     return rows
@@ -122,7 +134,7 @@ def _write(session: Session, batch: Batch, rows: list[dict[str, object]], now: d
     """One executemany UPDATE of the fixes, one of the statuses that show one of them and changed."""
     for row in rows:
         row["rescored_at"] = now
-    session.execute(_UPDATE_FIX, rows)
+    session.execute(_update_fixes(session.get_bind().dialect.name), rows)
     statuses = []
     for fix, row in zip(batch.fixes, rows, strict=True):
         stored = batch.statuses.get(fix.held.tourist_id)

@@ -5,6 +5,7 @@ fix (same windows, same order, same exclusions), for a whole batch at once."""
 from __future__ import annotations
 
 from bisect import bisect_left
+from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -67,7 +68,7 @@ class RecentFixes:
         """Take in fixes stored since the last call (one indexed query; the first loads the window)."""
         query = sa.select(*_COLUMNS).where(LocationFix.timestamp >= self.start, LocationFix.id > self._max_id)
         touched: set[int] = set()
-        for row in session.execute(query):
+        for row in session.execute(query).all():
             fix = RecentFix(
                 row.id, row.tourist_id, row.latitude, row.longitude, row.timestamp,
                 microseconds(row.timestamp), row.speed, row.safety_score,
@@ -123,17 +124,26 @@ def duration_us(window: timedelta) -> int:
 
 
 class _Crowd:
-    """Everyone's held fixes as arrays, each with the time of its tourist's next fix (for "latest")."""
+    """Everyone's held fixes as arrays, each with the time of its tourist's next fix (for "latest") and
+    whether its tourist sent another fix at the very same instant (then both are the latest)."""
 
     def __init__(self, tourists: dict[int, list[RecentFix]]) -> None:
         fixes = [f for per_tourist in tourists.values() for f in per_tourist]
         following: list[float] = []
+        tied: list[bool] = []
         for per_tourist in tourists.values():
             following.extend(_next_times(per_tourist))
+            times = [f.time_us for f in per_tourist]
+            if len(set(times)) == len(times):
+                tied.extend([False] * len(times))
+            else:
+                seen = Counter(times)
+                tied.extend(seen[t] > 1 for t in times)
         self.lat: Floats = np.array([f.lat for f in fixes], dtype=np.float64)
         self.lon: Floats = np.array([f.lon for f in fixes], dtype=np.float64)
         self.tourist: Ints = np.array([f.tourist_id for f in fixes], dtype=np.int64)
         self.next_us: Floats = np.array(following, dtype=np.float64)
+        self.tied = np.array(tied, dtype=bool)
         self.points = gridjoin.TimedPoints(
             self.lat, self.lon, np.array([f.time_us for f in fixes], dtype=np.int64)
         )
@@ -150,10 +160,14 @@ class _Crowd:
         inside = distance <= c.CROWD_RADIUS_KM - EDGE_KM
         for k in np.flatnonzero(np.abs(distance - c.CROWD_RADIUS_KM) < EDGE_KM):
             inside[k] = _exactly_within(batch[query[k]], float(self.lat[point[k]]), float(self.lon[point[k]]))
-        pairs = np.unique(
-            query[inside] * (int(self.tourist.max(initial=0)) + 1) + self.tourist[point[inside]]
-        )
-        counts = np.bincount(pairs // (int(self.tourist.max(initial=0)) + 1), minlength=len(batch))
+        single = inside & ~self.tied[point]  # a tourist's only latest fix: counted once as it is
+        counts = np.bincount(query[single], minlength=len(batch))
+        tied = inside & self.tied[point]
+        if tied.any():
+            ids = int(self.tourist.max(initial=0)) + 1
+            counts += np.bincount(
+                np.unique(query[tied] * ids + self.tourist[point[tied]]) // ids, minlength=len(batch)
+            )
         return [int(n) for n in counts]
 
 
