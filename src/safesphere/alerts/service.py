@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from safesphere.alerts.models import Alert, AlertStatus, AlertType, Severity
 from safesphere.core import clock
 from safesphere.core.config import Settings
+from safesphere.core.db import UTCDateTime, table
 from safesphere.core.errors import Conflict, NotFound
 from safesphere.core.geo import BoundingBox, bounding_box, haversine_km
 from safesphere.notify import sources as notify_sources
@@ -22,6 +23,8 @@ THREAT_LEVEL_SEVERITY = {
     "CRITICAL": Severity.critical,
 }
 """A located threat incident's level as a safety alert's severity."""
+_INSERT_ALERTS = sa.insert(table(Alert))
+"""A Core insert on the session's connection (the incident path writes these in bulk)."""
 RISK_LEVEL_SEVERITY = {
     "low": Severity.low,
     "medium": Severity.medium,
@@ -41,8 +44,8 @@ def record_incident_alert(
     description: str,
 ) -> None:
     """A located threat incident as a safety alert, in the caller's transaction (no commit)."""
-    session.execute(
-        sa.insert(Alert),
+    session.connection().execute(
+        _INSERT_ALERTS,
         [
             {
                 "type": AlertType.incident.value,
@@ -77,6 +80,14 @@ WARNING_RECENT = timedelta(minutes=30)
 WARNED_LEVELS = ("HIGH", "CRITICAL")
 
 
+_T = table(TouristStatus).c
+_SEEN_NEAR = sa.select(_T.tourist_id, _T.latitude, _T.longitude).where(
+    _T.latitude.between(sa.bindparam("min_lat"), sa.bindparam("max_lat")),
+    _T.longitude.between(sa.bindparam("min_lon"), sa.bindparam("max_lon")),
+    _T.last_seen >= sa.bindparam("seen_since", type_=UTCDateTime),
+)
+
+
 def warn_tourists_nearby(
     *, session: Session, incident_id: str, threat_level: str, latitude: float, longitude: float
 ) -> int:
@@ -87,13 +98,11 @@ def warn_tourists_nearby(
         return 0
     box = bounding_box(latitude, longitude, WARNING_RADIUS_KM)
     now = clock.now()
-    nearby = session.execute(
-        sa.select(TouristStatus.tourist_id, TouristStatus.latitude, TouristStatus.longitude).where(
-            TouristStatus.latitude.between(box.min_lat, box.max_lat),
-            TouristStatus.longitude.between(box.min_lon, box.max_lon),
-            TouristStatus.last_seen >= now - WARNING_RECENT,
-        )
-    )
+    nearby = session.connection().execute(
+        _SEEN_NEAR,
+        {"min_lat": box.min_lat, "max_lat": box.max_lat, "min_lon": box.min_lon, "max_lon": box.max_lon,
+         "seen_since": now - WARNING_RECENT},
+    )  # fmt: skip
     warnings = []
     for tourist_id, lat, lon in nearby:
         distance_km = haversine_km(lat, lon, latitude, longitude)
@@ -117,7 +126,7 @@ def warn_tourists_nearby(
             }
         )
     if warnings:
-        session.execute(sa.insert(Alert), warnings)
+        session.connection().execute(_INSERT_ALERTS, warnings)
     return len(warnings)
 
 

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from safesphere.auth.models import EngineKey, Role, User
 from safesphere.core import clock
+from safesphere.core.db import table
 from safesphere.core.errors import Conflict, NotAuthenticated, NotFound
 from safesphere.core.security import (
     TokenService,
@@ -125,8 +126,25 @@ def revoke_engine_key(*, session: Session, name: str) -> EngineKey:
     return record
 
 
-def authenticate_engine_key(*, session: Session, key: str) -> EngineKey | None:
+@dataclass(frozen=True)
+class EngineKeyIdentity:
+    """What a request needs of an authenticated engine key: which key, its name, owner and camera place."""
+
+    id: int
+    name: str
+    owner_id: int | None
+    latitude: float | None
+    longitude: float | None
+
+
+_K = table(EngineKey).c
+_LIVE_KEY = sa.select(_K.id, _K.name, _K.owner_id, _K.latitude, _K.longitude).where(
+    _K.key_hash == sa.bindparam("key_hash"), _K.revoked_at.is_(None)
+)
+"""Built once and run as Core: every engine request authenticates with it."""
+
+
+def authenticate_engine_key(*, session: Session, key: str) -> EngineKeyIdentity | None:
     """The live key matching ``key``, or None for an unknown or revoked one."""
-    return session.scalar(
-        sa.select(EngineKey).where(EngineKey.key_hash == hash_engine_key(key), EngineKey.revoked_at.is_(None))
-    )
+    row = session.connection().execute(_LIVE_KEY, {"key_hash": hash_engine_key(key)}).first()
+    return EngineKeyIdentity(*row) if row is not None else None

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -53,6 +53,12 @@ class UTCDateTime(sa.TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def table(model: type[Base]) -> sa.Table:
+    """A mapped class's table, for Core statements on hot paths: executed on the session's connection
+    they cost about a third of the ORM's Python work per statement."""
+    return cast(sa.Table, model.__table__)
 
 
 JSONType = sa.JSON().with_variant(JSONB(), "postgresql")
@@ -118,6 +124,14 @@ class Database:
         self.read_engine = create_engine(settings, immediate=False) if settings.is_sqlite else self.engine
         self._writer = sessionmaker(self.engine, expire_on_commit=False)
         self._reader = sessionmaker(self.read_engine, expire_on_commit=False)
+
+    def new_session(self) -> Session:
+        """A new write session; the caller closes it."""
+        return self._writer()
+
+    def new_read_session(self) -> Session:
+        """A new read session; the caller closes it."""
+        return self._reader()
 
     @contextmanager
     def session(self) -> Iterator[Session]:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated
 
+import anyio.to_thread
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
@@ -30,14 +31,31 @@ async def get_tokens(request: Request) -> TokenService:
     return tokens
 
 
-def write_session(database: Annotated[Database, Depends(get_database)]) -> Iterator[Session]:
-    with database.session() as session:
+async def write_session(database: Annotated[Database, Depends(get_database)]) -> AsyncIterator[Session]:
+    """A write session for the request. It is made on the event loop (a session connects lazily, in the
+    route's thread) and closed there unless a transaction is still open, whose rollback is I/O and goes
+    to the thread pool: two thread hops fewer per request than a plain generator dependency."""
+    session = database.new_session()
+    try:
         yield session
+    finally:
+        await _close(session)
 
 
-def read_session(database: Annotated[Database, Depends(get_database)]) -> Iterator[Session]:
-    with database.read_session() as session:
+async def read_session(database: Annotated[Database, Depends(get_database)]) -> AsyncIterator[Session]:
+    """A read session for the request, made and closed like ``write_session``."""
+    session = database.new_read_session()
+    try:
         yield session
+    finally:
+        await _close(session)
+
+
+async def _close(session: Session) -> None:
+    if session.in_transaction():
+        await anyio.to_thread.run_sync(session.close)
+    else:
+        session.close()
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]

@@ -6,10 +6,12 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from safesphere.core import clock
+from safesphere.core.db import table
 from safesphere.core.errors import NotFound
 from safesphere.devices.commands import commands_for_steps, stops_for
 from safesphere.devices.models import CommandStatus, DeviceCommand
 
+_INSERT_COMMANDS = sa.insert(table(DeviceCommand)).returning(*table(DeviceCommand).c)
 MAX_FETCH = 100
 """Commands handed out per fetch; an engine polls again for the rest."""
 
@@ -18,7 +20,7 @@ def issue_for_incident(
     *, session: Session, engine_key_id: int, incident_id: str, action_types: list[str]
 ) -> list[DeviceCommand]:
     """The protocol's device commands for the reporting engine, in the report's transaction (one bulk
-    insert; the stored rows come back in any order and are returned by id)."""
+    Core insert; the stored rows come back in any order and are returned by id, unattached)."""
     now = clock.now()
     rows = [
         {
@@ -33,8 +35,8 @@ def issue_for_incident(
     ]
     if not rows:
         return []
-    stored = session.scalars(sa.insert(DeviceCommand).returning(DeviceCommand), rows)
-    return sorted(stored, key=lambda command: command.id)
+    stored = session.connection().execute(_INSERT_COMMANDS, rows)
+    return sorted((DeviceCommand(**row._asdict()) for row in stored), key=lambda command: command.id)
 
 
 def for_incident(*, session: Session, incident_id: str) -> list[DeviceCommand]:

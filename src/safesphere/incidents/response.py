@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from safesphere.core import clock
 from safesphere.core.config import Settings
-from safesphere.core.db import Database
+from safesphere.core.db import Database, table
 from safesphere.core.errors import Conflict, NotFound
 from safesphere.core.geo import compass_direction, initial_bearing_deg
 from safesphere.devices import service as devices_service
@@ -41,15 +41,20 @@ SUPERVISOR_FROM_ROUND = 2
 ESCALATION = "escalation"
 SHARE_TOKEN_BYTES = 32
 """256 random bits: guessing a live link is hopeless, so the public share route needs no login."""
+_INSERT_EVENT = sa.insert(table(IncidentEvent)).returning(table(IncidentEvent).c.id)
+_INSERT_SHARE_LINK = sa.insert(table(ShareLink))
 
 
 def add_event(
     session: Session, incident_id: str, kind: str, *, actor_id: int | None = None, **details: Any
 ) -> IncidentEvent:
-    """A timeline entry in the caller's transaction (one INSERT, no unit-of-work flush)."""
+    """A timeline entry in the caller's transaction: one Core INSERT (pending ORM changes are flushed
+    first, so the incident it belongs to exists); the returned entry is unattached."""
+    session.flush()
     row = {"incident_id": incident_id, "at": clock.now(), "kind": kind, "actor_id": actor_id,
            "details": details}  # fmt: skip
-    return session.scalars(sa.insert(IncidentEvent).returning(IncidentEvent), [row]).one()
+    event_id = session.connection().scalar(_INSERT_EVENT, row)
+    return IncidentEvent(id=event_id, **row)
 
 
 def escalation_delay_s(settings: Settings, threat_level: str) -> float | None:
@@ -118,8 +123,8 @@ def _share_link(*, session: Session, settings: Settings, incident: Incident) -> 
     if incident.threat_level not in ESCALATING_LEVELS or incident.owner_id is None:
         return None
     token = secrets.token_urlsafe(SHARE_TOKEN_BYTES)
-    session.execute(
-        sa.insert(ShareLink),
+    session.connection().execute(
+        _INSERT_SHARE_LINK,
         [{"token_hash": _token_hash(token), "incident_id": incident.incident_id,
           "owner_id": incident.owner_id, "created_at": clock.now()}],
     )  # fmt: skip

@@ -18,10 +18,18 @@ from sqlalchemy.orm import Session
 
 from safesphere.core import clock
 from safesphere.core.config import Settings
+from safesphere.core.db import table
 from safesphere.notify.models import Channel, ChannelKind, ChannelRole, Delivery, DeliveryStatus
 from safesphere.notify.routing import ChannelSpec, Recipient, routes
 
 ENQUEUED_FLAG = "safesphere.deliveries_enqueued"
+_DELIVERIES = table(Delivery)
+_EXISTING_KEYS = sa.select(_DELIVERIES.c.idempotency_key).where(
+    _DELIVERIES.c.idempotency_key.in_(sa.bindparam("keys", expanding=True))
+)
+_INSERT_DELIVERIES = sa.insert(_DELIVERIES)
+_CHANNELS = sa.select(*table(Channel).c)
+"""Core statements on the session's connection: the outbox is on every report's path."""
 _wakers: set[Callable[[], None]] = set()
 
 
@@ -102,7 +110,7 @@ def channel_spec(channel: Channel) -> ChannelSpec:
 
 def active_channels(session: Session, settings: Settings) -> list[ChannelSpec]:
     """Settings channels plus the admin's channels (an admin channel of the same name wins)."""
-    stored = [channel_spec(c) for c in session.scalars(sa.select(Channel))]
+    stored = [channel_spec(Channel(**row._asdict())) for row in session.connection().execute(_CHANNELS)]
     names = {c.name for c in stored}
     return [*stored, *(c for c in settings_channels(settings) if c.name not in names)]
 
@@ -113,9 +121,8 @@ def enqueue_all(*, session: Session, deliveries: list[dict[str, Any]]) -> int:
     keys = {row["idempotency_key"] for row in deliveries}
     if not keys:
         return 0
-    existing = set(
-        session.scalars(sa.select(Delivery.idempotency_key).where(Delivery.idempotency_key.in_(keys)))
-    )
+    connection = session.connection()
+    existing = set(connection.scalars(_EXISTING_KEYS, {"keys": list(keys)}))
     now = clock.now()
     new: dict[str, dict[str, Any]] = {}
     for row in deliveries:
@@ -124,7 +131,7 @@ def enqueue_all(*, session: Session, deliveries: list[dict[str, Any]]) -> int:
             new[key] = {**row, "status": DeliveryStatus.pending.value, "attempts": 0,
                         "next_attempt_at": now, "created_at": now}  # fmt: skip
     if new:
-        session.execute(sa.insert(Delivery), list(new.values()))
+        connection.execute(_INSERT_DELIVERIES, list(new.values()))
         session.info[ENQUEUED_FLAG] = True
     return len(new)
 

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from safesphere.alerts.models import Alert
 from safesphere.auth.models import User
 from safesphere.core.config import Settings
+from safesphere.core.db import UTCDateTime, table
 from safesphere.incidents.lifecycle import UNACKNOWLEDGED
 from safesphere.incidents.models import Incident, IncidentAlert
 from safesphere.notify import outbox
@@ -146,42 +147,84 @@ def still_wanted(*, session: Session, delivery: Delivery) -> bool:
     return status in {s.value for s in UNACKNOWLEDGED}
 
 
-def after_attempts(*, session: Session, finished: list[tuple[Delivery, datetime]]) -> None:
-    """What a round of attempts changes at their sources, in a few set-based queries: the first attempt to
-    police sets its incident's time-to-notify; an incident alert takes the state of its deliveries
-    (``failed`` when one failed for good, ``sent`` when all were sent, else ``pending``)."""
-    _set_time_to_notify(session, finished)
-    alert_ids = {int(d.source_id) for d, _ in finished if d.source_kind == INCIDENT_ALERT}
-    if not alert_ids:
+@dataclass(frozen=True)
+class Finished:
+    """A delivery whose attempt was just recorded, with its new status and when the attempt ended."""
+
+    incident_id: str | None
+    audience: str
+    source_kind: str
+    source_id: str
+    status: str
+    at: datetime
+
+
+_I = table(Incident).c
+_A = table(IncidentAlert).c
+_D = table(Delivery).c
+_IDS: sa.BindParameter[list[str]] = sa.bindparam("ids", expanding=True)
+_UNTIMED = sa.select(_I.incident_id, _I.created_at).where(
+    _I.incident_id.in_(_IDS), _I.response_time_ms.is_(None)
+)
+_SET_TIME_TO_NOTIFY = (
+    sa.update(table(Incident))
+    .where(_I.incident_id == sa.bindparam("b_incident_id"), _I.response_time_ms.is_(None))
+    .values(response_time_ms=sa.bindparam("b_ms"))
+)
+_ALERT_DELIVERY_STATUSES = sa.select(_D.source_id, _D.status).where(
+    _D.source_kind == INCIDENT_ALERT, _D.source_id.in_(_IDS)
+)
+_SET_ALERT_STATUS = (
+    sa.update(table(IncidentAlert))
+    .where(_A.id == sa.bindparam("b_id"))
+    .values(
+        status=sa.bindparam("b_status"),
+        sent_at=sa.func.coalesce(_A.sent_at, sa.bindparam("b_sent_at", type_=UTCDateTime)),
+    )
+)
+
+
+def after_attempts(*, session: Session, finished: list[Finished]) -> None:
+    """What a round of attempts changes at their sources, in a few set-based statements: the first attempt
+    to police sets its incident's time-to-notify; an incident alert takes the state of its deliveries
+    (``failed`` when one failed for good, ``sent`` when all were sent, else it stays as it is)."""
+    connection = session.connection()
+    _set_time_to_notify(connection, finished)
+    ended = {int(f.source_id): f.at for f in finished if f.source_kind == INCIDENT_ALERT}
+    if not ended:
         return
-    session.flush()  # this round's delivery states count below
     statuses: dict[str, set[str]] = {}
-    for source_id, status in session.execute(
-        sa.select(Delivery.source_id, Delivery.status).where(
-            Delivery.source_kind == INCIDENT_ALERT, Delivery.source_id.in_([str(i) for i in alert_ids])
-        )
-    ):
+    for source_id, status in connection.execute(_ALERT_DELIVERY_STATUSES, {"ids": [str(i) for i in ended]}):
         statuses.setdefault(source_id, set()).add(status)
-    sent_at = {int(d.source_id): at for d, at in finished if d.source_kind == INCIDENT_ALERT}
-    for alert in session.scalars(sa.select(IncidentAlert).where(IncidentAlert.id.in_(alert_ids))):
-        found = statuses.get(str(alert.id), set())
+    changes = []
+    for alert_id, at in ended.items():
+        found = statuses.get(str(alert_id), set())
         if DeliveryStatus.failed.value in found:
-            alert.status = DeliveryStatus.failed.value
+            changes.append({"b_id": alert_id, "b_status": DeliveryStatus.failed.value, "b_sent_at": None})
         elif found == {DeliveryStatus.sent.value}:
-            alert.status = DeliveryStatus.sent.value
-            alert.sent_at = alert.sent_at or sent_at[alert.id]
+            changes.append({"b_id": alert_id, "b_status": DeliveryStatus.sent.value, "b_sent_at": at})
+    if changes:
+        connection.execute(_SET_ALERT_STATUS, changes)
 
 
-def _set_time_to_notify(session: Session, finished: list[tuple[Delivery, datetime]]) -> None:
+def _set_time_to_notify(connection: sa.Connection, finished: list[Finished]) -> None:
     """An incident's time-to-notify is its first attempt to police, from receipt to that attempt's end."""
     first: dict[str, datetime] = {}
-    for delivery, at in finished:
-        if delivery.incident_id is not None and delivery.audience == Audience.police.value:
-            first[delivery.incident_id] = min(at, first.get(delivery.incident_id, at))
+    for f in finished:
+        if f.incident_id is not None and f.audience == Audience.police.value:
+            first[f.incident_id] = min(f.at, first.get(f.incident_id, f.at))
     if not first:
         return
-    for incident in session.scalars(
-        sa.select(Incident).where(Incident.incident_id.in_(first), Incident.response_time_ms.is_(None))
-    ):
-        waited = (first[incident.incident_id] - incident.created_at).total_seconds()
-        incident.response_time_ms = max(0, round(waited * 1000))
+    changes = [
+        {
+            "b_incident_id": incident_id,
+            "b_ms": max(0, round((first[incident_id] - created).total_seconds() * 1000)),
+        }
+        for incident_id, created in connection.execute(_UNTIMED, {"ids": list(first)})
+    ]
+    if changes:
+        connection.execute(_SET_TIME_TO_NOTIFY, changes)
+
+
+def _ms_between(start: datetime, end: datetime) -> int:
+    return max(0, round((end - start).total_seconds() * 1000))
