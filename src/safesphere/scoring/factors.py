@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import statistics
 from datetime import datetime
-from functools import lru_cache
+from functools import cache, lru_cache
 from zoneinfo import ZoneInfo
 
-from astral import Observer
-from astral.sun import elevation
 from timezonefinder import TimezoneFinder
 
 from safesphere.core.geo import haversine_km
 from safesphere.scoring import constants as c
 from safesphere.scoring.model import AlertObservation, FactorResult, Fix, PreviousFix, ZoneProximity
+from safesphere.scoring.sun import elevation as sun_elevation
 
 SUN_HORIZON_DEG = -0.833
 """The sun's centre at this elevation is sunrise/sunset (refraction plus the sun's radius)."""
@@ -117,16 +116,21 @@ def _zone_name(lat: float, lon: float) -> str:
     return _timezone_finder().timezone_at(lng=lon, lat=lat) or "UTC"
 
 
+@cache
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
 def local_time(lat: float, lon: float, when: datetime) -> datetime:
     """The wall-clock time at the coordinates (time zone from the coordinates, not the client)."""
-    return when.astimezone(ZoneInfo(_zone_name(round(lat, 3), round(lon, 3))))
+    return when.astimezone(_zone(_zone_name(round(lat, 3), round(lon, 3))))
 
 
 def time_of_day(fix: Fix) -> FactorResult:
     """Daylight from the sun's elevation at that place and moment; late night 23:00-05:00 local is worst."""
     local = local_time(fix.lat, fix.lon, fix.timestamp)
-    clock_text = local.strftime("%H:%M")
-    sun = elevation(Observer(latitude=fix.lat, longitude=fix.lon), fix.timestamp)
+    clock_text = f"{local.hour:02d}:{local.minute:02d}"
+    sun = sun_elevation(fix.lat, fix.lon, fix.timestamp)
     facts: dict[str, object] = {"local_time": clock_text, "sun_elevation_deg": round(sun, 1)}
     if sun > SUN_HORIZON_DEG:
         return FactorResult(
