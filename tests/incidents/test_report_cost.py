@@ -1,0 +1,125 @@
+"""A report's work is written in bulk: its statement count does not grow with the people it reaches,
+and the delivery worker records a whole round of attempts in a fixed number of statements."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from safesphere.core import clock
+from safesphere.core.config import Settings
+from safesphere.core.db import Database
+from safesphere.notify.senders import SendResult
+from safesphere.notify.worker import Attempt, claim_due, record_attempts
+from tests.factories import Account, Factory
+from tests.incidents.reports import report_body
+from tests.support.statements import counting
+from tests.tracking.fixtures import SPOT, fix_body
+
+
+@pytest.fixture
+def settings_overrides() -> dict[str, object]:
+    """No background task may query while statements are counted; escalation stays on (its clock is set
+    in the report's insert, not by a statement of its own)."""
+    return {"rescore_interval_s": 0, "escalation_poll_interval_s": 3600}
+
+
+EXPECTED_REPORT_STATEMENTS = 22
+"""A located CRITICAL armed report of a camera with an owner: the engine key (BEGIN, SELECT), BEGIN
+IMMEDIATE, the replay probe, INSERT incident, two timeline entries around the share link's INSERT, the
+incident's safety alert, contacts, owner, the owner's latest fix and the nearest police station (two
+queries when none is registered) for the safe route step, INSERT actions, INSERT incident alerts,
+channels, existing delivery keys, INSERT deliveries, tourists seen nearby, INSERT their warnings, INSERT
+device commands (the COMMITs are not statements). Tests group nothing, so there is no open-incident
+lookup. Pinned, so a per-row or per-person regression shows."""
+
+
+def _protected_person(client: TestClient, factory: Factory, contacts: int) -> Account:
+    owner = factory.tourist()
+    for n in range(contacts):
+        contact = {"name": f"Contact {n}", "relation": "friend", "email": f"c{n}-{owner.user.id}@example.com"}
+        assert client.post("/me/contacts", json=contact, headers=owner.headers).status_code == 201
+    return owner
+
+
+def _tourists_seen_at_the_spot(client: TestClient, factory: Factory, count: int) -> None:
+    for _ in range(count):
+        tourist = factory.tourist()
+        response = client.post("/location/update", json=fix_body(clock.now()), headers=tourist.headers)
+        assert response.status_code == 200, response.text
+
+
+def _report_statements(client: TestClient, factory: Factory, db: Database, *, people: int) -> int:
+    owner = _protected_person(client, factory, contacts=people)
+    camera = factory.engine_key(owner=owner, latitude=SPOT[0], longitude=SPOT[1])
+    _tourists_seen_at_the_spot(client, factory, count=people)
+    with counting(db) as statements:
+        response = client.post("/threats/report", json=report_body(), headers=camera.headers)
+    assert response.status_code == 200, response.text
+    assert response.json()["commands"], "a CRITICAL report gives its device commands"
+    return len(statements)
+
+
+def test_a_report_costs_the_same_statements_however_many_people_it_reaches(
+    client: TestClient, factory: Factory, db: Database
+) -> None:
+    few = _report_statements(client, factory, db, people=1)
+    many = _report_statements(client, factory, db, people=6)
+    assert few == many == EXPECTED_REPORT_STATEMENTS
+
+
+def test_a_round_of_attempts_is_recorded_in_a_fixed_number_of_statements(
+    client: TestClient, factory: Factory, db: Database, settings: Settings
+) -> None:
+    camera = factory.engine_key(latitude=SPOT[0], longitude=SPOT[1])
+
+    def record_a_round(reports: int) -> int:
+        for _ in range(reports):
+            body = report_body(threat_level="HIGH", weapon_detected=False, weapon_types=[], is_critical=False)
+            assert client.post("/threats/report", json=body, headers=camera.headers).status_code == 200
+        claimed = claim_due(db, settings, limit=1000)
+        assert len(claimed) >= reports
+        now = clock.now()
+        attempts = [Attempt(item, SendResult(ok=True), now, now, 1.0) for item in claimed]
+        with counting(db) as statements:
+            record_attempts(db, settings, attempts)
+        return len(statements)
+
+    assert record_a_round(1) == record_a_round(12)
+
+
+def test_a_recorded_round_gives_each_delivery_and_source_its_own_outcome(
+    client: TestClient, factory: Factory, db: Database, settings: Settings
+) -> None:
+    """Set-based recording still moves each delivery, incident alert and incident on by its own attempt:
+    a failed attempt leaves its delivery pending (retried later) and its alert unsent."""
+    camera = factory.engine_key(latitude=SPOT[0], longitude=SPOT[1])
+    officer = factory.authority()
+    incident_ids = []
+    for _ in range(3):
+        body = report_body(threat_level="HIGH", weapon_detected=False, weapon_types=[], is_critical=False)
+        response = client.post("/threats/report", json=body, headers=camera.headers)
+        incident_ids.append(response.json()["incident_id"])
+    claimed = claim_due(db, settings, limit=1000)
+    failing = next(item for item in claimed if item.message.payload["incident_id"] == incident_ids[0])
+    now = clock.now()
+    attempts = [
+        Attempt(item, SendResult(ok=False, error="receiver down") if item is failing else SendResult(ok=True),
+                now, now, 1.0)
+        for item in claimed
+    ]  # fmt: skip
+    record_attempts(db, settings, attempts)
+
+    deliveries = client.get("/deliveries", params={"limit": 1000}, headers=officer.headers).json()
+    by_id = {d["id"]: d for d in deliveries["deliveries"]}
+    assert by_id[failing.id]["status"] == "pending"
+    assert by_id[failing.id]["last_error"] == "receiver down"
+    assert all(d["status"] == "sent" for d in by_id.values() if d["id"] != failing.id)
+    for incident_id in incident_ids:
+        incident = client.get(f"/incidents/{incident_id}", headers=officer.headers).json()
+        alert_statuses = {a["status"] for a in incident["alerts"]}
+        if incident_id == incident_ids[0]:
+            assert "pending" in alert_statuses
+        else:
+            assert alert_statuses <= {"sent", "no_recipients"}
+            assert incident["response_time_ms"] is not None
