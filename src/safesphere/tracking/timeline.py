@@ -5,11 +5,12 @@ fix (same windows, same order, same exclusions), for a whole batch at once."""
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from itertools import groupby
 
 import numpy as np
+import numpy.typing as npt
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
@@ -67,22 +68,29 @@ class RecentFixes:
     def refresh(self, session: Session) -> None:
         """Take in fixes stored since the last call (one indexed query; the first loads the window)."""
         query = sa.select(*_COLUMNS).where(LocationFix.timestamp >= self.start, LocationFix.id > self._max_id)
-        touched: set[int] = set()
-        for row in session.execute(query).all():
-            fix = RecentFix(
-                row.id, row.tourist_id, row.latitude, row.longitude, row.timestamp,
-                microseconds(row.timestamp), row.speed, row.safety_score,
-            )  # fmt: skip
-            self.by_id[fix.id] = fix
-            self._tourists.setdefault(fix.tourist_id, []).append(fix)
-            touched.add(fix.tourist_id)
-            self._max_id = max(self._max_id, fix.id)
-        for tourist_id in touched:
-            fixes = self._tourists[tourist_id]
-            fixes.sort(key=lambda f: (f.time_us, f.id))
-            self._times[tourist_id] = [f.time_us for f in fixes]
-        if touched or self._crowd is None:
+        new = sorted(
+            (
+                RecentFix(r[0], r[1], r[2], r[3], r[4], microseconds(r[4]), r[5], r[6])
+                for r in session.execute(query).all()
+            ),
+            key=_by_tourist_and_time,
+        )
+        if new or self._crowd is None:
+            self._take(new)
             self._crowd = _Crowd(self._tourists)
+
+    def _take(self, new: list[RecentFix]) -> None:
+        """Add fixes sorted by (tourist, time, id) to each tourist's ordered list."""
+        self.by_id.update((f.id, f) for f in new)
+        self._max_id = max([self._max_id, *(f.id for f in new)])
+        for tourist_id, group in groupby(new, key=_tourist):
+            fixes = self._tourists.get(tourist_id)
+            if fixes is None:
+                fixes = self._tourists[tourist_id] = list(group)
+            else:
+                fixes.extend(group)
+                fixes.sort(key=_by_tourist_and_time)
+            self._times[tourist_id] = [f.time_us for f in fixes]
 
     def _between(self, tourist_id: int, start_us: int, end_us: int) -> list[RecentFix]:
         """The tourist's fixes with start <= time < end, oldest first (ties by id, as the index orders)."""
@@ -118,6 +126,14 @@ class RecentFixes:
         return self._crowd.count(batch)
 
 
+def _tourist(fix: RecentFix) -> int:
+    return fix.tourist_id
+
+
+def _by_tourist_and_time(fix: RecentFix) -> tuple[int, int, int]:
+    return fix.tourist_id, fix.time_us, fix.id
+
+
 def duration_us(window: timedelta) -> int:
     """A duration in exact integer microseconds."""
     return (window.days * 86_400 + window.seconds) * 1_000_000 + window.microseconds
@@ -128,25 +144,13 @@ class _Crowd:
     whether its tourist sent another fix at the very same instant (then both are the latest)."""
 
     def __init__(self, tourists: dict[int, list[RecentFix]]) -> None:
-        fixes = [f for per_tourist in tourists.values() for f in per_tourist]
-        following: list[float] = []
-        tied: list[bool] = []
-        for per_tourist in tourists.values():
-            following.extend(_next_times(per_tourist))
-            times = [f.time_us for f in per_tourist]
-            if len(set(times)) == len(times):
-                tied.extend([False] * len(times))
-            else:
-                seen = Counter(times)
-                tied.extend(seen[t] > 1 for t in times)
+        fixes = [f for per_tourist in tourists.values() for f in per_tourist]  # by tourist, then time
         self.lat: Floats = np.array([f.lat for f in fixes], dtype=np.float64)
         self.lon: Floats = np.array([f.lon for f in fixes], dtype=np.float64)
         self.tourist: Ints = np.array([f.tourist_id for f in fixes], dtype=np.int64)
-        self.next_us: Floats = np.array(following, dtype=np.float64)
-        self.tied = np.array(tied, dtype=bool)
-        self.points = gridjoin.TimedPoints(
-            self.lat, self.lon, np.array([f.time_us for f in fixes], dtype=np.int64)
-        )
+        time_us = np.array([f.time_us for f in fixes], dtype=np.int64)
+        self.next_us, self.tied = _following(self.tourist, time_us)
+        self.points = gridjoin.TimedPoints(self.lat, self.lon, time_us)
 
     def count(self, batch: list[RecentFix]) -> list[int]:
         lat = np.array([f.lat for f in batch], dtype=np.float64)
@@ -171,14 +175,18 @@ class _Crowd:
         return [int(n) for n in counts]
 
 
-def _next_times(fixes: list[RecentFix]) -> list[float]:
-    """For each fix (sorted by time), when its tourist next sent a fix strictly later; inf if never."""
-    following, after = [np.inf] * len(fixes), np.inf
-    for index in range(len(fixes) - 1, -1, -1):
-        following[index] = after
-        if index and fixes[index - 1].time_us < fixes[index].time_us:
-            after = fixes[index].time_us
-    return following
+def _following(tourist: Ints, time_us: Ints) -> tuple[Floats, npt.NDArray[np.bool_]]:
+    """For fixes sorted by (tourist, time): when the same tourist next sent a fix strictly later (inf if
+    never), and whether another of theirs has the very same time."""
+    count = len(tourist)
+    if not count:
+        return np.zeros(0), np.zeros(0, dtype=bool)
+    starts = np.flatnonzero(np.r_[True, (tourist[1:] != tourist[:-1]) | (time_us[1:] != time_us[:-1])])
+    lengths = np.diff(np.r_[starts, count])
+    later = np.full(len(starts), np.inf)
+    same_tourist = tourist[starts[1:]] == tourist[starts[:-1]]
+    later[:-1] = np.where(same_tourist, time_us[starts[1:]].astype(np.float64), np.inf)
+    return np.repeat(later, lengths), np.repeat(lengths > 1, lengths)
 
 
 def _exactly_within(fix: RecentFix, lat: float, lon: float) -> bool:
