@@ -234,11 +234,11 @@ def _counting(db: Database) -> Iterator[list[str]]:
             sa.event.remove(engine, "before_cursor_execute", record)
 
 
-STATEMENTS_PER_BATCH = 11
-"""Two BEGINs, the zone version, the batch, new held fixes, new alerts, alert statuses, older averages,
-tourist statuses, and the two UPDATEs."""
-STATEMENTS_PER_RUN = 6
-"""The count of fixes to do, loading the zones, and the last look that finds no more fixes."""
+STATEMENTS_PER_BATCH = 9
+"""The zone version, the batch, new held fixes, new alerts, alert statuses, older averages, tourist
+statuses, and the two UPDATEs (transaction starts aside: SQLite's are statements, PostgreSQL's are not)."""
+STATEMENTS_PER_RUN = 4
+"""The count of fixes to do, loading the zones, and the last look (zone version, batch) that finds none."""
 
 
 def _statements_rescoring(db: Database, settings: Settings, batch_size: int) -> int:
@@ -250,7 +250,7 @@ def _statements_rescoring(db: Database, settings: Settings, batch_size: int) -> 
             hours_back=HOURS_BACK,
             batch_size=batch_size,
         )
-    return len(statements)
+    return len([s for s in statements if not s.startswith("BEGIN")])
 
 
 def test_rescoring_issues_a_fixed_number_of_statements_per_batch_not_per_fix(

@@ -68,6 +68,7 @@ _UPDATE_STATUS = (
         location_safety_score=sa.bindparam("location_score"),
         tourist_safety_score=sa.bindparam("tourist_score"),
         risk_level=sa.bindparam("level"),
+        updated_at=sa.bindparam("updated_at"),
     )
 )
 
@@ -132,10 +133,13 @@ def _score(batch: Batch, settings: Settings, recent: RecentFixes) -> list[dict[s
 
 def _write(session: Session, batch: Batch, rows: list[dict[str, object]], now: datetime) -> None:
     """One executemany UPDATE of the fixes, one of the statuses that show one of them and changed."""
+    dialect = session.get_bind().dialect
+    stamp = _bound(_fixes.c.safety_score_updated_at, now, dialect)
     for row in rows:
-        row["rescored_at"] = now
-    session.execute(_update_fixes(session.get_bind().dialect.name), rows)
+        row["rescored_at"] = stamp
+    _execute_many(session, _update_fixes(dialect.name), rows)
     statuses = []
+    stamp = _bound(_statuses.c.updated_at, now, dialect)
     for fix, row in zip(batch.fixes, rows, strict=True):
         stored = batch.statuses.get(fix.held.tourist_id)
         if stored is None or stored[0] != row["fix_id"]:
@@ -144,9 +148,27 @@ def _write(session: Session, batch: Batch, rows: list[dict[str, object]], now: d
         status = {"location_score": row["location_score"], "tourist_score": tourist_score}
         status["level"] = risk_level(tourist_score)
         if tuple(status.values()) != stored[1:]:
-            statuses.append({"status_tourist": fix.held.tourist_id, "status_fix": fix.held.id, **status})
+            status |= {"status_tourist": fix.held.tourist_id, "status_fix": fix.held.id, "updated_at": stamp}
+            statuses.append(status)
     if statuses:
-        session.execute(_UPDATE_STATUS, statuses)
+        _execute_many(session, _UPDATE_STATUS, statuses)
+
+
+def _bound(column: sa.Column[datetime], value: datetime, dialect: sa.Dialect) -> object:
+    """``value`` as ``column``'s type hands it to the driver (done once, not once per row)."""
+    process = column.type.bind_processor(dialect)
+    return process(value) if process is not None else value
+
+
+def _execute_many(session: Session, statement: sa.Update, rows: list[dict[str, object]]) -> None:
+    """``session.execute(statement, rows)`` as one executemany, without SQLAlchemy's processing of every
+    row's parameters (it costs more than the database's own update): each row holds only values the
+    driver takes as they are (numbers, text, a timestamp already processed by ``_bound``)."""
+    connection = session.connection()
+    compiled = statement.compile(dialect=connection.dialect)
+    names = compiled.positiontup
+    parameters = [tuple(row[name] for name in names) for row in rows] if names is not None else rows
+    connection.exec_driver_sql(str(compiled), parameters)
 
 
 async def rescore_periodically(app: FastAPI) -> None:
