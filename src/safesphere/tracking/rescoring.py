@@ -1,8 +1,9 @@
 """Background rescoring: recent fixes scored again with data as of each fix's time, a batch at a time.
 
-A batch's data is read with a few set-based queries (``tracking/batch.py``), each fix is scored in memory
-with the pure ``scoring.assess``, and the batch is written back with one executemany UPDATE: the same
-numbers ``assessor.score_fix`` gives fix by fix (in id order), thousands of times faster.
+A batch's data is read with a few set-based queries (``tracking/batch.py``) on top of what the run holds
+in memory, each fix is scored with the pure ``scoring.assess`` (its alert factors computed for the whole
+batch over arrays), and the batch is written back with one executemany UPDATE: the same numbers
+``assessor.score_fix`` gives fix by fix in id order, with a fixed number of statements per batch.
 """
 
 from __future__ import annotations
