@@ -39,6 +39,8 @@ class BatchFix:
 
 @dataclass(frozen=True)
 class Batch:
+    """The fixes of one batch, in id order (the order they are scored and see each other's new scores)."""
+
     fixes: list[BatchFix]
     statuses: dict[int, tuple[int, float, float, str]]
     """Tourists whose status shows a fix of the batch: tourist_id -> (fix id, location score, tourist
@@ -140,6 +142,7 @@ def _older_scores(
 def _statuses_of(
     session: Session, since: datetime, first: int, last: int
 ) -> dict[int, tuple[int, float, float, str]]:
+    """The statuses that show a fix of the batch (the ones its rescoring refreshes), as stored."""
     s = _statuses.c
     query = (
         sa.select(s.tourist_id, s.last_fix_id, s.location_safety_score, s.tourist_safety_score, s.risk_level)
