@@ -40,7 +40,7 @@ def _box_params(box: BoundingBox, prefix: str = "", *, with_cells: bool = True) 
     }
     cells = grid_cells(box) if with_cells else None
     if cells is not None:
-        params["cells"] = cells
+        params[f"{prefix}cells"] = cells
     return params
 
 
@@ -52,42 +52,44 @@ def _in_box(table: sa.FromClause, prefix: str = "") -> sa.ColumnElement[bool]:
     )
 
 
-def _within(table: sa.FromClause, *, by_cell: bool) -> list[sa.ColumnElement[bool]]:
+def _within(table: sa.FromClause, prefix: str = "", *, by_cell: bool) -> list[sa.ColumnElement[bool]]:
     """Conditions for rows inside the box: the grid cells for the index (when there are few), then the box."""
-    conditions: list[sa.ColumnElement[bool]] = [_in_box(table)]
+    conditions: list[sa.ColumnElement[bool]] = [_in_box(table, prefix)]
     if by_cell:
-        conditions.insert(0, table.c.cell.in_(sa.bindparam("cells", expanding=True)))
+        conditions.insert(0, table.c.cell.in_(sa.bindparam(f"{prefix}cells", expanding=True)))
     return conditions
 
 
 @cache
-def _alerts_around_query(*, by_cell: bool, for_tourist: bool) -> sa.Select[*tuple[object, ...]]:
-    """Alerts in the nearby box of the last 30 days that count as nearby (last 6 h, open then) or as history
-    (inside the smaller history box): the rest of the box can count as neither, so it is not read."""
+def _alerts_around_query(
+    *, nearby_by_cell: bool, history_by_cell: bool, for_tourist: bool
+) -> sa.CompoundSelect[*tuple[object, ...]]:
+    """The history rows (1 km box, 30 days), then the nearby rows (2 km box, last 6 h, open then), each an
+    indexed range over its own cells and window: one range over the 2 km box's cells for 30 days would read
+    about twice the rows, most of which count as neither."""
     a = _alerts.c
-    nearby = sa.and_(
-        a.occurred_at >= sa.bindparam("recent"),
-        sa.or_(a.status != AlertStatus.resolved.value, a.resolved_at > sa.bindparam("at")),
-    )
-    history = _in_box(_alerts, "history_")
-    query = sa.select(
-        a.id, a.latitude, a.longitude, a.severity, a.occurred_at, a.type,
-        nearby.label("nearby"), history.label("history"),
-    ).where(
-        *_within(_alerts, by_cell=by_cell),
-        a.occurred_at.between(sa.bindparam("since"), sa.bindparam("at")),
-        a.type != AlertType.warning.value,  # a copy of an incident alert that already counts
-        sa.or_(nearby, history),
-    )  # fmt: skip
+    counted = [a.type != AlertType.warning.value]  # a copy of an incident alert that already counts
     if for_tourist:
-        query = query.where(
+        counted.append(
             sa.or_(
                 a.tourist_id.is_(None),
                 a.tourist_id != sa.bindparam("tourist_id"),
                 a.type != AlertType.anomaly.value,
             )
         )
-    return query
+    columns = (a.id, a.latitude, a.longitude, a.severity, a.occurred_at, a.type)
+    history = sa.select(*columns, sa.literal(False).label("nearby")).where(
+        *_within(_alerts, "history_", by_cell=history_by_cell),
+        a.occurred_at.between(sa.bindparam("since"), sa.bindparam("at")),
+        *counted,
+    )
+    nearby = sa.select(*columns, sa.literal(True).label("nearby")).where(
+        *_within(_alerts, by_cell=nearby_by_cell),
+        a.occurred_at.between(sa.bindparam("recent"), sa.bindparam("at")),
+        sa.or_(a.status != AlertStatus.resolved.value, a.resolved_at > sa.bindparam("at")),
+        *counted,
+    )
+    return sa.union_all(history, nearby)
 
 
 def alerts_around(
@@ -96,24 +98,24 @@ def alerts_around(
     """(nearby: open as of ``at``, 2 km box, 6 h) and (historical: 1 km box, 30 days), never after ``at``.
 
     The tourist's own anomaly alerts are left out so a low score does not feed on itself. The boxes
-    hold the radii; the score measures the exact distances.
+    hold the radii; the score measures the exact distances. Each list is in the index's order.
     """
-    box = bounding_box(lat, lon, c.NEARBY_ALERT_RADIUS_KM)
-    params = _box_params(box)
-    params |= _box_params(bounding_box(lat, lon, c.HISTORY_RADIUS_KM), "history_", with_cells=False)
+    params = _box_params(bounding_box(lat, lon, c.NEARBY_ALERT_RADIUS_KM))
+    params |= _box_params(bounding_box(lat, lon, c.HISTORY_RADIUS_KM), "history_")
     params |= {"since": at - ALERT_LOOKBACK, "recent": at - c.NEARBY_ALERT_WINDOW, "at": at}
     if tourist_id is not None:
         params["tourist_id"] = tourist_id
-    query = _alerts_around_query(by_cell="cells" in params, for_tourist=tourist_id is not None)
-    nearby, history = [], []
-    for row in session.execute(query, params):
-        observation = AlertObservation(
-            row.latitude, row.longitude, row.severity, row.occurred_at, row.id, row.type
+    query = _alerts_around_query(
+        nearby_by_cell="cells" in params,
+        history_by_cell="history_cells" in params,
+        for_tourist=tourist_id is not None,
+    )
+    lists: tuple[list[AlertObservation], list[AlertObservation]] = ([], [])
+    for row in session.execute(query, params).all():
+        lists[bool(row.nearby)].append(
+            AlertObservation(row.latitude, row.longitude, row.severity, row.occurred_at, row.id, row.type)
         )
-        if row.history:
-            history.append(observation)
-        if row.nearby:
-            nearby.append(observation)
+    history, nearby = lists
     return nearby, history
 
 
@@ -142,7 +144,7 @@ def tourists_nearby(session: Session, *, tourist_id: int, lat: float, lon: float
     """
     params = _box_params(bounding_box(lat, lon, c.CROWD_RADIUS_KM))
     params |= {"since": at - c.CROWD_WINDOW, "at": at, "tourist_id": tourist_id}
-    rows = session.execute(_tourists_nearby_query(by_cell="cells" in params), params)
+    rows = session.execute(_tourists_nearby_query(by_cell="cells" in params), params).all()
     return len({t for t, la, lo in rows if haversine_km(lat, lon, la, lo) <= c.CROWD_RADIUS_KM})
 
 
