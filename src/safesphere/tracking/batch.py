@@ -119,7 +119,9 @@ def _older_scores(
     """Per fix of the batch: the sum and count of its tourist's scores from 30 days before it up to the
     held window, in one grouped statement. The fixes are read in id order and each one's scores in the
     (tourist_id, timestamp) index order, the order ``repository.average_score`` adds them in, so going
-    on from this partial sum over the held fixes gives the very same double as that query's ``avg``."""
+    on from this partial sum over the held fixes gives the very same double as that query's ``avg``
+    (SQLite before 3.43 and PostgreSQL add plainly; SQLite 3.43+ compensates its sums, and there the
+    mean's last bit, so a half-cent of the blend, can differ)."""
     fix, older = _fixes.alias("fix"), _fixes.alias("older")
     lower = _days_before(fix.c.timestamp, c.TOURIST_HISTORY_WINDOW.days, session.get_bind().dialect.name)
     query = (
