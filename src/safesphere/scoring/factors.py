@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import statistics
 from datetime import datetime
 from functools import cache, lru_cache
@@ -9,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from timezonefinder import TimezoneFinder
 
-from safesphere.core.geo import haversine_km
+from safesphere.core.geo import EARTH_RADIUS_KM, haversine_km
 from safesphere.scoring import constants as c
 from safesphere.scoring.model import AlertObservation, FactorResult, Fix, PreviousFix, ZoneProximity
 from safesphere.scoring.sun import elevation as sun_elevation
@@ -33,20 +34,46 @@ def _worst(severities: list[str]) -> str:
     return max(severities, key=c.SEVERITY_ORDER.index)
 
 
+class _DistancesFrom:
+    """Great-circle km from one point, exactly as ``core.geo.haversine_km`` computes them (the same
+    operations on the same terms), the point's own trigonometry done once for all its alerts."""
+
+    __slots__ = ("cos_phi", "lon", "phi")
+
+    def __init__(self, lat: float, lon: float) -> None:
+        self.lon, self.phi = lon, math.radians(lat)
+        self.cos_phi = math.cos(self.phi)
+
+    def km(self, lat: float, lon: float) -> float:
+        phi2 = math.radians(lat)
+        a = (
+            math.sin((phi2 - self.phi) / 2) ** 2
+            + self.cos_phi * math.cos(phi2) * math.sin(math.radians(lon - self.lon) / 2) ** 2
+        )
+        return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))
+
+
+_NEARBY_WINDOW_S = c.NEARBY_ALERT_WINDOW.total_seconds()
+_HISTORY_WINDOW_S = c.HISTORY_WINDOW.total_seconds()
+
+
 def nearby_alerts(fix: Fix, alerts: list[AlertObservation]) -> FactorResult:
     """Alerts within 2 km in the 6 hours before the fix, weighted by severity, closeness and recency."""
     counted: list[AlertObservation] = []
     penalty = 0.0
+    here = _DistancesFrom(fix.lat, fix.lon)
     for alert in alerts:
         age = (fix.timestamp - alert.occurred_at).total_seconds()
-        distance = haversine_km(fix.lat, fix.lon, alert.lat, alert.lon)
-        if age < 0 or age > c.NEARBY_ALERT_WINDOW.total_seconds() or distance > c.NEARBY_ALERT_RADIUS_KM:
+        if age < 0 or age > _NEARBY_WINDOW_S:
+            continue
+        distance = here.km(alert.lat, alert.lon)
+        if distance > c.NEARBY_ALERT_RADIUS_KM:
             continue
         counted.append(alert)
         penalty += (
             c.NEARBY_SEVERITY_PENALTY.get(alert.severity, c.NEARBY_SEVERITY_PENALTY["low"])
             * _influence(distance / c.NEARBY_ALERT_RADIUS_KM)
-            * _influence(age / c.NEARBY_ALERT_WINDOW.total_seconds())
+            * _influence(age / _NEARBY_WINDOW_S)
         )
     if not counted:
         return FactorResult("nearby_alerts", 100.0, "No alerts within 2km in last 6 hours", {"count": 0})
@@ -197,10 +224,13 @@ def speed_anomaly(fix: Fix, previous: PreviousFix | None, recent_speeds_mps: lis
 def historical_risk(fix: Fix, alerts: list[AlertObservation]) -> FactorResult:
     """Alerts and located incidents within 1 km in the 30 days before the fix, severity-weighted."""
     penalty, count = 0.0, 0
+    here = _DistancesFrom(fix.lat, fix.lon)
     for alert in alerts:
         age = (fix.timestamp - alert.occurred_at).total_seconds()
-        distance = haversine_km(fix.lat, fix.lon, alert.lat, alert.lon)
-        if age < 0 or age > c.HISTORY_WINDOW.total_seconds() or distance > c.HISTORY_RADIUS_KM:
+        if age < 0 or age > _HISTORY_WINDOW_S:
+            continue
+        distance = here.km(alert.lat, alert.lon)
+        if distance > c.HISTORY_RADIUS_KM:
             continue
         count += 1
         weight = c.HISTORY_SEVERITY_PENALTY.get(alert.severity, c.HISTORY_SEVERITY_PENALTY["low"])
