@@ -102,11 +102,17 @@ def create_engine(settings: Settings, *, immediate: bool = True) -> Engine:
             from pathlib import Path
 
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+        busy_timeout_s = settings.sqlite_busy_timeout_ms / 1000
+        # SQLite runs one writer at a time. Writers of this process queue for the write engine's single
+        # pooled connection, and the one that commits hands it straight to the next; on the file lock
+        # they would sleep in SQLite's busy handler (1, 2, 5 ... 100 ms) while the lock sat free.
+        pool_size = 1 if immediate else settings.db_pool_size
         engine = sa.create_engine(
             url,
-            connect_args={"check_same_thread": False, "timeout": settings.sqlite_busy_timeout_ms / 1000},
-            pool_size=settings.db_pool_size,
-            max_overflow=2 * settings.db_pool_size,
+            connect_args={"check_same_thread": False, "timeout": busy_timeout_s},
+            pool_size=pool_size,
+            max_overflow=0 if immediate else 2 * settings.db_pool_size,
+            pool_timeout=busy_timeout_s,
         )
         _configure_sqlite(engine, settings, immediate=immediate)
         return engine
