@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import NamedTuple
 
 
 @dataclass(frozen=True)
@@ -62,17 +63,18 @@ class ScoringInput:
     recent_speeds_mps: list[float] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
-class FactorResult:
+class FactorResult(NamedTuple):
+    """One factor's score and sentence. Named tuples, like the weighted factors: every fix makes twelve,
+    and a frozen dataclass costs several times more to build."""
+
     name: str
     score: float
     details: str
-    facts: dict[str, object] = field(default_factory=dict)
+    facts: dict[str, object]
     """Machine-readable facts behind the details, for recommendations and translation."""
 
 
-@dataclass(frozen=True)
-class WeightedFactor:
+class WeightedFactor(NamedTuple):
     name: str
     score: float
     weight: float
