@@ -11,9 +11,8 @@ import numpy as np
 import numpy.typing as npt
 import shapely
 
-from safesphere.core.geo import EARTH_RADIUS_KM
+from safesphere.core.geo import EARTH_RADIUS_KM, haversine_km
 from safesphere.scoring import constants as c
-from safesphere.scoring.factors import zone_score
 from safesphere.scoring.model import ZoneProximity
 from safesphere.tracking import gridjoin
 from safesphere.tracking.gridjoin import Floats, Ints
@@ -24,6 +23,8 @@ from safesphere.zones.spatial_index import ZoneIndex
 BOUND_SLACK_KM = 1e-9
 """Array distances are within ulps of the exact ones; bounds give them this much room (a micrometre)."""
 Bools = npt.NDArray[np.bool_]
+POLYGON_RADIUS_SLACK = 1.001
+"""Great-circle reach against the local projection ``relation`` measures in: far more than their gap."""
 SEARCH_MARGIN = 1.01
 """Zones are searched a little beyond ZONE_APPROACH_KM, as the index's own envelopes are approximate."""
 
@@ -36,6 +37,7 @@ class _ZoneArrays:
     lat: Floats
     lon: Floats
     radius: Floats
+    reach: Floats  # km from the centre to the farthest vertex (polygons), else the radius
     polygon: Bools
     box: Floats  # min_lon, min_lat, max_lon, max_lat
     inside_score: Floats  # NaN for safe zones (and any type that sets no score)
@@ -56,6 +58,7 @@ def _arrays(shapes: list[ZoneShape]) -> _ZoneArrays:
         lat=np.array([z.center_lat for z in shapes], dtype=np.float64),
         lon=np.array([z.center_lon for z in shapes], dtype=np.float64),
         radius=np.array([z.radius_km for z in shapes], dtype=np.float64),
+        reach=np.array([_reach(z) for z in shapes], dtype=np.float64),
         polygon=np.array([z.polygon is not None for z in shapes], dtype=bool),
         box=np.array(boxes, dtype=np.float64).reshape(len(shapes), 4),
         inside_score=np.array([c.ZONE_SCORE_INSIDE.get(z.type, math.nan) for z in shapes], dtype=np.float64),
@@ -66,10 +69,18 @@ def _arrays(shapes: list[ZoneShape]) -> _ZoneArrays:
     return arrays
 
 
+def _reach(zone: ZoneShape) -> float:
+    if zone.polygon is None:
+        return zone.radius_km
+    return max(
+        haversine_km(zone.center_lat, zone.center_lon, y, x) for x, y, *_ in zone.polygon.exterior.coords
+    )
+
+
 def _edge_bounds(zones: _ZoneArrays, zone: Ints, lat: Floats, lon: Floats) -> tuple[Floats, Floats]:
     """(lower, upper) bounds of the km from each point to each zone's edge (negative: inside a circle).
     Circles: the distance to the centre less the radius. Polygons: the distance to their box in the same
-    local projection ``relation`` measures in (a lower bound only; the upper bound is left infinite)."""
+    local projection ``relation`` measures in, and at most the centre distance plus the vertices' reach."""
     to_edge = gridjoin.haversine_km(lat, lon, zones.lat[zone], zones.lon[zone]) - zones.radius[zone]
     box = zones.box[zone]
     km_per_deg = np.radians(1.0) * EARTH_RADIUS_KM
@@ -80,7 +91,9 @@ def _edge_bounds(zones: _ZoneArrays, zone: Ints, lat: Floats, lon: Floats) -> tu
     dy = np.maximum(np.maximum(y_low, -y_high), 0.0)
     polygon = zones.polygon[zone]
     lower = np.where(polygon, np.hypot(dx, dy), to_edge) - BOUND_SLACK_KM
-    upper = np.where(polygon, np.inf, to_edge + BOUND_SLACK_KM)
+    # a polygon's nearest edge point is no farther than its vertices: the centre distance + their reach
+    around = (to_edge + zones.radius[zone] + zones.reach[zone]) * POLYGON_RADIUS_SLACK
+    upper = np.where(polygon, around, to_edge) + BOUND_SLACK_KM
     return lower, upper
 
 
@@ -109,34 +122,59 @@ def deciding_zones(zone_index: ZoneIndex, batch: list[RecentFix]) -> list[list[Z
     np.minimum.at(best_bound, query[scored], _score_bound(zones.inside_score[zone[scored]], upper[scored]))
     low_score = _score_bound(np.nan_to_num(zones.inside_score[zone]), lower)
     risky = scored & (lower < c.ZONE_APPROACH_KM) & (low_score <= best_bound[query])
-    order = np.lexsort((low_score[risky], query[risky]))
-    for i, position, bound in zip(
-        query[risky][order].tolist(),
-        zone[risky][order].tolist(),
-        low_score[risky][order].tolist(),
-        strict=True,
-    ):
-        _consider(found[i], shapes[position], batch[i], bound)
     maybe_in_safe = zones.safe[zone] & (lower <= 0.0)
-    for i, position in zip(query[maybe_in_safe].tolist(), zone[maybe_in_safe].tolist(), strict=True):
-        proximity = _proximity(shapes[position], batch[i])
-        if proximity.inside:
+    measure = risky | maybe_in_safe
+    pairs = list(zip(query[measure].tolist(), zone[measure].tolist(), strict=True))
+    for (i, _), proximity in zip(pairs, _relations(shapes, pairs, batch), strict=True):
+        if proximity.type != "safe" or proximity.inside:
             found[i].append(proximity)
     return found
 
 
-def _consider(found: list[ZoneProximity], shape: ZoneShape, fix: RecentFix, bound: float) -> None:
-    """Measure the zone exactly unless its lower bound is already higher than the worst score so far
-    (candidates come lowest bound first, so after the first such zone none can win or tie)."""
-    worst = min(
-        (s for z in found if (s := zone_score(z.type, z.inside, z.distance_km)) is not None),
-        default=c.ZONE_SCORE_OUTSIDE,
+def _relations(
+    shapes: list[ZoneShape], pairs: list[tuple[int, int]], batch: list[RecentFix]
+) -> list[ZoneProximity]:
+    """``relation`` for each (fix, zone) pair: circles one by one, polygons together in array calls."""
+    polygons = [k for k, (_, z) in enumerate(pairs) if shapes[z].polygon is not None]
+    measured = dict(
+        zip(polygons, _polygon_relations(shapes, [pairs[k] for k in polygons], batch), strict=True)
     )
-    if bound > worst:
-        return
-    found.append(_proximity(shape, fix))
+    result = []
+    for k, (i, z) in enumerate(pairs):
+        shape = shapes[z]
+        inside, distance, bearing = (
+            measured[k] if k in measured else relation(shape, batch[i].lat, batch[i].lon)
+        )
+        result.append(ZoneProximity(shape.zone_id, shape.name, shape.type, inside, distance, bearing))
+    return result
 
 
-def _proximity(shape: ZoneShape, fix: RecentFix) -> ZoneProximity:
-    inside, distance, bearing = relation(shape, fix.lat, fix.lon)
-    return ZoneProximity(shape.zone_id, shape.name, shape.type, inside, distance, bearing)
+def _polygon_relations(
+    shapes: list[ZoneShape], pairs: list[tuple[int, int]], batch: list[RecentFix]
+) -> list[tuple[bool, float, float | None]]:
+    """``relation`` for (fix, polygon) pairs in a few array calls, operation for operation (the same
+    doubles): covers, then the outer ring projected about each fix, its distance and nearest point."""
+    if not pairs:
+        return []
+    polygons = [shapes[z].polygon for _, z in pairs]
+    points = shapely.points([batch[i].lon for i, _ in pairs], [batch[i].lat for i, _ in pairs])
+    covered = shapely.covers(polygons, points).tolist()
+    outside = [k for k, inside in enumerate(covered) if not inside]
+    found: list[tuple[bool, float, float | None]] = [(True, 0.0, None)] * len(pairs)
+    if not outside:
+        return found
+    coords, owner = shapely.get_coordinates(
+        shapely.get_exterior_ring([polygons[k] for k in outside]), return_index=True
+    )
+    lat0 = np.array([batch[pairs[k][0]].lat for k in outside])
+    lon0 = np.array([batch[pairs[k][0]].lon for k in outside])
+    x_scale = np.array([math.cos(math.radians(batch[pairs[k][0]].lat)) for k in outside])
+    x = np.radians(coords[:, 0] - lon0[owner]) * x_scale[owner] * EARTH_RADIUS_KM
+    y = np.radians(coords[:, 1] - lat0[owner]) * EARTH_RADIUS_KM
+    rings = shapely.linearrings(np.column_stack((x, y)), indices=owner)
+    origin = shapely.Point(0.0, 0.0)
+    distances = shapely.distance(origin, rings).tolist()
+    ends = shapely.get_coordinates(shapely.shortest_line(origin, rings)).reshape(-1, 2, 2)[:, 1].tolist()
+    for k, distance, (end_x, end_y) in zip(outside, distances, ends, strict=True):
+        found[k] = (False, distance, (math.degrees(math.atan2(end_x, end_y)) + 360.0) % 360.0)
+    return found
