@@ -36,8 +36,9 @@ class RecentAlerts:
     again (one narrow query), so each batch sees the alerts as they then stand, as the per-fix queries do.
     They are kept in the order the repository's indexed scan returns them: cell, time, id."""
 
-    def __init__(self, start: datetime) -> None:
-        self.start = start
+    def __init__(self, since: datetime) -> None:
+        self.since = since
+        self.start = since - LOOK_BACK
         self._rows: list[Any] = []  # rows of _ALERT_COLUMNS
         self._max_id = 0
         self._position: dict[int, int] = {}
@@ -55,8 +56,10 @@ class RecentAlerts:
             self._max_id = max(r.id for r in new)
             self._build()
         resolved = np.full(len(self._rows), -np.inf)  # an alert gone from the table counts for nobody
+        # only a resolution after ``since`` can leave an alert open for some fix of the run
+        resolved_later = sa.case((a.resolved_at > self.since, a.resolved_at), else_=None)
         for alert_id, status, resolved_at in session.execute(
-            sa.select(a.id, a.status, a.resolved_at).where(
+            sa.select(a.id, a.status, resolved_later).where(
                 a.occurred_at >= self.start, a.type != AlertType.warning.value
             )
         ).all():
@@ -126,7 +129,8 @@ class FixAlerts:
 
 
 def _resolved_us(status: str, resolved_at: datetime | None) -> float:
-    """When the alert stopped counting as open: ``alerts_around``'s ``(resolved_at or at) > at`` test."""
+    """When the alert stopped counting as open: ``alerts_around``'s ``(resolved_at or at) > at`` test (a
+    resolution before the run's fixes, or without a time, closed it for all of them)."""
     if status != AlertStatus.resolved.value:
         return NOT_RESOLVED
     return float(microseconds(resolved_at)) if resolved_at is not None else float(np.iinfo(np.int64).min)

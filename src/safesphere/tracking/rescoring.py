@@ -26,7 +26,6 @@ from safesphere.core.db import Database
 from safesphere.scoring.assessment import assess, risk_level, tourist_safety_score
 from safesphere.tracking.assessor import ScoredFix
 from safesphere.tracking.batch import Batch, RunData, next_batch
-from safesphere.tracking.batch_alerts import LOOK_BACK as ALERT_LOOK_BACK
 from safesphere.tracking.batch_alerts import RecentAlerts
 from safesphere.tracking.models import LocationFix, TouristStatus
 from safesphere.tracking.service import factor_rows
@@ -94,7 +93,7 @@ def update_location_safety_scores(
     with database.read_session() as session:
         total = session.scalar(sa.select(sa.func.count()).where(LocationFix.timestamp >= since)) or 0
     recent = RecentFixes(since - HELD_BEFORE_START)
-    run = RunData(recent, RecentAlerts(since - ALERT_LOOK_BACK), zone_index)
+    run = RunData(recent, RecentAlerts(since), zone_index)
     done, last_id = 0, 0
     while True:
         with database.read_session() as session:
