@@ -139,12 +139,25 @@ def deliver_safety_alert(*, session: Session, settings: Settings, alert: Alert, 
     )
 
 
-def still_wanted(*, session: Session, delivery: Delivery) -> bool:
-    """An escalation page is dropped if the incident was acknowledged (or closed) before it could leave."""
-    if delivery.source_kind != "escalation" or delivery.incident_id is None:
-        return True
-    status = session.scalar(sa.select(Incident.status).where(Incident.incident_id == delivery.incident_id))
-    return status in {s.value for s in UNACKNOWLEDGED}
+ESCALATION = "escalation"
+"""The source kind of escalation pages (``incidents.response`` queues them)."""
+_STILL_UNACKNOWLEDGED = sa.select(table(Incident).c.incident_id).where(
+    table(Incident).c.incident_id.in_(sa.bindparam("ids", expanding=True)),
+    table(Incident).c.status.in_([s.value for s in UNACKNOWLEDGED]),
+)
+
+
+def unwanted_escalations(
+    *, connection: sa.Connection, claimed: list[tuple[int, str, str | None]]
+) -> list[int]:
+    """Of claimed ``(delivery id, source kind, incident id)``, the escalation pages whose incident was
+    acknowledged (or closed) after the page was queued: they are cancelled, not sent (one query)."""
+    pages = [(delivery_id, incident_id) for delivery_id, kind, incident_id in claimed
+             if kind == ESCALATION and incident_id is not None]  # fmt: skip
+    if not pages:
+        return []
+    waiting = set(connection.scalars(_STILL_UNACKNOWLEDGED, {"ids": list({i for _, i in pages})}))
+    return [delivery_id for delivery_id, incident_id in pages if incident_id not in waiting]
 
 
 @dataclass(frozen=True)

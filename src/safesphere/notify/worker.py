@@ -70,12 +70,19 @@ _CLAIM = (
     )
 )
 _CLAIMED = sa.select(
-    _D.id, _D.channel, _D.attempts, _D.idempotency_key, _D.recipient, _D.subject, _D.payload
-).where(_D.id.in_(_IDS), _D.claim_token == sa.bindparam("token"))
+    _D.id, _D.channel, _D.attempts, _D.idempotency_key, _D.recipient, _D.subject, _D.payload, _D.source_kind,
+    _D.incident_id,
+).where(_D.id.in_(_IDS), _D.claim_token == sa.bindparam("token"))  # fmt: skip
+_CANCEL = (
+    sa.update(table(Delivery))
+    .where(_D.id.in_(_IDS))
+    .values(status=DeliveryStatus.cancelled.value, claim_token=None, lease_expires_at=None)
+)
 
 
 def claim_due(database: Database, settings: Settings, limit: int = CLAIM_BATCH) -> list[Claimed]:
-    """Atomically take up to ``limit`` due deliveries (pending and due, or leased by a dead process)."""
+    """Atomically take up to ``limit`` due deliveries (pending and due, or leased by a dead process). An
+    escalation page whose incident was acknowledged meanwhile is cancelled instead."""
     now = clock.now()
     token = secrets.token_hex(16)
     with database.session() as session:
@@ -86,6 +93,13 @@ def claim_due(database: Database, settings: Settings, limit: int = CLAIM_BATCH) 
             return []
         lease = now + timedelta(seconds=settings.delivery_lease_s)
         connection.execute(_CLAIM, {"ids": ids, "now": now, "token": token, "lease_expires_at": lease})
+        rows = connection.execute(_CLAIMED, {"ids": ids, "token": token}).all()
+        cancelled = sources.unwanted_escalations(
+            connection=connection, claimed=[(row.id, row.source_kind, row.incident_id) for row in rows]
+        )
+        if cancelled:
+            connection.execute(_CANCEL, {"ids": cancelled})
+            log.info("cancelled %d escalation page(s) of acknowledged incidents", len(cancelled))
         claimed = [
             Claimed(
                 id=row.id,
@@ -94,7 +108,8 @@ def claim_due(database: Database, settings: Settings, limit: int = CLAIM_BATCH) 
                 attempt=row.attempts,
                 message=Message(row.idempotency_key, row.recipient, row.subject, dict(row.payload)),
             )
-            for row in connection.execute(_CLAIMED, {"ids": ids, "token": token})
+            for row in rows
+            if row.id not in cancelled
         ]
         session.commit()
     return claimed
