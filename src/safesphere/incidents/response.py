@@ -264,23 +264,25 @@ def _escalate_one(session: Session, settings: Settings, incident: Incident, now:
     location = (
         {"lat": incident.latitude, "lon": incident.longitude} if incident.latitude is not None else None
     )
-    outbox.notify(
+    outbox.enqueue_all(
         session=session,
-        channels=outbox.active_channels(session, settings),
-        recipients=recipients,
-        subject=f"SafeSphere escalation: {incident.incident_id}",
-        payload={
-            "event": ESCALATION,
-            "incident_id": incident.incident_id,
-            "round": round_number,
-            "threat_level": incident.threat_level,
-            "message": message,
-            "location": location,
-        },
-        key_prefix=f"{ESCALATION}:{incident.incident_id}:{round_number}",
-        source_kind=ESCALATION,
-        source_id=incident.incident_id,
-        incident_id=incident.incident_id,
+        deliveries=outbox.planned(
+            channels=outbox.active_channels(session, settings),
+            recipients=recipients,
+            subject=f"SafeSphere escalation: {incident.incident_id}",
+            payload={
+                "event": ESCALATION,
+                "incident_id": incident.incident_id,
+                "round": round_number,
+                "threat_level": incident.threat_level,
+                "message": message,
+                "location": location,
+            },
+            key_prefix=f"{ESCALATION}:{incident.incident_id}:{round_number}",
+            source_kind=ESCALATION,
+            source_id=incident.incident_id,
+            incident_id=incident.incident_id,
+        ),
     )
     add_event(session, incident.incident_id, "escalated", round=round_number,
               audiences=[r.audience.value for r in recipients])  # fmt: skip

@@ -1,8 +1,8 @@
 """The transactional outbox: deliveries are rows written in the caller's transaction, sent later.
 
-Callers (incident protocol, SOS, anomaly alerts, escalation) call ``notify`` with recipients; it routes
-them to channels and adds one ``deliveries`` row per (channel, address), keyed by a stable idempotency
-key, without committing. When the caller's transaction commits, the in-process delivery worker is woken
+Callers (incident protocol, SOS, anomaly alerts, escalation) route their recipients to channels with
+``planned`` (one row per channel and address, keyed by a stable idempotency key) and add the rows with
+``enqueue_all`` in one bulk insert, without committing. When the caller's transaction commits, the in-process delivery worker is woken
 at once; other processes' rows are found by polling.
 """
 
@@ -177,23 +177,3 @@ def planned(
                 }
             )
     return rows
-
-
-def notify(
-    *,
-    session: Session,
-    channels: list[ChannelSpec],
-    recipients: Iterable[Recipient],
-    subject: str,
-    payload: dict[str, Any],
-    key_prefix: str,
-    source_kind: str,
-    source_id: str | int,
-    incident_id: str | None = None,
-) -> int:
-    """Enqueues a delivery for every route of every recipient (see ``planned``); returns how many are new."""
-    rows = planned(
-        channels=channels, recipients=recipients, subject=subject, payload=payload, key_prefix=key_prefix,
-        source_kind=source_kind, source_id=source_id, incident_id=incident_id,
-    )  # fmt: skip
-    return enqueue_all(session=session, deliveries=rows)

@@ -118,24 +118,26 @@ def deliver_safety_alert(*, session: Session, settings: Settings, alert: Alert, 
     session.flush()
     tourist = people(session=session, user_id=alert.tourist_id)
     recipients = [POLICE, *(_contacts(tourist.contacts) if to_contacts else [])]
-    outbox.notify(
+    outbox.enqueue_all(
         session=session,
-        channels=outbox.active_channels(session, settings),
-        recipients=recipients,
-        subject=f"SafeSphere {alert.type.upper()}: {alert.title}",
-        payload={
-            "event": alert.type,
-            "alert_id": alert.id,
-            "severity": alert.severity,
-            "title": alert.title,
-            "message": f"{alert.title}: {alert.description}",
-            "tourist_id": alert.tourist_id,
-            "location": _location(alert.latitude, alert.longitude),
-            "timestamp": alert.occurred_at.isoformat(),
-        },
-        key_prefix=f"{SAFETY_ALERT}:{alert.id}",
-        source_kind=SAFETY_ALERT,
-        source_id=alert.id,
+        deliveries=outbox.planned(
+            channels=outbox.active_channels(session, settings),
+            recipients=recipients,
+            subject=f"SafeSphere {alert.type.upper()}: {alert.title}",
+            payload={
+                "event": alert.type,
+                "alert_id": alert.id,
+                "severity": alert.severity,
+                "title": alert.title,
+                "message": f"{alert.title}: {alert.description}",
+                "tourist_id": alert.tourist_id,
+                "location": _location(alert.latitude, alert.longitude),
+                "timestamp": alert.occurred_at.isoformat(),
+            },
+            key_prefix=f"{SAFETY_ALERT}:{alert.id}",
+            source_kind=SAFETY_ALERT,
+            source_id=alert.id,
+        ),
     )
 
 
