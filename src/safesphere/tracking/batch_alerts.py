@@ -45,6 +45,7 @@ class RecentAlerts:
         self._build()
 
     def refresh(self, session: Session) -> None:
+        """Add the alerts stored since the last call, and read every held alert's status again."""
         a = Alert.__table__.c
         new = session.execute(
             sa.select(*_ALERT_COLUMNS).where(
