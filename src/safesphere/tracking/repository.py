@@ -30,7 +30,7 @@ _fixes = cast(sa.Table, LocationFix.__table__)
 _statuses = cast(sa.Table, TouristStatus.__table__)
 
 
-def _box_params(box: BoundingBox, prefix: str = "", *, with_cells: bool = True) -> dict[str, object]:
+def _box_params(box: BoundingBox, prefix: str = "") -> dict[str, object]:
     """The box's bounds as ``_in_box`` binds them, and the grid cells ``_within`` binds (when few)."""
     params: dict[str, object] = {
         f"{prefix}min_lat": box.min_lat,
@@ -38,7 +38,7 @@ def _box_params(box: BoundingBox, prefix: str = "", *, with_cells: bool = True) 
         f"{prefix}min_lon": box.min_lon,
         f"{prefix}max_lon": box.max_lon,
     }
-    cells = grid_cells(box) if with_cells else None
+    cells = grid_cells(box)
     if cells is not None:
         params[f"{prefix}cells"] = cells
     return params
@@ -148,13 +148,13 @@ def tourists_nearby(session: Session, *, tourist_id: int, lat: float, lon: float
     return len({t for t, la, lo in rows if haversine_km(lat, lon, la, lo) <= c.CROWD_RADIUS_KM})
 
 
-def _own_fixes_before(*, since_param: str, excluding: bool) -> list[sa.ColumnElement[bool]]:
-    """The tourist's fixes in [``since_param``, ``before``), without the rescored one if ``excluding``."""
+def _own_fixes_before(*, excluding: bool) -> list[sa.ColumnElement[bool]]:
+    """The tourist's fixes in [``since``, ``before``), without the one being rescored if ``excluding``."""
     f = _fixes.c
     conditions = [
         f.tourist_id == sa.bindparam("tourist_id"),
         f.timestamp < sa.bindparam("before"),
-        f.timestamp >= sa.bindparam(since_param),
+        f.timestamp >= sa.bindparam("since"),
     ]
     if excluding:
         conditions.append(f.id != sa.bindparam("exclude_fix_id"))
@@ -166,7 +166,7 @@ def _recent_movement_query(*, excluding: bool) -> sa.Select[float, float, dateti
     f = _fixes.c
     return (
         sa.select(f.latitude, f.longitude, f.timestamp, f.speed)
-        .where(*_own_fixes_before(since_param="since", excluding=excluding))
+        .where(*_own_fixes_before(excluding=excluding))
         .order_by(f.timestamp.desc(), f.id.desc())
         .limit(RECENT_MOVEMENT_LIMIT)
     )
@@ -198,7 +198,7 @@ def recent_movement(
 def _average_score_query(*, excluding: bool) -> sa.Select[float | None]:
     f = _fixes.c
     return sa.select(sa.func.avg(f.safety_score)).where(
-        *_own_fixes_before(since_param="since", excluding=excluding), f.safety_score.is_not(None)
+        *_own_fixes_before(excluding=excluding), f.safety_score.is_not(None)
     )
 
 
