@@ -29,6 +29,9 @@ API_TOURISTS = 50
 """The benchmark's own tourists, registered through the API, posting into the loaded city."""
 ALERT_COUNTS = {"full": (1_000, 100_000, 1_000_000), "tiny": (10, 200, 1_000)}
 """Alerts loaded for the (small, measured, large) runs: the growth target compares small and large."""
+SWEEP_START_RPS = 10.0
+"""The capacity sweep starts at a tenth of the target rate, never below this: at the tiny scale's 1/s
+a half-second step sends no request and the capacity read 0."""
 
 
 def _cities(scale: Scale, workdir: Path) -> tuple[dict[int, Path], float]:
@@ -90,7 +93,7 @@ def run(scale: Scale, workdir: Path) -> BenchmarkReport:
         scale=scale,
         target_rps=scale.location_rps,
         label="SafeSphere POST /location/update",
-        start_rps=scale.location_rps / 10,
+        start_rps=max(scale.location_rps / 10, SWEEP_START_RPS),
     )
     ceiling_at_target, ceiling_sweep, _ = measure_server(
         lambda name: ceiling_server(workdir / f"ceiling-{name}"),
