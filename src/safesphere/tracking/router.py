@@ -11,7 +11,7 @@ from safesphere.alerts.router import alert_out, parse_bbox
 from safesphere.alerts.schemas import AlertOut, SosIn
 from safesphere.auth.access import AuthorityUser, TouristUser
 from safesphere.auth.models import User
-from safesphere.core.dependencies import DatabaseDep, DbSession, ReadSession, SettingsDep
+from safesphere.core.dependencies import DbSession, ReadSession, SettingsDep
 from safesphere.core.errors import responses
 from safesphere.scoring.recommendations import pick_language
 from safesphere.tracking import contacts, monitoring, service
@@ -69,18 +69,14 @@ def history_item(fix: LocationFix) -> HistoryItem:
 def update_location(
     body: LocationIn,
     request: Request,
-    database: DatabaseDep,
+    session: DbSession,
     settings: SettingsDep,
     user: TouristUser,
     accept_language: AcceptLanguage = None,
 ) -> LocationUpdateOut:
     """Record a location fix and answer with its explained safety score and recommendations."""
     update = service.update_location(
-        database=database,
-        settings=settings,
-        zone_index=_zone_index(request),
-        tourist_id=user.id,
-        location=body,
+        session=session, settings=settings, zone_index=_zone_index(request), tourist_id=user.id, location=body
     )
     language = pick_language(user.preferred_language, accept_language)
     return LocationUpdateOut(

@@ -13,7 +13,6 @@ from safesphere.alerts import service as alerts_service
 from safesphere.alerts.models import Alert, AlertType
 from safesphere.core import clock
 from safesphere.core.config import Settings
-from safesphere.core.db import Database
 from safesphere.core.errors import InvalidInput, NotFound
 from safesphere.core.geo import bounding_box, haversine_km
 from safesphere.scoring.assessment import risk_level
@@ -101,28 +100,23 @@ def _store_fix(
 
 
 def update_location(
-    *, database: Database, settings: Settings, zone_index: ZoneIndex, tourist_id: int, location: LocationIn
+    *, session: Session, settings: Settings, zone_index: ZoneIndex, tourist_id: int, location: LocationIn
 ) -> LocationUpdate:
-    """Store a fix, score it, refresh the tourist status, raise an anomaly alert if due: one transaction.
-
-    It opens its own write session (rather than taking the route's), which saves the request two thread
-    pool hops: a ``def`` dependency's generator is entered and left in the pool.
-    """
+    """Store a fix, score it, refresh the tourist status, raise an anomaly alert if due: one transaction."""
     timestamp = clock.ensure_utc(location.timestamp)
     if timestamp > clock.now() + timedelta(seconds=settings.max_fix_future_s):
         raise InvalidInput(
             f"is more than {settings.max_fix_future_s} seconds in the future", loc=("body", "timestamp")
         )
     fix_data = Fix(location.lat, location.lon, timestamp, location.speed, location.accuracy)
-    with database.session() as session:
-        zone_index.refresh_if_changed(session)
-        scored = score_fix(
-            session=session, settings=settings, zone_index=zone_index, tourist_id=tourist_id, fix=fix_data
-        )
-        factors = factor_rows(scored)
-        fix_id = _store_fix(session, tourist_id, location, scored, factors)
-        alert = _anomaly_alert_if_due(session, settings, tourist_id, scored)
-        session.commit()
+    zone_index.refresh_if_changed(session)
+    scored = score_fix(
+        session=session, settings=settings, zone_index=zone_index, tourist_id=tourist_id, fix=fix_data
+    )
+    factors = factor_rows(scored)
+    fix_id = _store_fix(session, tourist_id, location, scored, factors)
+    alert = _anomaly_alert_if_due(session, settings, tourist_id, scored)
+    session.commit()
     if alert is not None:
         log.info("anomaly alert raised", extra={"tourist_id": tourist_id, "alert_id": alert.id})
     return LocationUpdate(fix_id, factors, scored, alert)
