@@ -63,7 +63,7 @@ def _within(table: sa.FromClause, prefix: str = "", *, by_cell: bool) -> list[sa
 @cache
 def _alerts_around_query(
     *, nearby_by_cell: bool, history_by_cell: bool, for_tourist: bool
-) -> sa.CompoundSelect[*tuple[object, ...]]:
+) -> sa.CompoundSelect[int, float, float, str, datetime, str, bool]:
     """The history rows (1 km box, 30 days), then the nearby rows (2 km box, last 6 h, open then), each an
     indexed range over its own cells and window: one range over the 2 km box's cells for 30 days would read
     about twice the rows, most of which count as neither."""
@@ -111,10 +111,8 @@ def alerts_around(
         for_tourist=tourist_id is not None,
     )
     lists: tuple[list[AlertObservation], list[AlertObservation]] = ([], [])
-    for row in session.execute(query, params).all():
-        lists[bool(row.nearby)].append(
-            AlertObservation(row.latitude, row.longitude, row.severity, row.occurred_at, row.id, row.type)
-        )
+    for alert_id, lat_, lon_, severity, occurred_at, kind, is_nearby in session.execute(query, params).all():
+        lists[bool(is_nearby)].append(AlertObservation(lat_, lon_, severity, occurred_at, alert_id, kind))
     history, nearby = lists
     return nearby, history
 
