@@ -1,9 +1,11 @@
-"""A cap on request body size, enforced while the body streams in (Content-Length may lie)."""
+"""Request limits enforced before the app: body size while the body streams in (Content-Length may lie),
+and how many device writes may be in flight at once."""
 
 from __future__ import annotations
 
 import contextlib
 import json
+from collections.abc import Sequence
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -51,18 +53,62 @@ class BodySizeLimit:
             await self._reject(send)
 
     async def _reject(self, send: Send) -> None:
-        body = json.dumps({"detail": f"Request body larger than {self.max_bytes} bytes"}).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+        await _answer(send, 413, f"Request body larger than {self.max_bytes} bytes")
+
+
+DEVICE_WRITES = frozenset({"/threats/report", "/location/update"})
+"""Writes that devices repeat by themselves: the engine SDK spools a report answered 5xx and retries it
+(idempotent by ``incident_id``), and a phone's next fix replaces a refused one. SOS, authority actions
+and everything else are never refused for load."""
+RETRY_AFTER_S = 1
+
+
+class InFlightLimit:
+    """Answers a device write 503 with ``Retry-After`` at once when ``limit`` of them are already in
+    flight in this process, instead of queueing it behind seconds of work: under a flood the writes it
+    accepts stay fast, and the rest of the service (SOS, the control room) keeps answering. 0 = no limit.
+    """
+
+    def __init__(self, app: ASGIApp, *, limit: int, paths: frozenset[str] = DEVICE_WRITES) -> None:
+        self.app = app
+        self.limit = limit
+        self.paths = paths
+        self.in_flight = 0  # one event loop per process: no await between the check and the count
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            self.limit <= 0
+            or scope["type"] != "http"
+            or scope["method"] != "POST"
+            or scope["path"] not in self.paths
+        ):
+            await self.app(scope, receive, send)
+            return
+        if self.in_flight >= self.limit:
+            detail = f"Busy: {self.in_flight} device writes in flight; retry in {RETRY_AFTER_S} s"
+            await _answer(send, 503, detail, [(b"retry-after", str(RETRY_AFTER_S).encode())])
+            return
+        self.in_flight += 1
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.in_flight -= 1
+
+
+async def _answer(send: Send, status: int, detail: str, headers: Sequence[tuple[bytes, bytes]] = ()) -> None:
+    body = json.dumps({"detail": detail}).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                *headers,
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
 
 
 class _TooLarge(Exception):

@@ -2,8 +2,8 @@
 
 Callers (incident protocol, SOS, anomaly alerts, escalation) route their recipients to channels with
 ``planned`` (one row per channel and address, keyed by a stable idempotency key) and add the rows with
-``enqueue_all`` in one bulk insert, without committing. When the caller's transaction commits, the in-process delivery worker is woken
-at once; other processes' rows are found by polling.
+``enqueue_all`` in one bulk insert, without committing. When the caller's transaction commits, the
+in-process delivery worker is woken at once; other processes' rows are found by polling.
 """
 
 from __future__ import annotations
