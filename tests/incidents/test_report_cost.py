@@ -24,16 +24,14 @@ def settings_overrides() -> dict[str, object]:
     return {"rescore_interval_s": 0, "escalation_poll_interval_s": 3600}
 
 
-EXPECTED_REPORT_STATEMENTS = 22
-"""A located CRITICAL armed report of a camera with an owner: the engine key (BEGIN, SELECT), BEGIN
-IMMEDIATE, the replay probe, INSERT incident, two timeline entries around the share link's INSERT, the
-incident's safety alert, contacts, owner, the owner's latest fix and the nearest police station (two
-queries when none is registered) for the safe route step, INSERT actions, INSERT incident alerts,
-channels, existing delivery keys, INSERT deliveries, tourists seen nearby, INSERT their warnings, INSERT
-device commands (the COMMITs are not statements; PostgreSQL's driver begins by itself, two fewer).
-Tests group nothing, so there is no open-incident lookup. Pinned, so a per-row or per-person regression
-shows."""
-SQLITE_BEGINS = 2
+EXPECTED_REPORT_STATEMENTS = 20
+"""A located CRITICAL armed report of a camera with an owner: the engine key, the replay probe, INSERT
+incident, two timeline entries around the share link's INSERT, the incident's safety alert, contacts,
+owner, the owner's latest fix and the nearest police station (two queries when none is registered) for
+the safe route step, INSERT actions, INSERT incident alerts, channels, existing delivery keys, INSERT
+deliveries, tourists seen nearby, INSERT their warnings, INSERT device commands (transaction starts and
+ends are not counted). Tests group nothing, so there is no open-incident lookup. Pinned, so a per-row or
+per-person regression shows."""
 
 
 def _protected_person(client: TestClient, factory: Factory, contacts: int) -> Account:
@@ -67,8 +65,7 @@ def test_a_report_costs_the_same_statements_however_many_people_it_reaches(
 ) -> None:
     few = _report_statements(client, factory, db, people=1)
     many = _report_statements(client, factory, db, people=6)
-    begins = SQLITE_BEGINS if db.engine.dialect.name == "sqlite" else 0
-    assert few == many == EXPECTED_REPORT_STATEMENTS - SQLITE_BEGINS + begins
+    assert few == many == EXPECTED_REPORT_STATEMENTS
 
 
 def test_a_round_of_attempts_is_recorded_in_a_fixed_number_of_statements(

@@ -13,11 +13,13 @@ from safesphere.core.db import Database
 
 @contextmanager
 def counting(db: Database) -> Iterator[list[str]]:
-    """Yields the list the statements sent meanwhile are appended to (each execute or executemany once)."""
+    """Yields the list the statements sent meanwhile are appended to (each execute or executemany once).
+    Transaction starts are left out: SQLite's are statements, PostgreSQL's driver begins by itself."""
     statements: list[str] = []
 
     def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        statements.append(statement)
+        if not statement.startswith("BEGIN"):
+            statements.append(statement)
 
     engines = {id(db.engine): db.engine, id(db.read_engine): db.read_engine}
     for engine in engines.values():

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from safesphere.alerts.models import Alert
@@ -19,6 +17,7 @@ from safesphere.core.db import Database
 from safesphere.tracking.models import LocationFix, TouristStatus
 from safesphere.zones.models import Zone
 from tests.factories import Factory
+from tests.support.statements import counting
 from tests.tracking.fixtures import SPOT, fix_body
 
 SMALL = {"alerts": 3, "zones": 2, "tourists": 2}
@@ -98,24 +97,6 @@ def _populate(db: Database, *, alerts: int, zones: int, tourists: int, batch: st
         session.commit()
 
 
-@contextmanager
-def _counting(db: Database) -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if not statement.startswith("BEGIN"):
-            statements.append(statement)
-
-    engines = {id(db.engine): db.engine, id(db.read_engine): db.read_engine}
-    for engine in engines.values():
-        sa.event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        for engine in engines.values():
-            sa.event.remove(engine, "before_cursor_execute", record)
-
-
 def _statements_per_request(client: TestClient, factory: Factory, db: Database) -> dict[str, int]:
     """A new tourist's first fix warms up (zone index), then each endpoint's statements are counted."""
     tourist = factory.tourist()
@@ -133,7 +114,7 @@ def _statements_per_request(client: TestClient, factory: Factory, db: Database) 
     }
     counts = {}
     for name, send in requests.items():
-        with _counting(db) as statements:
+        with counting(db) as statements:
             response = send()
         assert response.status_code == 200, response.text
         counts[name] = len(statements)

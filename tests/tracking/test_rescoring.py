@@ -7,8 +7,6 @@ statements per batch."""
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -30,6 +28,7 @@ from safesphere.tracking.service import factor_rows
 from safesphere.zones.geometry import parse_polygon, polygon_center_and_radius
 from safesphere.zones.models import Zone
 from safesphere.zones.spatial_index import ZoneIndex
+from tests.support.statements import counting
 from tests.tracking.fixtures import SPOT
 
 NOW = datetime(2026, 11, 20, 17, 30, tzinfo=UTC)
@@ -217,23 +216,6 @@ def test_batched_rescoring_stores_exactly_what_the_per_fix_path_gives(
     )
 
 
-@contextmanager
-def _counting(db: Database) -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        statements.append(statement)
-
-    engines = {id(db.engine): db.engine, id(db.read_engine): db.read_engine}
-    for engine in engines.values():
-        sa.event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        for engine in engines.values():
-            sa.event.remove(engine, "before_cursor_execute", record)
-
-
 STATEMENTS_PER_BATCH = 9
 """The zone version, the batch, new held fixes, new alerts, alert statuses, older averages, tourist
 statuses, and the two UPDATEs (transaction starts aside: SQLite's are statements, PostgreSQL's are not)."""
@@ -242,7 +224,7 @@ STATEMENTS_PER_RUN = 4
 
 
 def _statements_rescoring(db: Database, settings: Settings, batch_size: int) -> int:
-    with clock.frozen(NOW + timedelta(minutes=1)), _counting(db) as statements:
+    with clock.frozen(NOW + timedelta(minutes=1)), counting(db) as statements:
         update_location_safety_scores(
             database=db,
             settings=settings,

@@ -33,4 +33,7 @@ class Zone(Base):
     """A GeoJSON Polygon, or None for a circle."""
     created_by: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, onupdate=clock.now)
+    updated_at: Mapped[datetime] = mapped_column(
+        UTCDateTime, default=clock.now, onupdate=clock.now, index=True
+    )
+    """Indexed: the zone index's version check (every location update) reads its max."""

@@ -30,6 +30,14 @@ class Nearby(NamedTuple):
     bearing_deg: float | None
 
 
+_VERSION = sa.select(
+    sa.select(sa.func.count()).select_from(Zone).scalar_subquery(),
+    sa.select(sa.func.max(Zone.updated_at)).scalar_subquery(),
+)
+"""The zone table's version: two separate subqueries, so the count walks the table's b-tree and the max
+reads one entry of the ``updated_at`` index (one query over both scanned every zone, ~1.5 ms at 10k)."""
+
+
 class ZoneIndex:
     """Answers "which zones are within r km of this point" without a query per zone."""
 
@@ -44,7 +52,7 @@ class ZoneIndex:
         """One cheap aggregate query; a reload only when a zone was added, changed or removed. One thread
         reloads while the others wait for its result (read-only requests refresh in parallel, and forty of
         them each parsing 10,000 zones at once would starve the server)."""
-        count, latest = session.execute(sa.select(sa.func.count(Zone.id), sa.func.max(Zone.updated_at))).one()
+        count, latest = session.execute(_VERSION).one()
         version = (int(count), latest)
         if version == self._version:
             return
