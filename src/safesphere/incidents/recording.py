@@ -1,0 +1,216 @@
+"""Writes a stored incident's protocol and what it sets off, inside the report's transaction: everything
+is decided first (recipients, the safe route's note, who is nearby), then each kind of row is written in
+one bulk insert, so a report costs the same statements however many people it reaches.
+
+The statements run as Core on the session's connection (a third of the ORM's Python work each); the
+incident row is inserted first, since every other row refers to it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from safesphere.alerts import service as alerts_service
+from safesphere.core.config import Settings
+from safesphere.core.db import table
+from safesphere.devices import service as devices_service
+from safesphere.devices.models import DeviceCommand
+from safesphere.incidents import response
+from safesphere.incidents.models import (
+    ACTION_EXECUTED,
+    ALERT_PENDING,
+    Incident,
+    IncidentAction,
+    IncidentAlert,
+)
+from safesphere.incidents.protocol import PlannedAction, Recipient, ResponsePlan
+from safesphere.notify import sources as notify_sources
+
+SAFE_ROUTE_STEP = "safe_route"
+_INSERT_INCIDENT = sa.insert(table(Incident)).returning(table(Incident).c.id)
+_INSERT_ACTIONS = sa.insert(table(IncidentAction))
+_INSERT_ALERTS = sa.insert(table(IncidentAlert)).returning(*table(IncidentAlert).c)
+
+
+def insert_incident(session: Session, incident: Incident) -> int:
+    """Inserts the new incident (it stays an unattached value) and returns its row id."""
+    row_id: int = session.connection().scalar(_INSERT_INCIDENT, _incident_row(incident))
+    return row_id
+
+
+def after_incident_escalated(
+    *,
+    session: Session,
+    settings: Settings,
+    incident: Incident,
+    previous_level: str,
+    report_id: str,
+    plan: ResponsePlan,
+    executed_at: datetime,
+) -> list[IncidentAction]:
+    """What a repeat that made an open incident worse sets off, in the report's transaction: the same
+    reactions as a new incident's, for the steps that had not run yet. Returns those steps."""
+    share_url = response.on_escalated_by_report(
+        session=session, settings=settings, incident=incident, previous_level=previous_level,
+        report_id=report_id, new_steps=[a.action_type for a in plan.actions],
+        messages_contacts=any(a.recipient == Recipient.emergency_contacts.value for a in plan.alerts),
+    )  # fmt: skip
+    if incident.latitude is not None and incident.longitude is not None:
+        alerts_service.raise_incident_alert(
+            session=session, incident_id=incident.incident_id, threat_level=incident.threat_level
+        )
+    actions, _commands = _carry_out_steps(
+        session=session, settings=settings, incident=incident, plan=plan, executed_at=executed_at,
+        share_url=share_url, warn_nearby=previous_level not in alerts_service.WARNED_LEVELS,
+    )  # fmt: skip
+    return actions
+
+
+def after_incident_recorded(
+    *, session: Session, settings: Settings, incident: Incident, plan: ResponsePlan, executed_at: datetime
+) -> tuple[list[IncidentAction], list[DeviceCommand]]:
+    """Other domains react to a newly stored incident here, inside the report's transaction: each is one
+    plain call, so whatever they write commits or fails with it. Returns the steps and device commands."""
+    # The timeline and the contacts' live-location link.
+    share_url = response.on_reported(session=session, settings=settings, incident=incident)
+    if incident.latitude is not None and incident.longitude is not None:
+        # A located threat lowers the safety score of the street around it and shows in nearby risks.
+        alerts_service.record_incident_alert(
+            session=session,
+            incident_id=incident.incident_id,
+            threat_level=incident.threat_level,
+            latitude=incident.latitude,
+            longitude=incident.longitude,
+            occurred_at=incident.timestamp,
+            description=incident.behavior_summary,
+        )
+    return _carry_out_steps(
+        session=session, settings=settings, incident=incident, plan=plan, executed_at=executed_at,
+        share_url=share_url, warn_nearby=True,
+    )  # fmt: skip
+
+
+def _carry_out_steps(
+    *,
+    session: Session,
+    settings: Settings,
+    incident: Incident,
+    plan: ResponsePlan,
+    executed_at: datetime,
+    share_url: str | None,
+    warn_nearby: bool,
+) -> tuple[list[IncidentAction], list[DeviceCommand]]:
+    """Records the steps of ``plan`` and what they set off in other domains, in the report's transaction;
+    returns the steps and the device's new commands. Everything is decided first, then written in bulk."""
+    people = notify_sources.people(session=session, user_id=incident.owner_id)
+    actions = _record_actions(session, incident, plan, executed_at)
+    alerts = _record_alerts(session, incident.incident_id, plan, executed_at, people)
+    # Every message of the protocol becomes a delivery to real channels (notify's outbox).
+    notify_sources.deliver_incident_alerts(
+        session=session, settings=settings, incident=incident, alerts=alerts, people=people,
+        share_url=share_url,
+    )  # fmt: skip
+    if warn_nearby and incident.latitude is not None and incident.longitude is not None:
+        # Tourists close by are warned (HIGH/CRITICAL only).
+        alerts_service.warn_tourists_nearby(
+            session=session,
+            incident_id=incident.incident_id,
+            threat_level=incident.threat_level,
+            latitude=incident.latitude,
+            longitude=incident.longitude,
+        )
+    # Recording, voice alerts and location streaming are instructions to the reporting device.
+    if incident.engine_key_id is None:
+        return actions, []
+    commands = devices_service.issue_for_incident(
+        session=session,
+        engine_key_id=incident.engine_key_id,
+        incident_id=incident.incident_id,
+        action_types=[a.action_type for a in actions],
+    )
+    return actions, commands
+
+
+def _incident_row(incident: Incident) -> dict[str, Any]:
+    """The new incident's column values; unset ones are left to their column defaults."""
+    row = {}
+    for attribute in sa.inspect(Incident).column_attrs:
+        value = getattr(incident, attribute.key)
+        if value is not None or attribute.columns[0].default is None:
+            row[attribute.columns[0].key] = value
+    row.pop("id")
+    return row
+
+
+def _record_actions(
+    session: Session, incident: Incident, plan: ResponsePlan, executed_at: datetime
+) -> list[IncidentAction]:
+    """One action row per step of ``plan``, in one bulk insert; returned unattached (nothing changes them
+    later)."""
+    actions = [
+        IncidentAction(
+            incident_id=incident.incident_id,
+            action_type=planned.action_type,
+            description=planned.description,
+            executed_at=executed_at,
+            status=ACTION_EXECUTED,
+            result=_step_result(session, incident, planned),
+        )
+        for planned in plan.actions
+    ]
+    if actions:
+        session.connection().execute(_INSERT_ACTIONS, [_action_row(action) for action in actions])
+    return actions
+
+
+def _step_result(session: Session, incident: Incident, planned: PlannedAction) -> str:
+    """What a step records: the messages it queued; the CRITICAL protocol's safe route step notes the
+    nearest police station."""
+    if planned.action_type == SAFE_ROUTE_STEP:
+        return response.safe_route_note(session=session, incident=incident)
+    if planned.alerts:
+        return f"{len(planned.alerts)} alert(s) pending: {', '.join(a.recipient for a in planned.alerts)}"
+    return "recorded"
+
+
+def _action_row(action: IncidentAction) -> dict[str, Any]:
+    return {
+        "incident_id": action.incident_id,
+        "action_type": action.action_type,
+        "description": action.description,
+        "executed_at": action.executed_at,
+        "status": action.status,
+        "result": action.result,
+    }
+
+
+def _record_alerts(
+    session: Session,
+    incident_id: str,
+    plan: ResponsePlan,
+    executed_at: datetime,
+    people: notify_sources.People,
+) -> list[IncidentAlert]:
+    """One alert row per message of ``plan``: pending, or ``no_recipients`` when nobody can receive it
+    (e.g. contacts of an incident without an owner). One bulk insert returning the rows (their ids key the
+    deliveries); rows come back in any order, so they are sorted by id, which is all callers need."""
+    rows = [
+        {
+            "incident_id": incident_id,
+            "action_type": alert.action_type,
+            "alert_type": alert.alert_type,
+            "recipient": alert.recipient,
+            "message": alert.message,
+            "status": ALERT_PENDING if people.recipients(alert.recipient) else notify_sources.NO_RECIPIENTS,
+            "created_at": executed_at,
+        }
+        for alert in plan.alerts
+    ]
+    if not rows:
+        return []
+    stored = session.connection().execute(_INSERT_ALERTS, rows)
+    return sorted((IncidentAlert(**row._asdict()) for row in stored), key=lambda alert: alert.id)
