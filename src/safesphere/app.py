@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
 from typing import Any
 
+import anyio.to_thread
 from fastapi import FastAPI
 
 from safesphere import __version__
@@ -59,6 +60,9 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.db = Database(settings)
     app.state.tokens = TokenService(settings)
     app.state.zone_index = ZoneIndex()
+    # Routes are CPU-bound Python and SQLite runs one writer at a time, so more threads only fight the
+    # event loop for the GIL: with anyio's 40 the loop could not even read new requests under a flood.
+    anyio.to_thread.current_default_thread_limiter().total_tokens = settings.route_threads
     tasks = [asyncio.create_task(task(app)) for task in _background_tasks(settings)]
     try:
         yield

@@ -23,11 +23,9 @@ TINY_POOL = {"SAFESPHERE_DB_POOL_SIZE": "1"}
 """One pooled connection plus two overflow per engine: far fewer than uvicorn's 40 worker threads."""
 
 
-def test_more_concurrent_reports_than_pooled_connections_all_succeed(
-    settings: Settings, factory: Factory
-) -> None:
+def _report_all_at_once(settings: Settings, factory: Factory, **env: str) -> list[httpx.Response]:
     key = factory.engine_key().key
-    server = LiveServer(settings, extra_env=TINY_POOL)
+    server = LiveServer(settings, extra_env={**TINY_POOL, **env})
     server.start()
     try:
         rng = random.Random(1)
@@ -39,10 +37,26 @@ def test_more_concurrent_reports_than_pooled_connections_all_succeed(
             httpx.Client(base_url=server.url, headers={"X-API-Key": key}, timeout=120) as http,
             ThreadPoolExecutor(max_workers=CONCURRENT_REPORTS) as pool,
         ):
-            statuses = list(
-                pool.map(lambda report: http.post("/threats/report", json=report).status_code, reports)
-            )
+            return list(pool.map(lambda report: http.post("/threats/report", json=report), reports))
     finally:
         server.stop()
 
-    assert statuses == [200] * CONCURRENT_REPORTS
+
+def test_more_concurrent_reports_than_pooled_connections_all_succeed(
+    settings: Settings, factory: Factory
+) -> None:
+    """(With no in-flight limit, so every report reaches the pool.)"""
+    answers = _report_all_at_once(settings, factory, SAFESPHERE_MAX_IN_FLIGHT_DEVICE_WRITES="0")
+    assert [a.status_code for a in answers] == [200] * CONCURRENT_REPORTS
+
+
+def test_reports_past_the_in_flight_limit_are_told_to_retry_never_failed(
+    settings: Settings, factory: Factory
+) -> None:
+    """With the default limit (64 in flight) some of 120 simultaneous reports may be refused, each with a
+    503 and Retry-After that the SDK spools and retries; none fails or stalls."""
+    answers = _report_all_at_once(settings, factory)
+    refused = [a for a in answers if a.status_code == 503]
+    assert {a.status_code for a in answers} <= {200, 503}
+    assert len(answers) - len(refused) >= 64
+    assert all(a.headers["retry-after"] == "1" for a in refused)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
+import anyio.to_thread
 import httpx
 from fastapi.testclient import TestClient
 from starlette.types import Receive, Scope, Send
@@ -72,8 +73,15 @@ def test_a_limit_of_zero_never_refuses() -> None:
 
 
 def test_the_app_applies_the_configured_limit(client: TestClient) -> None:
-    """The real app carries the limit from settings (the default keeps a few hundred in flight)."""
+    """The real app carries the limit from settings (by default a few dozen device writes in flight)."""
     limits = [m for m in client.app.user_middleware if m.cls is InFlightLimit]  # type: ignore[attr-defined]
     assert len(limits) == 1
     assert limits[0].kwargs["limit"] == client.app.state.settings.max_in_flight_device_writes  # type: ignore[attr-defined]
     assert client.app.state.settings.max_in_flight_device_writes > 0  # type: ignore[attr-defined]
+
+
+def test_routes_run_on_the_configured_number_of_threads(client: TestClient) -> None:
+    """Few route threads, so under a flood the event loop still gets the GIL to read (and refuse) requests."""
+    portal = client.portal  # type: ignore[attr-defined]
+    tokens = portal.call(lambda: anyio.to_thread.current_default_thread_limiter().total_tokens)
+    assert tokens == client.app.state.settings.route_threads == 8  # type: ignore[attr-defined]

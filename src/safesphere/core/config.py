@@ -40,8 +40,11 @@ class Settings(BaseSettings):
     default_timezone: str = Field(default="UTC", description="Zone a naive report timestamp is read in.")
     max_telemetry_bytes: int = Field(default=256 * KIB, ge=1)
     max_upload_bytes: int = Field(default=10 * MIB, ge=1)
+    route_threads: int = Field(
+        default=8, ge=1, description="Threads running routes per process (anyio's default is 40)."
+    )
     max_in_flight_device_writes: int = Field(
-        default=256,
+        default=64,
         ge=0,
         description="Threat reports and location fixes in flight per process before more get a 503 with "
         "Retry-After (devices retry them; 0 = no limit).",
