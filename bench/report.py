@@ -19,7 +19,11 @@ METHOD = """\
 - Load comes from a **separate process** (`bench/loadgen.py`) over loopback: an **open-loop**
   generator on raw HTTP/1.1 keep-alive sockets (asyncio + uvloop). Request *i* is due at
   `start + i/rate` whatever earlier requests did, and its latency is measured from that due time,
-  so a server that falls behind shows its queueing delay (no coordinated omission).
+  so a server that falls behind shows its queueing delay (no coordinated omission). Latency
+  percentiles are those of the requests answered 2xx; the others count as failed.
+- **Overload**: a server past `SAFESPHERE_MAX_IN_FLIGHT_DEVICE_WRITES` (64) threat reports or
+  location fixes in flight answers the excess 503 with `Retry-After` at once (the SDK spools and
+  retries them), so at rates beyond its capacity it is the failed column that grows, not latency.
 - **Ceiling**: a minimal FastAPI app (`bench/ceiling.py`) served by the same `uvicorn.run` call,
   answering a no-op POST with request bodies of the same size. Every throughput is also given as a
   share of the ceiling's capacity measured in the same run.

@@ -71,6 +71,7 @@ FAILURE_MEANINGS = {
     "unfinished": "no answer before the generator gave up (15 s after the last send)",
     "ConnectionRefusedError": "connection refused",
     "IncompleteReadError": "connection closed mid-response",
+    "503": "HTTP 503 (refused at once: too many device writes in flight; devices retry)",
 }
 
 
