@@ -17,7 +17,7 @@ from safesphere.core.db import Database
 from safesphere.core.errors import Forbidden, NotFound
 from safesphere.evidence import storage
 from safesphere.evidence.models import Evidence
-from safesphere.incidents import service as incidents_service
+from safesphere.incidents import queries as incidents_queries
 
 logger = logging.getLogger(__name__)
 
@@ -49,7 +49,7 @@ def _uploader_fields(uploader: User | UploadingEngine) -> dict[str, object]:
 def _incident_for_upload(*, database: Database, incident_id: str, uploader: User | UploadingEngine) -> str:
     """The incident the evidence belongs to (a report grouped into an open incident names that one)."""
     with database.read_session() as session:
-        incident = incidents_service.require_reported(session=session, report_id=incident_id)
+        incident = incidents_queries.require_reported(session=session, report_id=incident_id)
     if not isinstance(uploader, User) and incident.engine_key_id != uploader.key_id:
         raise Forbidden("An engine may upload evidence only for incidents it reported")
     return incident.incident_id
@@ -113,7 +113,7 @@ def list_for_incident(*, session: Session, incident_id: str) -> list[Evidence]:
 
 def list_incident_evidence(*, session: Session, incident_id: str) -> list[Evidence]:
     """The evidence of an incident; 404 when the incident is unknown."""
-    incidents_service.require_incident(session=session, incident_id=incident_id)
+    incidents_queries.require_incident(session=session, incident_id=incident_id)
     return list_for_incident(session=session, incident_id=incident_id)
 
 

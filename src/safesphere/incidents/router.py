@@ -13,7 +13,7 @@ from safesphere.core import clock
 from safesphere.core.dependencies import DbSession, ReadSession, SettingsDep
 from safesphere.core.errors import responses
 from safesphere.devices.router import command_out
-from safesphere.incidents import response, service, share_page
+from safesphere.incidents import queries, response, service, share_page
 from safesphere.incidents.lifecycle import Move
 from safesphere.incidents.models import Incident
 from safesphere.incidents.protocol import Protocol, ThreatLevel
@@ -106,7 +106,7 @@ def incidents_by_threat_level(
     level: ThreatLevel, session: ReadSession, settings: SettingsDep, _: AuthorityUser, limit: Limit = 100
 ) -> ThreatLevelListOut:
     """Incidents of one threat level (LOW, MEDIUM, HIGH, CRITICAL), newest first."""
-    page = service.list_incidents(session=session, settings=settings, threat_level=level, limit=limit)
+    page = queries.list_incidents(session=session, settings=settings, threat_level=level, limit=limit)
     incidents = [IncidentSummary.model_validate(incident) for incident in page.incidents]
     return ThreatLevelListOut(threat_level=level, count=len(incidents), incidents=incidents)
 
@@ -118,7 +118,7 @@ def incidents_by_threat_level(
 )
 def get_incident(incident_id: IncidentIdPath, session: ReadSession, _: AuthorityUser) -> IncidentOut:
     """One incident with its actions, alerts, evidence, location and full telemetry."""
-    detail = service.get_incident_detail(session=session, incident_id=incident_id)
+    detail = queries.get_incident_detail(session=session, incident_id=incident_id)
     return IncidentOut.build(
         incident=detail.incident, actions=detail.actions, alerts=detail.alerts, evidence=detail.evidence
     )
@@ -137,7 +137,7 @@ def list_incidents(
     offset: Offset = 0,
 ) -> IncidentListOut:
     """Incidents, newest first, filtered by level, status and the time the threat was seen."""
-    page = service.list_incidents(
+    page = queries.list_incidents(
         session=session,
         settings=settings,
         threat_level=threat_level,
@@ -156,7 +156,7 @@ def list_incidents(
 @router.get("/statistics", response_model=StatisticsOut, responses=responses(401, 403))
 def statistics(session: ReadSession, _: AuthorityUser) -> StatisticsOut:
     """Threat statistics over all incidents, and how fast police were told and acknowledged."""
-    counts = service.count_incidents(session=session)
+    counts = queries.count_incidents(session=session)
     analytics = notify_service.response_analytics(session=session)
     return StatisticsOut(
         response_analytics=ResponseAnalyticsOut.model_validate(analytics, from_attributes=True),
@@ -251,7 +251,7 @@ def add_note(
 def timeline(incident_id: IncidentIdPath, session: ReadSession, _: AuthorityUser) -> TimelineOut:
     """Every change, note, escalation and delivery outcome of the incident, oldest first."""
     entries = response.timeline(session=session, incident_id=incident_id)
-    incident = service.require_incident(session=session, incident_id=incident_id)
+    incident = queries.require_incident(session=session, incident_id=incident_id)
     return TimelineOut(
         incident_id=incident_id,
         status=incident.status,

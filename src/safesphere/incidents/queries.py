@@ -1,0 +1,148 @@
+"""Reading incidents: one with its actions, alerts and evidence, a filtered page, the counts by level."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from safesphere.core import clock
+from safesphere.core.config import Settings
+from safesphere.core.errors import InvalidInput, NotFound
+from safesphere.evidence import service as evidence_service
+from safesphere.evidence.models import Evidence
+from safesphere.incidents.models import Incident, IncidentAction, IncidentAlert, IncidentReport
+from safesphere.incidents.protocol import ThreatLevel
+
+
+def get_incident(*, session: Session, incident_id: str) -> Incident | None:
+    """The incident with this id, or None."""
+    return session.scalar(sa.select(Incident).where(Incident.incident_id == incident_id))
+
+
+def require_incident(*, session: Session, incident_id: str) -> Incident:
+    """The incident with this id; 404 ``Incident not found`` otherwise."""
+    incident = get_incident(session=session, incident_id=incident_id)
+    if incident is None:
+        raise NotFound("Incident not found")
+    return incident
+
+
+def require_reported(*, session: Session, report_id: str) -> Incident:
+    """The incident a report id stands for: its own, or the open incident it was grouped into; 404
+    ``Incident not found`` otherwise."""
+    incident = get_incident(session=session, incident_id=report_id)
+    if incident is not None:
+        return incident
+    parent = session.scalar(
+        sa.select(IncidentReport.incident_id).where(IncidentReport.report_id == report_id)
+    )
+    return require_incident(session=session, incident_id=parent or report_id)
+
+
+def list_actions(*, session: Session, incident_id: str) -> list[IncidentAction]:
+    query = sa.select(IncidentAction).where(IncidentAction.incident_id == incident_id)
+    return list(session.scalars(query.order_by(IncidentAction.id)))
+
+
+def list_alerts(*, session: Session, incident_id: str) -> list[IncidentAlert]:
+    query = sa.select(IncidentAlert).where(IncidentAlert.incident_id == incident_id)
+    return list(session.scalars(query.order_by(IncidentAlert.id)))
+
+
+@dataclass(frozen=True)
+class IncidentDetail:
+    incident: Incident
+    actions: list[IncidentAction]
+    alerts: list[IncidentAlert]
+    evidence: list[Evidence]
+
+
+def get_incident_detail(*, session: Session, incident_id: str) -> IncidentDetail:
+    """An incident with its actions, alerts and evidence; 404 when unknown."""
+    incident = require_incident(session=session, incident_id=incident_id)
+    return IncidentDetail(
+        incident=incident,
+        actions=list_actions(session=session, incident_id=incident_id),
+        alerts=list_alerts(session=session, incident_id=incident_id),
+        evidence=evidence_service.list_for_incident(session=session, incident_id=incident_id),
+    )
+
+
+@dataclass(frozen=True)
+class IncidentPage:
+    total: int
+    incidents: list[Incident]
+
+
+def list_incidents(
+    *,
+    session: Session,
+    settings: Settings,
+    threat_level: ThreatLevel | None = None,
+    status: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> IncidentPage:
+    """Incidents matching the filters, newest first by the time the threat was seen.
+
+    ``since`` is inclusive and ``until`` exclusive; naive bounds are read in the default time zone.
+    """
+    since = clock.ensure_utc(since, naive_zone=settings.tz) if since else None
+    until = clock.ensure_utc(until, naive_zone=settings.tz) if until else None
+    if since is not None and until is not None and until < since:
+        raise InvalidInput("must not be before since", loc=("query", "until"))
+    conditions: list[sa.ColumnElement[bool]] = []
+    if threat_level is not None:
+        conditions.append(Incident.threat_level == threat_level.value)
+    if status is not None:
+        conditions.append(Incident.status == status)
+    if since is not None:
+        conditions.append(Incident.timestamp >= since)
+    if until is not None:
+        conditions.append(Incident.timestamp < until)
+    total = session.scalar(sa.select(sa.func.count()).select_from(Incident).where(*conditions)) or 0
+    query = (
+        sa.select(Incident)
+        .where(*conditions)
+        .order_by(Incident.timestamp.desc(), Incident.id.desc())
+        .limit(limit)
+        .offset(offset)
+    )
+    return IncidentPage(total=total, incidents=list(session.scalars(query)))
+
+
+@dataclass(frozen=True)
+class IncidentCounts:
+    total_incidents: int
+    by_level: dict[ThreatLevel, int]
+    weapons_detected: int
+    critical_incidents: int
+
+
+def count_incidents(*, session: Session) -> IncidentCounts:
+    """Totals by level, weapon and criticality, in one aggregate query (rows are never loaded)."""
+
+    def count_where(condition: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
+        return sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0)
+
+    levels = list(ThreatLevel)
+    row = session.execute(
+        sa.select(
+            sa.func.count(),
+            count_where(Incident.weapon_detected.is_(True)),
+            count_where(Incident.is_critical.is_(True)),
+            *(count_where(Incident.threat_level == level.value) for level in levels),
+        ).select_from(Incident)
+    ).one()
+    total, weapons, critical, *per_level = row
+    return IncidentCounts(
+        total_incidents=int(total),
+        by_level={level: int(n) for level, n in zip(levels, per_level, strict=True)},
+        weapons_detected=int(weapons),
+        critical_incidents=int(critical),
+    )
