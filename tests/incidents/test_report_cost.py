@@ -88,6 +88,25 @@ def test_a_round_of_attempts_is_recorded_in_a_fixed_number_of_statements(
     assert record_a_round(1) == record_a_round(12)
 
 
+def test_a_round_is_claimed_in_one_statement(
+    client: TestClient, factory: Factory, db: Database, settings: Settings
+) -> None:
+    """Finding the due deliveries, leasing them and reading them back is one UPDATE ... RETURNING, however
+    many the round takes (escalation pages add the one check for acknowledged incidents)."""
+    camera = factory.engine_key(latitude=SPOT[0], longitude=SPOT[1])
+    for _ in range(5):
+        body = report_body(threat_level="HIGH", weapon_detected=False, weapon_types=[], is_critical=False)
+        assert client.post("/threats/report", json=body, headers=camera.headers).status_code == 200
+    with counting(db) as statements:
+        claimed = claim_due(db, settings, limit=1000)
+    assert len(claimed) >= 5
+    assert len(statements) == 1, statements
+    assert all(item.attempt == 1 for item in claimed)
+    with counting(db) as statements:
+        assert claim_due(db, settings, limit=1000) == []  # leased: not due again
+    assert len(statements) == 1
+
+
 def test_a_recorded_round_gives_each_delivery_and_source_its_own_outcome(
     client: TestClient, factory: Factory, db: Database, settings: Settings
 ) -> None:

@@ -157,15 +157,26 @@ def record_anomaly_alert(
     return alert
 
 
-def last_anomaly_alert(*, session: Session, tourist_id: int, since: datetime) -> Alert | None:
-    return session.scalar(
-        sa.select(Alert)
-        .where(
-            Alert.tourist_id == tourist_id, Alert.type == AlertType.anomaly.value, Alert.occurred_at >= since
-        )
-        .order_by(Alert.occurred_at.desc(), Alert.id.desc())
-        .limit(1)
+_A = table(Alert).c
+_LAST_ANOMALY_SEVERITY = (
+    sa.select(_A.severity)
+    .where(
+        _A.tourist_id == sa.bindparam("tourist_id"),
+        _A.type == AlertType.anomaly.value,
+        _A.occurred_at >= sa.bindparam("since", type_=UTCDateTime),
     )
+    .order_by(_A.occurred_at.desc(), _A.id.desc())
+    .limit(1)
+)
+"""Every low-scored location update asks this (a Core statement built once)."""
+
+
+def last_anomaly_severity(*, session: Session, tourist_id: int, since: datetime) -> str | None:
+    """The severity of the tourist's latest anomaly alert since ``since``, if any."""
+    severity: str | None = session.connection().scalar(
+        _LAST_ANOMALY_SEVERITY, {"tourist_id": tourist_id, "since": since}
+    )
+    return severity
 
 
 def create_sos(

@@ -77,6 +77,13 @@ class Settings(BaseSettings):
     delivery_poll_interval_s: float = Field(
         default=1.0, gt=0, description="How often other processes' rows are looked for."
     )
+    delivery_round_interval_s: float = Field(
+        default=0.025,
+        ge=0,
+        description="The longest a busy delivery worker rests between rounds (it rests four times as long "
+        "as a round's own database work, so that what commits meanwhile goes out in one round: a round "
+        "costs two transactions however many it sends); an idle worker sends at once.",
+    )
     delivery_max_attempts: int = Field(default=8, ge=1)
     delivery_backoff_base_s: float = Field(
         default=1.0, gt=0, description="First retry delay ceiling (doubles)."

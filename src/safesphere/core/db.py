@@ -8,19 +8,23 @@ never block in WAL mode. On PostgreSQL both session kinds share one engine.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect, Engine
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 from safesphere.core.config import Settings
 from safesphere.core.geo import grid_cell
+from safesphere.core.writelock import LockingConnection, WriteLock, begin_locked, lock_path
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -55,6 +59,28 @@ class UTCDateTime(sa.TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+class epoch_us(sa.sql.functions.GenericFunction[int]):
+    """A ``UTCDateTime`` column as exact integer microseconds since 1970-01-01 UTC, computed by the
+    database: a row read this way costs no ``datetime`` in Python (``tracking.timeline.microseconds``
+    gives the same integer for a Python datetime)."""
+
+    type = sa.BigInteger()
+    inherit_cache = True
+
+
+@compiles(epoch_us, "sqlite")
+def _epoch_us_sqlite(element: epoch_us, compiler: Any, **kw: Any) -> str:
+    # UTCDateTime is stored as 'YYYY-MM-DD HH:MM:SS.ffffff' (UTC): whole seconds, then the 6 digits.
+    column = compiler.process(element.clauses, **kw)
+    return f"(CAST(strftime('%s', {column}) AS INTEGER) * 1000000 + CAST(substr({column}, 21, 6) AS INTEGER))"
+
+
+@compiles(epoch_us, "postgresql")
+def _epoch_us_postgresql(element: epoch_us, compiler: Any, **kw: Any) -> str:
+    # EXTRACT gives an exact numeric (PostgreSQL 14+): seconds with the microseconds as decimals.
+    return f"CAST(EXTRACT(EPOCH FROM {compiler.process(element.clauses, **kw)}) * 1000000 AS BIGINT)"
+
+
 def table(model: type[Base]) -> sa.Table:
     """A mapped class's table, for Core statements on hot paths: executed on the session's connection
     they cost about a third of the ORM's Python work per statement."""
@@ -76,10 +102,14 @@ def grid_cell_column() -> Mapped[int]:
     return mapped_column(sa.Integer, default=from_position)
 
 
-def _configure_sqlite(engine: Engine, settings: Settings, *, immediate: bool) -> None:
+def _configure_sqlite(engine: Engine, settings: Settings, *, write_lock: Path | None) -> None:
+    timeout_s = settings.sqlite_busy_timeout_ms / 1000
+
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None  # we emit BEGIN ourselves
+        if write_lock is not None:
+            dbapi_connection.write_lock = WriteLock(write_lock, timeout_s)
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA busy_timeout={int(settings.sqlite_busy_timeout_ms)}")
@@ -87,21 +117,37 @@ def _configure_sqlite(engine: Engine, settings: Settings, *, immediate: bool) ->
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 
-    begin = "BEGIN IMMEDIATE" if immediate else "BEGIN"
+    if write_lock is None:
+
+        @event.listens_for(engine, "begin")
+        def _on_begin(connection: sa.Connection) -> None:
+            connection.exec_driver_sql("BEGIN")
+
+        return
 
     @event.listens_for(engine, "begin")
-    def _on_begin(connection: sa.Connection) -> None:
-        connection.exec_driver_sql(begin)
+    def _on_begin_write(connection: sa.Connection) -> None:
+        dbapi_connection = connection.connection.dbapi_connection
+        try:
+            begin_locked(dbapi_connection)
+        except sqlite3.OperationalError as exc:  # as SQLite's own "database is locked" would surface
+            raise sa.exc.OperationalError("BEGIN IMMEDIATE", None, exc) from exc
+        try:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            dbapi_connection.write_lock.release()  # type: ignore[union-attr]
+            raise
 
 
 def create_engine(settings: Settings, *, immediate: bool = True) -> Engine:
     """An engine for ``settings``; on SQLite ``immediate`` picks write (True) or read behaviour."""
     url = sa.make_url(settings.resolved_database_url)
     if url.get_backend_name() == "sqlite":
-        if url.database and url.database != ":memory:":
-            from pathlib import Path
-
-            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+        on_disk = bool(url.database) and url.database != ":memory:"
+        if on_disk:
+            Path(str(url.database)).parent.mkdir(parents=True, exist_ok=True)
+        # Writers of all processes queue on a file lock (``core.writelock``): handed over at once.
+        write_lock = lock_path(str(url.database)) if immediate and on_disk else None
         busy_timeout_s = settings.sqlite_busy_timeout_ms / 1000
         # SQLite runs one writer at a time. Writers of this process queue for the write engine's single
         # pooled connection, and the one that commits hands it straight to the next; on the file lock
@@ -109,12 +155,16 @@ def create_engine(settings: Settings, *, immediate: bool = True) -> Engine:
         pool_size = 1 if immediate else settings.db_pool_size
         engine = sa.create_engine(
             url,
-            connect_args={"check_same_thread": False, "timeout": busy_timeout_s},
+            connect_args={
+                "check_same_thread": False,
+                "timeout": busy_timeout_s,
+                **({"factory": LockingConnection} if write_lock is not None else {}),
+            },
             pool_size=pool_size,
             max_overflow=0 if immediate else 2 * settings.db_pool_size,
             pool_timeout=busy_timeout_s,
         )
-        _configure_sqlite(engine, settings, immediate=immediate)
+        _configure_sqlite(engine, settings, write_lock=write_lock)
         return engine
     return sa.create_engine(
         url, pool_size=settings.db_pool_size, max_overflow=2 * settings.db_pool_size, pool_pre_ping=True

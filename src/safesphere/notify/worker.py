@@ -13,9 +13,10 @@ import logging
 import random
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import sqlalchemy as sa
@@ -33,6 +34,11 @@ log = logging.getLogger(__name__)
 
 CLAIM_BATCH = 64
 """Deliveries claimed per round; more wait for the next round a few milliseconds later."""
+ROUND_DUTY = 0.2
+"""The share of its process's time a busy worker keeps to: a round costs two transactions (about 2.5 ms
+of CPU) however many deliveries it sends, so one round per report took a quarter of the process at
+100 reports/s."""
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -53,26 +59,36 @@ def backoff_s(attempt: int, settings: Settings, rng: random.Random | None = None
 # The worker runs a claim and a record per round, so its statements are built once and run as Core on
 # the session's connection (a third of the ORM's Python work per statement).
 _D = table(Delivery).c
-_DUE = sa.or_(
-    sa.and_(_D.status == DeliveryStatus.pending.value, _D.next_attempt_at <= sa.bindparam("now")),
-    sa.and_(_D.status == DeliveryStatus.sending.value, _D.lease_expires_at < sa.bindparam("now")),
-)
+
+
+def _due(d: Any) -> sa.ColumnElement[bool]:
+    """Pending and due, or leased by a process that died (its lease ran out): ``d`` is a table's columns."""
+    return sa.or_(
+        sa.and_(d.status == DeliveryStatus.pending.value, d.next_attempt_at <= sa.bindparam("now")),
+        sa.and_(d.status == DeliveryStatus.sending.value, d.lease_expires_at < sa.bindparam("now")),
+    )
+
+
 _IDS: sa.BindParameter[list[int]] = sa.bindparam("ids", expanding=True)
-_FIND_DUE = sa.select(_D.id).where(_DUE).order_by(_D.next_attempt_at).limit(sa.bindparam("limit"))
+_Q = table(Delivery).alias("due")
+_DUE_IDS = sa.select(_Q.c.id).where(_due(_Q.c)).order_by(_Q.c.next_attempt_at).limit(sa.bindparam("limit"))
+_CLAIMED_COLUMNS = (
+    _D.id, _D.channel, _D.attempts, _D.idempotency_key, _D.recipient, _D.subject, _D.payload, _D.source_kind,
+    _D.incident_id,
+)  # fmt: skip
 _CLAIM = (
     sa.update(table(Delivery))
-    .where(_D.id.in_(_IDS), _DUE)
+    # Due again in the outer condition: on PostgreSQL a row a racing worker claimed first (it waited for
+    # that row's lock) is re-checked after the wait and left out.
+    .where(_D.id.in_(_DUE_IDS), _due(_D))
     .values(
         status=DeliveryStatus.sending.value,
         claim_token=sa.bindparam("token"),
         lease_expires_at=sa.bindparam("lease_expires_at"),
         attempts=_D.attempts + 1,
     )
+    .returning(*_CLAIMED_COLUMNS)
 )
-_CLAIMED = sa.select(
-    _D.id, _D.channel, _D.attempts, _D.idempotency_key, _D.recipient, _D.subject, _D.payload, _D.source_kind,
-    _D.incident_id,
-).where(_D.id.in_(_IDS), _D.claim_token == sa.bindparam("token"))  # fmt: skip
 _CANCEL = (
     sa.update(table(Delivery))
     .where(_D.id.in_(_IDS))
@@ -81,19 +97,19 @@ _CANCEL = (
 
 
 def claim_due(database: Database, settings: Settings, limit: int = CLAIM_BATCH) -> list[Claimed]:
-    """Atomically take up to ``limit`` due deliveries (pending and due, or leased by a dead process). An
-    escalation page whose incident was acknowledged meanwhile is cancelled instead."""
+    """Atomically take up to ``limit`` due deliveries (pending and due, or leased by a dead process) in one
+    statement. An escalation page whose incident was acknowledged meanwhile is cancelled instead."""
     now = clock.now()
     token = secrets.token_hex(16)
+    lease = now + timedelta(seconds=settings.delivery_lease_s)
     with database.session() as session:
         connection = session.connection()
-        ids = list(connection.scalars(_FIND_DUE, {"now": now, "limit": limit}))
-        if not ids:
+        rows = connection.execute(
+            _CLAIM, {"now": now, "limit": limit, "token": token, "lease_expires_at": lease}
+        ).all()
+        if not rows:
             session.commit()
             return []
-        lease = now + timedelta(seconds=settings.delivery_lease_s)
-        connection.execute(_CLAIM, {"ids": ids, "now": now, "token": token, "lease_expires_at": lease})
-        rows = connection.execute(_CLAIMED, {"ids": ids, "token": token}).all()
         cancelled = sources.unwanted_escalations(
             connection=connection, claimed=[(row.id, row.source_kind, row.incident_id) for row in rows]
         )
@@ -108,7 +124,7 @@ def claim_due(database: Database, settings: Settings, limit: int = CLAIM_BATCH) 
                 attempt=row.attempts,
                 message=Message(row.idempotency_key, row.recipient, row.subject, dict(row.payload)),
             )
-            for row in rows
+            for row in sorted(rows, key=lambda row: row.id)
             if row.id not in cancelled
         ]
         session.commit()
@@ -212,6 +228,12 @@ def _next_state(row: Any, attempt: Attempt, settings: Settings) -> dict[str, Any
     return state
 
 
+def rest_between_rounds(work_s: float, longest_s: float) -> float:
+    """How long the worker rests after a round whose database work took ``work_s``: long enough that the
+    work is about a ``ROUND_DUTY`` share of the time, never longer than ``longest_s``."""
+    return min(longest_s, work_s * (1 / ROUND_DUTY - 1))
+
+
 class DeliveryWorker:
     """One process's sender: woken at once by in-process commits, polling for everyone else's."""
 
@@ -221,6 +243,8 @@ class DeliveryWorker:
         self._wake = asyncio.Event()
         self._loop = asyncio.get_running_loop()
         self._limit = asyncio.Semaphore(settings.delivery_concurrency)
+        self._round_ended = -float("inf")
+        self._round_work_s = 0.0
 
     def wake(self) -> None:
         """Thread-safe: called from whichever thread committed the enqueuing transaction."""
@@ -232,9 +256,13 @@ class DeliveryWorker:
             async with httpx.AsyncClient() as client:
                 while True:
                     self._wake.clear()
-                    claimed = await asyncio.to_thread(claim_due, self.database, self.settings)
+                    await self._pace()
+                    self._round_work_s = 0.0
+                    claimed = await self._in_thread(claim_due, self.database, self.settings)
                     if claimed:
                         await self._send_all(client, claimed)
+                    self._round_ended = self._loop.time()
+                    if claimed:
                         continue
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(
@@ -243,11 +271,29 @@ class DeliveryWorker:
         finally:
             outbox.remove_waker(self.wake)
 
+    async def _pace(self) -> None:
+        """After a round, the worker rests up to ``1 / ROUND_DUTY - 1`` times as long as the round's own
+        database work took (never more than ``delivery_round_interval_s``) before the next. Reports a few
+        rounds apart go out at once; a stream of them gathers into rounds that send many, so the worker
+        keeps to about a ``ROUND_DUTY`` share of the process however fast reports come."""
+        rest = rest_between_rounds(self._round_work_s, self.settings.delivery_round_interval_s)
+        wait = self._round_ended + rest - self._loop.time()
+        if wait > 0:
+            await asyncio.sleep(wait)
+
+    async def _in_thread(self, work: Callable[..., T], *args: Any) -> T:
+        """``work`` in a thread, its time counted as the round's database work."""
+        began = self._loop.time()
+        try:
+            return await asyncio.to_thread(work, *args)
+        finally:
+            self._round_work_s += self._loop.time() - began
+
     async def _send_all(self, client: httpx.AsyncClient, claimed: list[Claimed]) -> None:
-        channels = await asyncio.to_thread(self._channels)
+        channels = await self._in_thread(self._channels)
         attempts = await asyncio.gather(*(self._send_one(client, channels, item) for item in claimed))
         try:
-            await asyncio.to_thread(record_attempts, self.database, self.settings, list(attempts))
+            await self._in_thread(record_attempts, self.database, self.settings, list(attempts))
         except Exception:
             log.exception(
                 "could not record %d delivery attempts; their leases will retry them", len(attempts)

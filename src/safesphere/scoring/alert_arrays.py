@@ -61,6 +61,8 @@ def _influence(fraction_of_limit: Floats) -> Floats:
 
 def _sequential_sums(fix: Ints, terms: Floats, count: int) -> Floats:
     """Per fix, its terms added one at a time in order (numpy's own sums pair them up differently)."""
+    if count == 1:  # one fix (a location update): a running sum is sequential by definition
+        return np.add.accumulate(terms)[-1:] if len(terms) else np.zeros(1)
     starts = np.searchsorted(fix, np.arange(count))
     rank = np.arange(len(fix)) - starts[fix]
     table = np.zeros((count, int(rank.max(initial=-1)) + 1))

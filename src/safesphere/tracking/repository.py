@@ -15,9 +15,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from safesphere.alerts.models import Alert, AlertStatus, AlertType
+from safesphere.core.db import epoch_us
 from safesphere.core.geo import BoundingBox, bounding_box, grid_cells, haversine_km
 from safesphere.scoring import constants as c
-from safesphere.scoring.model import AlertObservation, PreviousFix
+from safesphere.scoring.model import PreviousFix
 from safesphere.tracking.models import LocationFix, TouristStatus
 
 RECENT_MOVEMENT_WINDOW = timedelta(hours=1)
@@ -63,7 +64,7 @@ def _within(table: sa.FromClause, prefix: str = "", *, by_cell: bool) -> list[sa
 @cache
 def _alerts_around_query(
     *, nearby_by_cell: bool, history_by_cell: bool, for_tourist: bool
-) -> sa.CompoundSelect[int, float, float, str, datetime, str, bool]:
+) -> sa.CompoundSelect[int, float, float, str, int, str, bool]:
     """The history rows (1 km box, 30 days), then the nearby rows (2 km box, last 6 h, open then), each an
     indexed range over its own cells and window: one range over the 2 km box's cells for 30 days would read
     about twice the rows, most of which count as neither."""
@@ -77,7 +78,7 @@ def _alerts_around_query(
                 a.type != AlertType.anomaly.value,
             )
         )
-    columns = (a.id, a.latitude, a.longitude, a.severity, a.occurred_at, a.type)
+    columns = (a.id, a.latitude, a.longitude, a.severity, epoch_us(a.occurred_at), a.type)
     history = sa.select(*columns, sa.literal(False).label("nearby")).where(
         *_within(_alerts, "history_", by_cell=history_by_cell),
         a.occurred_at.between(sa.bindparam("since"), sa.bindparam("at")),
@@ -92,9 +93,14 @@ def _alerts_around_query(
     return sa.union_all(history, nearby)
 
 
+AlertRow = tuple[int, float, float, str, int, str]
+"""An alert around a fix as ``alerts_around`` reads it: id, latitude, longitude, severity, when (exact
+microseconds since the epoch, ``core.db.epoch_us``: no datetime is made per row) and type."""
+
+
 def alerts_around(
     session: Session, *, tourist_id: int | None, lat: float, lon: float, at: datetime
-) -> tuple[list[AlertObservation], list[AlertObservation]]:
+) -> tuple[list[AlertRow], list[AlertRow]]:
     """(nearby: open as of ``at``, 2 km box, 6 h) and (historical: 1 km box, 30 days), never after ``at``.
 
     The tourist's own anomaly alerts are left out so a low score does not feed on itself. The boxes
@@ -110,9 +116,9 @@ def alerts_around(
         history_by_cell="history_cells" in params,
         for_tourist=tourist_id is not None,
     )
-    lists: tuple[list[AlertObservation], list[AlertObservation]] = ([], [])
-    for alert_id, lat_, lon_, severity, occurred_at, kind, is_nearby in session.execute(query, params).all():
-        lists[bool(is_nearby)].append(AlertObservation(lat_, lon_, severity, occurred_at, alert_id, kind))
+    lists: tuple[list[AlertRow], list[AlertRow]] = ([], [])
+    for alert_id, lat_, lon_, severity, time_us, kind, is_nearby in session.execute(query, params).all():
+        lists[bool(is_nearby)].append((alert_id, lat_, lon_, severity, time_us, kind))
     history, nearby = lists
     return nearby, history
 

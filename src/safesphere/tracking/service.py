@@ -57,14 +57,14 @@ def _should_alert(session: Session, settings: Settings, tourist_id: int, scored:
     if assessment.location_safety_score >= settings.anomaly_alert_threshold:
         return False
     now = scored.data.fix.timestamp
-    previous = alerts_service.last_anomaly_alert(
+    previous = alerts_service.last_anomaly_severity(
         session=session,
         tourist_id=tourist_id,
         since=now - timedelta(seconds=settings.anomaly_alert_cooldown_s),
     )
     if previous is None:
         return True
-    return SEVERITY_ORDER.index(assessment.risk_level) > SEVERITY_ORDER.index(previous.severity)
+    return SEVERITY_ORDER.index(assessment.risk_level) > SEVERITY_ORDER.index(previous)
 
 
 def _store_fix(
