@@ -41,12 +41,24 @@ class ScoredFix:
         return recommend(self.data, self.assessment, language)
 
 
+SAFE = frozenset({"safe"})
+
+
 def zone_proximities(zone_index: ZoneIndex, lat: float, lon: float) -> list[ZoneProximity]:
-    nearby = zone_index.near(lat, lon, max(ZONE_APPROACH_KM, SAFE_ZONE_SEARCH_KM))
+    """Every zone the point is in or within ``ZONE_APPROACH_KM`` of, and safe zones within
+    ``SAFE_ZONE_SEARCH_KM`` (worth recommending), nearest first: two searches, so the zones of other
+    types between the two distances (most of a 3 km search in a dense city) are never measured."""
+    nearby = zone_index.near(lat, lon, ZONE_APPROACH_KM)
+    if SAFE_ZONE_SEARCH_KM > ZONE_APPROACH_KM:
+        seen = {n.zone.zone_id for n in nearby}
+        further = zone_index.near(lat, lon, SAFE_ZONE_SEARCH_KM, types=SAFE)
+        nearby = sorted(
+            [*nearby, *(n for n in further if n.zone.zone_id not in seen)],
+            key=lambda n: (n.distance_km, n.zone.zone_id),
+        )
     return [
         ZoneProximity(n.zone.zone_id, n.zone.name, n.zone.type, n.inside, n.distance_km, n.bearing_deg)
         for n in nearby
-        if n.zone.type == "safe" or n.inside or n.distance_km <= ZONE_APPROACH_KM
     ]
 
 

@@ -82,8 +82,11 @@ class ZoneIndex:
             self._tree = STRtree(envelopes) if envelopes else None
             self._version = version
 
-    def near(self, lat: float, lon: float, radius_km: float) -> list[Nearby]:
-        """Zones whose edge is within ``radius_km`` of the point (or that contain it), nearest first.
+    def near(
+        self, lat: float, lon: float, radius_km: float, types: frozenset[str] | None = None
+    ) -> list[Nearby]:
+        """Zones (of ``types``, default all) whose edge is within ``radius_km`` of the point (or that
+        contain it), nearest first.
 
         Measured as ``geometry.relation`` measures them (the same arithmetic, so the same numbers), but
         the polygons among the candidates are measured together in a few array calls: one at a time they
@@ -98,7 +101,8 @@ class ZoneIndex:
         polygons: list[ZoneShape] = []
         for position in tree.query(box(area.min_lon, area.min_lat, area.max_lon, area.max_lat)).tolist():
             zone = zones[position]
-            (circles if zone.polygon is None else polygons).append(zone)
+            if types is None or zone.type in types:
+                (circles if zone.polygon is None else polygons).append(zone)
         found = _circles_near(circles, lat, lon, radius_km)
         if polygons:
             found += _polygons_near(polygons, lat, lon, radius_km)
