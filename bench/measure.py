@@ -59,5 +59,6 @@ def measure_server(
             start_rps=start_rps,
             factor=scale.sweep_factor,
             max_steps=scale.sweep_steps,
+            refine=scale.sweep_refine,
         )
     return at_target, Sweep(label=label, steps=steps, capacity_rps=capacity), rss

@@ -27,8 +27,9 @@ METHOD = """\
 - **Ceiling**: a minimal FastAPI app (`bench/ceiling.py`) served by the same `uvicorn.run` call,
   answering a no-op POST with request bodies of the same size. Every throughput is also given as a
   share of the ceiling's capacity measured in the same run.
-- **Capacity**: the offered rate rises step by step until under 90% of it completes, over 1% fails
-  or p99 passes 2 s; capacity is the best achieved rate.
+- **Capacity**: the offered rate rises step by step (x1.6) until under 90% of it completes, over 1%
+  fails or p99 passes 2 s, then two more steps halve the gap between the last healthy rate and the
+  saturated one (to within 12%); capacity is the best achieved rate of a step with at most 1% failed.
 - The machine has 2 cores shared by the server and the generator; the generator's own lateness
   ("send lag") is reported to show it kept its schedule.
 """

@@ -15,6 +15,8 @@ class Scale:
     """Measured seconds of each capacity-sweep step."""
     sweep_steps: int
     sweep_factor: float
+    sweep_refine: int
+    """Steps that narrow the capacity down between the last healthy rate and the first saturated one."""
     ingestion_rps: float
     """The issue's target rate for incident ingestion (p99 <= 25 ms at 500 reports/s)."""
     location_rps: float
@@ -35,6 +37,7 @@ FULL = Scale(
     step_s=5.0,
     sweep_steps=8,
     sweep_factor=1.6,
+    sweep_refine=2,
     ingestion_rps=500.0,
     location_rps=300.0,
     notify_rps=200.0,
@@ -50,6 +53,7 @@ TINY = Scale(
     step_s=0.5,
     sweep_steps=2,
     sweep_factor=2.0,
+    sweep_refine=0,
     ingestion_rps=20.0,
     location_rps=10.0,
     notify_rps=10.0,

@@ -18,7 +18,7 @@ from safesphere.auth.router import router as auth_router
 from safesphere.core.config import Settings
 from safesphere.core.db import Database
 from safesphere.core.errors import install_handlers
-from safesphere.core.limits import BodySizeLimit, InFlightLimit
+from safesphere.core.limits import BodySizeLimit, InFlight, InFlightLimit
 from safesphere.core.logging import configure_logging
 from safesphere.core.security import TokenService
 from safesphere.devices.router import router as devices_router
@@ -89,7 +89,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.protocol = load_protocol(settings.protocol_file)
     install_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_upload_bytes + REQUEST_BODY_SLACK)
-    app.add_middleware(InFlightLimit, limit=settings.max_in_flight_device_writes)  # outermost: first
+    app.state.device_writes = InFlight()
+    app.add_middleware(  # outermost: first
+        InFlightLimit, limit=settings.max_in_flight_device_writes, in_flight=app.state.device_writes
+    )
     for router in (
         health_router,
         auth_router,

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from pathlib import Path
 
 from bench.__main__ import BENCHMARKS, main
-from bench.load import find_capacity, percentile, run_load
+from bench.load import LoadResult, find_capacity, percentile, run_load
 from bench.servers import ceiling_server
 
 
@@ -46,6 +47,32 @@ def test_the_open_loop_generator_keeps_its_schedule_against_the_ceiling(tmp_path
     assert 0 < result.p50_ms <= result.p95_ms <= result.p99_ms <= result.max_ms
     assert len(steps) == 2
     assert capacity == max(step.achieved_rps for step in steps)
+
+
+def _server_of_capacity(capacity: float) -> Callable[[float], LoadResult]:
+    """What the load generator reports of a server that completes up to ``capacity`` requests/s and
+    refuses the rest (as the in-flight limit does), for the sweep's own logic."""
+
+    def run_at(rate: float) -> LoadResult:
+        requests = round(rate * 10)
+        ok = min(requests, round(capacity * 10))
+        failed = {"503": requests - ok} if requests > ok else {}
+        return LoadResult(rate, ok / 10, requests, ok, 5.0, 8.0, 9.0, 10.0, 0.1, 0.1, failed)
+
+    return run_at
+
+
+def test_the_sweep_narrows_the_capacity_down_between_its_last_two_steps() -> None:
+    coarse, coarse_steps = find_capacity(_server_of_capacity(110), start_rps=50, factor=1.6, max_steps=8)
+    fine, fine_steps = find_capacity(
+        _server_of_capacity(110), start_rps=50, factor=1.6, max_steps=8, refine=2
+    )
+
+    assert coarse == 80  # 50, 80 pass; 128 refuses 14%
+    assert [s.offered_rps for s in coarse_steps] == [50, 80, 128]
+    assert 100 < fine <= 110  # sqrt(80 x 128) = 101 passes, then 114 refuses
+    assert len(fine_steps) == 5
+    assert [s.offered_rps for s in fine_steps] == sorted(s.offered_rps for s in fine_steps)
 
 
 def test_percentiles_pick_the_nearest_rank() -> None:

@@ -55,19 +55,26 @@ def test_device_writes_past_the_limit_get_503_with_retry_after_and_others_pass()
             held.release.set()
             assert [r.status_code for r in await asyncio.gather(*first)] == [200, 200]
             assert (await client.post("/threats/report", content=b"{}")).status_code == 200
-            assert app.in_flight == 0
+            assert app.in_flight.count == 0
 
     asyncio.run(scenario())
 
 
-def test_a_limit_of_zero_never_refuses() -> None:
+def test_a_limit_of_zero_never_refuses_and_still_counts() -> None:
+    """The count is what tells the delivery worker its process is busy, limit or not."""
+
     async def scenario() -> None:
         held = HeldWrites()
-        held.release.set()
-        transport = httpx.ASGITransport(app=InFlightLimit(held, limit=0))
+        app = InFlightLimit(held, limit=0)
+        transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-            answers = await asyncio.gather(*(client.post("/threats/report") for _ in range(20)))
+            pending = [asyncio.create_task(client.post("/threats/report")) for _ in range(20)]
+            await _until(lambda: held.started == 20)
+            assert app.in_flight.count == 20
+            held.release.set()
+            answers = await asyncio.gather(*pending)
         assert {a.status_code for a in answers} == {200}
+        assert app.in_flight.count == 0
 
     asyncio.run(scenario())
 

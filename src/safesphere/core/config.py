@@ -80,9 +80,9 @@ class Settings(BaseSettings):
     delivery_round_interval_s: float = Field(
         default=0.025,
         ge=0,
-        description="The longest a busy delivery worker rests between rounds (it rests four times as long "
-        "as a round's own database work, so that what commits meanwhile goes out in one round: a round "
-        "costs two transactions however many it sends); an idle worker sends at once.",
+        description="The longest the delivery worker of a busy process rests between rounds (four times "
+        "a round's own database work, so that what commits meanwhile goes out in one round: a round "
+        "costs two transactions however many it sends); an idle process's worker sends at once.",
     )
     delivery_max_attempts: int = Field(default=8, ge=1)
     delivery_backoff_base_s: float = Field(

@@ -25,6 +25,7 @@ from fastapi import FastAPI
 from safesphere.core import clock
 from safesphere.core.config import Settings
 from safesphere.core.db import Database, UTCDateTime, table
+from safesphere.core.limits import InFlight
 from safesphere.notify import outbox, sources
 from safesphere.notify.models import Delivery, DeliveryAttempt, DeliveryStatus
 from safesphere.notify.routing import LOG_CHANNEL, ChannelSpec
@@ -237,9 +238,12 @@ def rest_between_rounds(work_s: float, longest_s: float) -> float:
 class DeliveryWorker:
     """One process's sender: woken at once by in-process commits, polling for everyone else's."""
 
-    def __init__(self, database: Database, settings: Settings) -> None:
+    def __init__(
+        self, database: Database, settings: Settings, busy: Callable[[], bool] = lambda: True
+    ) -> None:
         self.database = database
         self.settings = settings
+        self._busy = busy
         self._wake = asyncio.Event()
         self._loop = asyncio.get_running_loop()
         self._limit = asyncio.Semaphore(settings.delivery_concurrency)
@@ -272,10 +276,13 @@ class DeliveryWorker:
             outbox.remove_waker(self.wake)
 
     async def _pace(self) -> None:
-        """After a round, the worker rests up to ``1 / ROUND_DUTY - 1`` times as long as the round's own
-        database work took (never more than ``delivery_round_interval_s``) before the next. Reports a few
-        rounds apart go out at once; a stream of them gathers into rounds that send many, so the worker
-        keeps to about a ``ROUND_DUTY`` share of the process however fast reports come."""
+        """While its process is busy (``busy()``: requests are waiting), the worker rests after a round
+        up to ``1 / ROUND_DUTY - 1`` times as long as the round's own database work took (never more
+        than ``delivery_round_interval_s``): what commits meanwhile gathers into rounds that send many,
+        and the worker keeps to about a ``ROUND_DUTY`` share of the process. An idle process's worker
+        sends at once."""
+        if not self._busy():
+            return
         rest = rest_between_rounds(self._round_work_s, self.settings.delivery_round_interval_s)
         wait = self._round_ended + rest - self._loop.time()
         if wait > 0:
@@ -321,7 +328,8 @@ class DeliveryWorker:
 
 async def deliver_forever(app: FastAPI) -> None:
     """The server's delivery task (``SAFESPHERE_DELIVERY_WORKER_ENABLED``)."""
-    worker = DeliveryWorker(app.state.db, app.state.settings)
+    in_flight: InFlight = app.state.device_writes
+    worker = DeliveryWorker(app.state.db, app.state.settings, busy=lambda: in_flight.count > 1)
     while True:
         try:
             await worker.run()
