@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from safesphere.alerts import models as alert_models
 from safesphere.auth import models as auth_models
+from safesphere.core import periodic as periodic_models
 from safesphere.core.db import Base
 from safesphere.devices import models as device_models
 from safesphere.evidence import models as evidence_models
@@ -23,6 +24,7 @@ __all__ = [
     "incident_models",
     "metadata",
     "notify_models",
+    "periodic_models",
     "places_models",
     "tracking_models",
     "zone_models",

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from safesphere.core import clock
 from safesphere.core.config import Settings
 from safesphere.core.db import Database
+from safesphere.core.periodic import claim_period
 from safesphere.scoring.assessment import assess, risk_level, tourist_safety_score
 from safesphere.tracking.assessor import ScoredFix
 from safesphere.tracking.batch import Batch, RunData, next_batch
@@ -171,12 +172,20 @@ def _execute_many(session: Session, statement: sa.Update, rows: list[dict[str, o
     connection.exec_driver_sql(str(compiled), parameters)
 
 
+RESCORING_TASK = "rescore_recent_fixes"
+
+
 async def rescore_periodically(app: FastAPI) -> None:
-    """The server's background rescoring loop (``SAFESPHERE_RESCORE_INTERVAL_S``; 0 switches it off)."""
+    """The server's background rescoring loop (``SAFESPHERE_RESCORE_INTERVAL_S``; 0 switches it off). Of
+    several server processes, one rescores each period (``core.periodic``)."""
     settings: Settings = app.state.settings
     while True:
         await asyncio.sleep(settings.rescore_interval_s)
         try:
+            if not await asyncio.to_thread(
+                claim_period, app.state.db, RESCORING_TASK, settings.rescore_interval_s
+            ):
+                continue
             count = await asyncio.to_thread(
                 update_location_safety_scores,
                 database=app.state.db,
