@@ -29,6 +29,7 @@ from safesphere.zones.spatial_index import ZoneIndex
 
 SAFE_ZONE_SEARCH_KM = 3.0
 """How far to look for a safe zone worth recommending."""
+SAFE = frozenset({"safe"})
 
 
 @dataclass(frozen=True)
@@ -39,9 +40,6 @@ class ScoredFix:
 
     def recommendations(self, language: str) -> list[str]:
         return recommend(self.data, self.assessment, language)
-
-
-SAFE = frozenset({"safe"})
 
 
 def zone_proximities(zone_index: ZoneIndex, lat: float, lon: float) -> list[ZoneProximity]:
