@@ -24,7 +24,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sess
 
 from safesphere.core.config import Settings
 from safesphere.core.geo import grid_cell
-from safesphere.core.writelock import LockingConnection, WriteLock, begin_locked, lock_path
+from safesphere.core.writelock import LockingConnection, WriteLock, lock_path
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -102,9 +102,9 @@ def grid_cell_column() -> Mapped[int]:
     return mapped_column(sa.Integer, default=from_position)
 
 
-def _configure_sqlite(engine: Engine, settings: Settings, *, write_lock: Path | None) -> None:
-    timeout_s = settings.sqlite_busy_timeout_ms / 1000
-
+def _configure_sqlite(
+    engine: Engine, settings: Settings, *, write_lock: Path | None, timeout_s: float
+) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None  # we emit BEGIN ourselves
@@ -127,15 +127,15 @@ def _configure_sqlite(engine: Engine, settings: Settings, *, write_lock: Path | 
 
     @event.listens_for(engine, "begin")
     def _on_begin_write(connection: sa.Connection) -> None:
-        dbapi_connection = connection.connection.dbapi_connection
+        lock: WriteLock = connection.connection.dbapi_connection.write_lock  # type: ignore[union-attr]
         try:
-            begin_locked(dbapi_connection)
+            lock.acquire()
         except sqlite3.OperationalError as exc:  # as SQLite's own "database is locked" would surface
             raise sa.exc.OperationalError("BEGIN IMMEDIATE", None, exc) from exc
         try:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
         except BaseException:
-            dbapi_connection.write_lock.release()  # type: ignore[union-attr]
+            lock.release()
             raise
 
 
@@ -164,7 +164,7 @@ def create_engine(settings: Settings, *, immediate: bool = True) -> Engine:
             max_overflow=0 if immediate else 2 * settings.db_pool_size,
             pool_timeout=busy_timeout_s,
         )
-        _configure_sqlite(engine, settings, write_lock=write_lock)
+        _configure_sqlite(engine, settings, write_lock=write_lock, timeout_s=busy_timeout_s)
         return engine
     return sa.create_engine(
         url, pool_size=settings.db_pool_size, max_overflow=2 * settings.db_pool_size, pool_pre_ping=True

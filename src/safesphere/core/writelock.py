@@ -16,7 +16,6 @@ import os
 import sqlite3
 import time
 from pathlib import Path
-from typing import Any
 
 FIRST_WAIT_S = 0.000_05
 LONGEST_WAIT_S = 0.001
@@ -98,10 +97,3 @@ class LockingConnection(sqlite3.Connection):
 
 def lock_path(database: str) -> Path:
     return Path(f"{database}-writer.lock")
-
-
-def begin_locked(dbapi_connection: Any) -> None:
-    """Takes the connection's write lock (a no-op for a connection without one)."""
-    lock: WriteLock | None = getattr(dbapi_connection, "write_lock", None)
-    if lock is not None:
-        lock.acquire()
