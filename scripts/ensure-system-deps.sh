@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the system packages the test suite needs (a real PostgreSQL server) when they are missing.
+# Installs the system packages the test suite needs (a real PostgreSQL server, and Chromium with its
+# driver for the dashboard's browser tests) when they are missing.
 # As root with apt-get (CI, fresh Debian machines) it installs them; otherwise it says what to install.
 set -euo pipefail
 
@@ -9,6 +10,9 @@ if ! compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null && ! command -v in
 fi
 if [ "$(id -u)" = 0 ] && ! id postgres >/dev/null 2>&1; then
   need+=(postgresql)
+fi
+if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
+  need+=(chromium chromium-driver)
 fi
 [ ${#need[@]} -eq 0 ] && exit 0
 

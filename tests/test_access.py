@@ -85,6 +85,10 @@ EXPECTED_RULES: dict[tuple[str, str], str] = {
     ("DELETE", "/admin/channels/{channel_id}"): "admin",
     ("GET", "/deliveries"): "authority",
     ("GET", "/deliveries/{delivery_id}"): "authority",
+    ("GET", "/live/events"): "authority",
+    ("GET", "/dashboard"): "public",
+    ("GET", "/dashboard/app.js"): "public",
+    ("GET", "/dashboard/app.css"): "public",
 }
 """Every API route of the app and who may call it. A new route fails the suite until it is listed here."""
 
@@ -157,6 +161,12 @@ def test_every_route_declares_exactly_its_expected_access_rule(client: TestClien
         declared[(method, path)] = rules[0]
     assert declared == EXPECTED_RULES
     assert framework == FRAMEWORK_ROUTES
+
+
+@pytest.fixture
+def settings_overrides() -> dict[str, object]:
+    """A live stream that lets the authority's call to it finish."""
+    return {"live_stream_s": 0.05}
 
 
 @pytest.fixture

@@ -21,12 +21,14 @@ from safesphere.core.errors import install_handlers
 from safesphere.core.limits import BodySizeLimit, InFlight, InFlightLimit
 from safesphere.core.logging import configure_logging
 from safesphere.core.security import TokenService
+from safesphere.dashboard.router import router as dashboard_router
 from safesphere.devices.router import router as devices_router
 from safesphere.evidence.router import router as evidence_router
 from safesphere.health.router import router as health_router
 from safesphere.incidents.protocol_table import load_protocol
 from safesphere.incidents.response import escalate_periodically
 from safesphere.incidents.router import router as incidents_router
+from safesphere.live.router import router as live_router
 from safesphere.notify.router import channels_router, deliveries_router
 from safesphere.notify.worker import deliver_forever
 from safesphere.places.router import router as places_router
@@ -107,6 +109,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         channels_router,
         devices_router,
         deliveries_router,
+        dashboard_router,
+        live_router,
     ):
         app.include_router(router)
     return app

@@ -71,6 +71,8 @@ def serve(
         port=port,
         workers=workers,
         log_level=settings.log_level.lower(),
+        # Live streams never finish on their own: without a limit a stop would wait for every dashboard.
+        timeout_graceful_shutdown=settings.shutdown_grace_s,
     )
 
 

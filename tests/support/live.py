@@ -71,6 +71,8 @@ class LiveServer:
                 str(self.workers),
                 "--log-level",
                 "warning",
+                "--timeout-graceful-shutdown",
+                "3",
             ],
             env=settings_env(self.settings, **self.extra_env),
             stdout=log,

@@ -73,3 +73,7 @@ class Alert(Base):
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     resolution_notes: Mapped[str | None] = mapped_column(sa.Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    updated_at: Mapped[datetime] = mapped_column(
+        UTCDateTime, default=clock.now, onupdate=clock.now, index=True
+    )
+    """Its last change (the live feed sends alerts changed since a moment)."""

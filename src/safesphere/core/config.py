@@ -134,6 +134,21 @@ class Settings(BaseSettings):
         default=3600, ge=0, description="A share link works this long after resolution."
     )
 
+    # --- live feed (dashboards) ---
+    live_poll_interval_s: float = Field(
+        default=1.0, gt=0, description="How often a live stream looks for changes."
+    )
+    live_overlap_s: float = Field(
+        default=5.0, ge=0, description="Each look reaches this far back, for changes committed late."
+    )
+    live_stream_s: float = Field(
+        default=300.0, gt=0, description="A live stream ends after this long; the client reconnects."
+    )
+    live_keepalive_s: float = Field(default=15.0, gt=0, description="A comment line this often when idle.")
+
+    shutdown_grace_s: int = Field(
+        default=10, ge=1, description="On stop, requests still open after this long are cancelled."
+    )
     log_level: str = "INFO"
     log_json: bool = False
 

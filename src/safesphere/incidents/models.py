@@ -82,7 +82,10 @@ class Incident(ThreatObservation, Base):
     """When the threat was last seen: the latest ``timestamp`` of this incident's reports."""
     next_escalation_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, onupdate=clock.now)
+    updated_at: Mapped[datetime] = mapped_column(
+        UTCDateTime, default=clock.now, onupdate=clock.now, index=True
+    )
+    """Its last change (the live feed sends incidents changed since a moment)."""
 
 
 class LocationSource(StrEnum):

@@ -1,0 +1,766 @@
+// SafeSphere police dashboard. Vanilla JS, no build step, no third-party requests: every byte of data
+// comes from the API with the officer's token. DOM is built with createElement/textContent only.
+"use strict";
+
+(() => {
+  const STORE = { token: "safesphere.token", role: "safesphere.role", email: "safesphere.email" };
+  const DASHBOARD_ROLES = new Set(["authority", "admin"]);
+  const LEVELS = ["LOW", "MEDIUM", "HIGH", "CRITICAL"];
+  const URGENT = new Set(["HIGH", "CRITICAL"]);
+  const UNACKNOWLEDGED = new Set(["logged", "actions_executed"]);
+  const OPEN = new Set(["logged", "actions_executed", "acknowledged", "dispatched"]);
+  const STATS_MIN_INTERVAL_MS = 2000; // live bursts must not turn into a statistics query per event
+  const TOURISTS_INTERVAL_MS = 10000;
+  const BACKOFF_MIN_MS = 1000;
+  const BACKOFF_MAX_MS = 15000;
+  const MAX_ROWS = 300; // the list is for triage; older incidents are one filter away
+  const MAP_W = 800;
+  const MAP_H = 500;
+  const SVG_NS = "http://www.w3.org/2000/svg";
+
+  const $ = (id) => document.getElementById(id);
+
+  class Unauthorized extends Error {}
+  class ApiError extends Error {
+    constructor(status, detail) {
+      super(detail);
+      this.status = status;
+    }
+  }
+
+  // One object per login: async work started for an old session checks `alive(s)` and stops.
+  let session = null;
+  const alive = (s) => s !== null && s === session;
+
+  function newSession(token, role, email) {
+    return {
+      token, role, email,
+      incidents: new Map(), incidentsLoaded: false, fresh: new Set(),
+      alerts: new Map(), alertsLoaded: false, zones: [], tourists: [],
+      selected: null, view: null, shownView: null, detailSeq: 0, evidenceUrls: [], cursor: null, abort: new AbortController(),
+      timers: [], statsTimer: null, statsLast: 0, retryMs: BACKOFF_MIN_MS,
+    };
+  }
+
+  // ---------- helpers ----------
+  function el(tag, attrs = {}, ...children) {
+    const node = document.createElement(tag);
+    for (const [key, value] of Object.entries(attrs)) {
+      if (value === null || value === undefined || value === false) continue;
+      if (key === "text") node.textContent = String(value);
+      else if (key === "className") node.className = value;
+      else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
+      else node.setAttribute(key, String(value));
+    }
+    for (const child of children) if (child !== null && child !== undefined) node.append(child);
+    return node;
+  }
+
+  function svg(tag, attrs = {}) {
+    const node = document.createElementNS(SVG_NS, tag);
+    for (const [key, value] of Object.entries(attrs)) node.setAttribute(key, String(value));
+    return node;
+  }
+
+  const when = (iso) => (iso ? new Date(iso).toLocaleString() : "–");
+  const ms = (value) => (value === null || value === undefined ? "–" : `${(value / 1000).toFixed(1)} s`);
+  const sleep = (delay, signal) =>
+    new Promise((resolve) => {
+      const timer = setTimeout(resolve, delay);
+      signal.addEventListener("abort", () => { clearTimeout(timer); resolve(); }, { once: true });
+    });
+
+  function say(id, text, kind = "error") {
+    const node = $(id);
+    node.textContent = text || "";
+    node.className = `message ${text ? kind : ""}`;
+  }
+
+  async function detailOf(response) {
+    try {
+      const body = await response.json();
+      if (typeof body.detail === "string") return body.detail;
+      if (Array.isArray(body.detail)) return body.detail.map((e) => e.msg || String(e)).join("; ");
+    } catch (_) { /* not JSON */ }
+    return `HTTP ${response.status}`;
+  }
+
+  async function api(s, path, { method = "GET", body, raw = false } = {}) {
+    const headers = { Authorization: `Bearer ${s.token}`, Accept: "application/json" };
+    if (body !== undefined) headers["Content-Type"] = "application/json";
+    const response = await fetch(path, {
+      method, headers, body: body === undefined ? undefined : JSON.stringify(body),
+      signal: s.abort.signal, cache: "no-store",
+    });
+    if (response.status === 401) {
+      expire(s, "Your session has ended. Please log in again.");
+      throw new Unauthorized();
+    }
+    if (!response.ok) throw new ApiError(response.status, await detailOf(response));
+    if (raw) return response;
+    return response.status === 204 ? null : response.json();
+  }
+
+  // Errors of a cancelled session are expected (logout aborts its requests); others go to a message.
+  function report(s, error, messageId) {
+    if (!alive(s) || error instanceof Unauthorized || error.name === "AbortError") return;
+    say(messageId, error.message);
+  }
+
+  // ---------- login / logout ----------
+  function showLogin(message) {
+    $("dashboard-view").hidden = true;
+    $("login-view").hidden = false;
+    $("logout").hidden = true;
+    $("who").textContent = "";
+    setLive("offline");
+    say("login-message", message || "");
+  }
+
+  function stop(s) {
+    s.abort.abort();
+    s.timers.forEach(clearInterval);
+    if (s.statsTimer) clearTimeout(s.statsTimer);
+    s.evidenceUrls.forEach((url) => URL.revokeObjectURL(url));
+  }
+
+  function logout(message) {
+    if (session) stop(session);
+    session = null;
+    Object.values(STORE).forEach((key) => sessionStorage.removeItem(key));
+    clearDashboard();
+    showLogin(message);
+  }
+
+  function expire(s, message) {
+    if (alive(s)) logout(message);
+  }
+
+  async function onLogin(event) {
+    event.preventDefault();
+    say("login-message", "");
+    const email = $("login-email").value.trim();
+    const password = $("login-password").value;
+    $("login-submit").disabled = true;
+    try {
+      const response = await fetch("/auth/login", {
+        method: "POST", headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ email, password }), cache: "no-store",
+      });
+      if (!response.ok) {
+        say("login-message", response.status === 401 ? "Wrong email or password." : await detailOf(response));
+        return;
+      }
+      const token = await response.json();
+      if (!DASHBOARD_ROLES.has(token.role)) {
+        say("login-message", `This dashboard is for police and security accounts; "${token.role}" accounts cannot use it.`);
+        return;
+      }
+      sessionStorage.setItem(STORE.token, token.access_token);
+      sessionStorage.setItem(STORE.role, token.role);
+      sessionStorage.setItem(STORE.email, email);
+      $("login-password").value = "";
+      start(token.access_token, token.role, email);
+    } catch (error) {
+      say("login-message", `Cannot reach the server: ${error.message}`);
+    } finally {
+      $("login-submit").disabled = false;
+    }
+  }
+
+  function start(token, role, email) {
+    const s = newSession(token, role, email);
+    session = s;
+    $("login-view").hidden = true;
+    $("dashboard-view").hidden = false;
+    $("logout").hidden = false;
+    $("who").textContent = `${email} (${role})`;
+    loadIncidents(s);
+    refreshStats(s);
+    loadAlerts(s);
+    loadZones(s);
+    loadTourists(s);
+    s.timers.push(setInterval(() => loadTourists(s), TOURISTS_INTERVAL_MS));
+    stream(s);
+  }
+
+  function clearDashboard() {
+    delete $("incident-list").dataset.loaded;
+    for (const id of ["incident-list", "alert-list", "map", "detail-timeline", "detail-actions",
+      "detail-alerts", "detail-evidence", "detail-facts"]) $(id).replaceChildren();
+    $("incident-detail").hidden = true;
+    $("detail-empty").hidden = false;
+    for (const id of ["stats-total", "stats-LOW", "stats-MEDIUM", "stats-HIGH", "stats-CRITICAL",
+      "stats-weapons", "stats-notify", "stats-ack", "stats-deliveries"]) $(id).textContent = "–";
+  }
+
+  // ---------- incidents ----------
+  async function loadIncidents(s) {
+    const query = new URLSearchParams({ limit: "100" });
+    if ($("filter-level").value) query.set("threat_level", $("filter-level").value);
+    if ($("filter-status").value) query.set("status", $("filter-status").value);
+    try {
+      const page = await api(s, `/incidents?${query}`);
+      if (!alive(s)) return;
+      // Live events that beat the first page here are newer than its snapshot: keep them.
+      const early = s.incidentsLoaded ? [] : [...s.incidents.values()];
+      s.incidents = new Map(page.incidents.map((incident) => [incident.incident_id, incident]));
+      for (const incident of early) s.incidents.set(incident.incident_id, incident);
+      s.incidentsLoaded = true;
+      $("incident-list").dataset.loaded = "true";
+      renderIncidents(s);
+      renderMap(s);
+    } catch (error) {
+      report(s, error, "action-message");
+    }
+  }
+
+  function matchesFilters(incident) {
+    const level = $("filter-level").value;
+    const status = $("filter-status").value;
+    return (!level || incident.threat_level === level) && (!status || incident.status === status);
+  }
+
+  function sortedIncidents(s) {
+    return [...s.incidents.values()].filter(matchesFilters).sort((a, b) =>
+      b.timestamp.localeCompare(a.timestamp) || b.incident_id.localeCompare(a.incident_id));
+  }
+
+  function renderIncidents(s) {
+    const rows = sortedIncidents(s).slice(0, MAX_ROWS).map((incident) => {
+      const classes = [`level-${incident.threat_level}`];
+      if (s.fresh.has(incident.incident_id)) classes.push("new");
+      if (incident.incident_id === s.selected) classes.push("selected");
+      return el("tr", {
+        className: classes.join(" "), "data-incident-id": incident.incident_id,
+        "data-threat-level": incident.threat_level, "data-status": incident.status, tabindex: 0,
+        onclick: () => select(s, incident.incident_id, { focus: true }),
+        onkeydown: (event) => { if (event.key === "Enter") select(s, incident.incident_id, { focus: true }); },
+      },
+      el("td", { text: when(incident.timestamp) }),
+      el("td", { text: incident.incident_id }),
+      el("td", { className: "level", text: incident.threat_level }),
+      el("td", { text: incident.threat_score.toFixed(2) }),
+      el("td", { className: "status", text: incident.status }),
+      el("td", { text: incident.source_id || "–" }));
+    });
+    $("incident-list").replaceChildren(...rows);
+  }
+
+  function upsertIncident(s, incident) {
+    const known = s.incidents.has(incident.incident_id);
+    s.incidents.set(incident.incident_id, incident);
+    // Only what arrives after the first page is news: the stream also replays the last few seconds.
+    if (!known && s.incidentsLoaded && URGENT.has(incident.threat_level)) s.fresh.add(incident.incident_id);
+    renderIncidents(s);
+    renderMap(s);
+    refreshStatsSoon(s);
+    if (incident.incident_id === s.selected) loadDetail(s);
+  }
+
+  // ---------- statistics ----------
+  async function refreshStats(s) {
+    s.statsLast = Date.now();
+    try {
+      const out = await api(s, "/statistics");
+      if (!alive(s)) return;
+      const counts = out.statistics;
+      const analytics = out.response_analytics;
+      $("stats-total").textContent = counts.total_incidents;
+      for (const level of LEVELS) $(`stats-${level}`).textContent = counts[`count_${level}`];
+      $("stats-weapons").textContent = counts.weapons_detected;
+      $("stats-notify").textContent = `${ms(analytics.time_to_notify_p50_ms)} / ${ms(analytics.time_to_notify_p95_ms)}`;
+      $("stats-ack").textContent = `${ms(analytics.time_to_acknowledge_p50_ms)} / ${ms(analytics.time_to_acknowledge_p95_ms)}`;
+      $("stats-deliveries").textContent =
+        Object.entries(analytics.deliveries).map(([status, n]) => `${status} ${n}`).join(", ") || "none";
+    } catch (error) {
+      report(s, error, "action-message");
+    }
+  }
+
+  function refreshStatsSoon(s) {
+    if (s.statsTimer) return;
+    const wait = Math.max(0, s.statsLast + STATS_MIN_INTERVAL_MS - Date.now());
+    s.statsTimer = setTimeout(() => { s.statsTimer = null; if (alive(s)) refreshStats(s); }, wait);
+  }
+
+  // ---------- alerts, zones, tourists ----------
+  async function loadAlerts(s) {
+    try {
+      const alerts = await api(s, "/alerts?status=open&limit=500");
+      if (!alive(s)) return;
+      const early = s.alertsLoaded ? [] : [...s.alerts.values()];
+      s.alerts = new Map(alerts.map((alert) => [alert.alert_id, alert]));
+      for (const alert of early) s.alerts.set(alert.alert_id, alert);
+      s.alertsLoaded = true;
+      renderAlerts(s);
+      renderMap(s);
+    } catch (error) {
+      report(s, error, "alert-message");
+    }
+  }
+
+  function upsertAlert(s, alert) {
+    if (alert.status === "open") s.alerts.set(alert.alert_id, alert);
+    else s.alerts.delete(alert.alert_id);
+    renderAlerts(s);
+    renderMap(s);
+  }
+
+  async function alertAction(s, alertId, action) {
+    say("alert-message", "");
+    try {
+      const body = action === "resolve" ? { notes: null } : undefined;
+      const alert = await api(s, `/alerts/${alertId}/${action}`, { method: "POST", body });
+      if (alive(s)) upsertAlert(s, alert);
+    } catch (error) {
+      report(s, error, "alert-message");
+    }
+  }
+
+  function renderAlerts(s) {
+    const alerts = [...s.alerts.values()].sort((a, b) => b.timestamp.localeCompare(a.timestamp));
+    $("alert-list").replaceChildren(...alerts.map((alert) => el("li", {
+      className: `alert severity-${alert.severity}`, "data-alert-id": alert.alert_id, "data-type": alert.type,
+    },
+    el("strong", { text: `${alert.type.toUpperCase()} · ${alert.severity}` }), " ",
+    el("span", { text: alert.title }), " ",
+    el("small", { text: when(alert.timestamp) }),
+    el("p", { text: alert.description }),
+    alert.incident_id ? el("button", {
+      type: "button", text: `Incident ${alert.incident_id}`,
+      onclick: () => select(s, alert.incident_id, { focus: true }),
+    }) : null,
+    el("button", { type: "button", "data-action": "acknowledge", text: "Acknowledge",
+      onclick: () => alertAction(s, alert.alert_id, "acknowledge") }),
+    el("button", { type: "button", "data-action": "resolve", text: "Resolve",
+      onclick: () => alertAction(s, alert.alert_id, "resolve") }))));
+  }
+
+  async function loadZones(s) {
+    try {
+      const zones = await api(s, "/zones");
+      if (!alive(s)) return;
+      s.zones = zones;
+      renderMap(s);
+    } catch (error) {
+      report(s, error, "alert-message");
+    }
+  }
+
+  async function loadTourists(s) {
+    try {
+      const out = await api(s, "/authority/tourists?limit=500");
+      if (!alive(s)) return;
+      s.tourists = out.tourists;
+      renderMap(s);
+    } catch (error) {
+      report(s, error, "alert-message");
+    }
+  }
+
+  // ---------- map ----------
+  function zoneRings(zone) {
+    const geometry = zone.polygon;
+    if (!geometry) return [];
+    if (geometry.type === "Polygon") return [geometry.coordinates[0]];
+    if (geometry.type === "MultiPolygon") return geometry.coordinates.map((polygon) => polygon[0]);
+    return [];
+  }
+
+  // Equirectangular around the view's centre, longitudes shrunk by cos(latitude) so a city looks the right
+  // shape. A view is geographic ({lon, lat, scale: px per degree of latitude}), so new data never moves it;
+  // without one (s.view null) the map fits everything located.
+  const KM_PER_DEG = 111.32;
+  const FOCUS_KM = 3; // selecting an incident shows at least this much around it
+  const MAX_SCALE = MAP_H / (0.2 / KM_PER_DEG); // 200 m across: closer than any fix is accurate
+
+  function fitView(points) {
+    if (points.length === 0) return null;
+    const lats = points.map((p) => p[1]);
+    const lat = (Math.min(...lats) + Math.max(...lats)) / 2;
+    const k = Math.max(Math.cos((lat * Math.PI) / 180), 0.01);
+    const lons = points.map((p) => p[0]);
+    const lon = (Math.min(...lons) + Math.max(...lons)) / 2;
+    const pad = 30;
+    const spanX = Math.max((Math.max(...lons) - Math.min(...lons)) * k, 1e-4);
+    const spanY = Math.max(Math.max(...lats) - Math.min(...lats), 1e-4);
+    const scale = Math.min((MAP_W - 2 * pad) / spanX, (MAP_H - 2 * pad) / spanY, MAX_SCALE);
+    return { lon, lat, scale };
+  }
+
+  function projection(view) {
+    const k = Math.max(Math.cos((view.lat * Math.PI) / 180), 0.01);
+    return {
+      xy: (lon, lat) => [MAP_W / 2 + (lon - view.lon) * k * view.scale, MAP_H / 2 - (lat - view.lat) * view.scale],
+      at: (x, y) => [view.lon + (x - MAP_W / 2) / (k * view.scale), view.lat - (y - MAP_H / 2) / view.scale],
+      km: (km) => (km / KM_PER_DEG) * view.scale,
+    };
+  }
+
+  function svgPoint(event) {
+    const box = $("map").getBoundingClientRect();
+    return [((event.clientX - box.left) * MAP_W) / box.width, ((event.clientY - box.top) * MAP_H) / box.height];
+  }
+
+  // Wheel zooms around the pointer, dragging the background pans, double-click or "Fit" shows everything.
+  function wireMap() {
+    const map = $("map");
+    map.addEventListener("wheel", (event) => {
+      if (!session || !session.shownView) return;
+      event.preventDefault();
+      const view = session.shownView;
+      const [x, y] = svgPoint(event);
+      const [lon, lat] = projection(view).at(x, y);
+      const scale = Math.min(view.scale * (event.deltaY < 0 ? 1.25 : 0.8), MAX_SCALE);
+      const zoomed = { lon, lat, scale };
+      const [cx, cy] = projection(zoomed).at(MAP_W - x, MAP_H - y); // keep (lon, lat) under the pointer
+      session.view = { lon: cx, lat: cy, scale };
+      renderMap(session);
+    }, { passive: false });
+    let drag = null;
+    map.addEventListener("pointerdown", (event) => {
+      if (!session || !session.shownView || event.target !== map) return;
+      drag = { from: svgPoint(event), view: session.shownView };
+      map.setPointerCapture(event.pointerId);
+    });
+    map.addEventListener("pointermove", (event) => {
+      if (!drag || !session) return;
+      const [x, y] = svgPoint(event);
+      const [lon, lat] = projection(drag.view).at(MAP_W / 2 - (x - drag.from[0]), MAP_H / 2 - (y - drag.from[1]));
+      session.view = { lon, lat, scale: drag.view.scale };
+      renderMap(session);
+    });
+    const stop = () => { drag = null; };
+    map.addEventListener("pointerup", stop);
+    map.addEventListener("pointercancel", stop);
+    const fit = () => { if (session) { session.view = null; renderMap(session); } };
+    map.addEventListener("dblclick", fit);
+    $("map-fit").addEventListener("click", fit);
+  }
+
+  function focusOn(s, incident) {
+    if (incident === undefined || incident.latitude === null || incident.longitude === null) return;
+    const scale = Math.max(s.shownView ? s.shownView.scale : 0, MAP_H / (FOCUS_KM / KM_PER_DEG));
+    s.view = { lon: incident.longitude, lat: incident.latitude, scale: Math.min(scale, MAX_SCALE) };
+  }
+
+  function marker(kind, x, y, r, title, extra = {}) {
+    const node = svg("circle", { cx: x.toFixed(1), cy: y.toFixed(1), r, class: kind, ...extra });
+    const tip = svg("title");
+    tip.textContent = title;
+    node.append(tip);
+    return node;
+  }
+
+  function renderMap(s) {
+    const map = $("map");
+    const incidents = sortedIncidents(s).filter((i) => i.latitude !== null && i.longitude !== null);
+    const alerts = [...s.alerts.values()];
+    const points = [
+      ...incidents.map((i) => [i.longitude, i.latitude]),
+      ...alerts.map((a) => [a.location.lon, a.location.lat]),
+      ...s.tourists.map((t) => [t.location.lon, t.location.lat]),
+      ...s.zones.filter((z) => !z.polygon).map((z) => [z.center.lon, z.center.lat]),
+      ...s.zones.flatMap(zoneRings),
+    ];
+    const view = s.view || fitView(points);
+    s.shownView = view;
+    if (view === null) {
+      const empty = svg("text", { x: MAP_W / 2, y: MAP_H / 2, "text-anchor": "middle", class: "empty" });
+      empty.textContent = "Nothing located yet.";
+      map.replaceChildren(empty);
+      return;
+    }
+    const project = projection(view);
+    const nodes = [];
+    for (const zone of s.zones) {
+      const title = `${zone.name} (${zone.type})`;
+      for (const ring of zoneRings(zone)) {
+        const line = ring.map(([lon, lat]) => project.xy(lon, lat).map((v) => v.toFixed(1)).join(",")).join(" ");
+        const shape = svg("polygon", { points: line, class: `zone zone-${zone.type}` });
+        const tip = svg("title");
+        tip.textContent = title;
+        shape.append(tip);
+        nodes.push(shape);
+      }
+      if (!zone.polygon) {
+        const [x, y] = project.xy(zone.center.lon, zone.center.lat);
+        nodes.push(marker(`zone zone-${zone.type}`, x, y, Math.max(project.km(zone.radius_km), 3).toFixed(1), title));
+      }
+    }
+    for (const tourist of s.tourists) {
+      const [x, y] = project.xy(tourist.location.lon, tourist.location.lat);
+      nodes.push(marker(`tourist risk-${tourist.risk_level}`, x, y, 4,
+        `${tourist.name || `Tourist ${tourist.tourist_id}`}: ${tourist.risk_level} risk, seen ${when(tourist.last_seen)}`,
+        { "data-tourist-id": tourist.tourist_id }));
+    }
+    for (const alert of alerts) {
+      const [x, y] = project.xy(alert.location.lon, alert.location.lat);
+      const node = marker(`alert severity-${alert.severity}`, x, y, 6, `${alert.type}: ${alert.title}`,
+        { "data-alert-id": alert.alert_id });
+      if (alert.incident_id) node.addEventListener("click", () => select(s, alert.incident_id));
+      nodes.push(node);
+    }
+    for (const incident of [...incidents].reverse()) { // newest drawn last, on top
+      const [x, y] = project.xy(incident.longitude, incident.latitude);
+      const classes = ["incident", `level-${incident.threat_level}`];
+      if (s.fresh.has(incident.incident_id)) classes.push("new");
+      if (incident.incident_id === s.selected) classes.push("selected");
+      const node = marker(classes.join(" "), x, y, 8,
+        `${incident.incident_id}: ${incident.threat_level}, ${incident.status}`,
+        { "data-incident-id": incident.incident_id });
+      node.addEventListener("click", () => select(s, incident.incident_id));
+      nodes.push(node);
+    }
+    map.replaceChildren(...nodes);
+  }
+
+  // ---------- incident detail ----------
+  function select(s, incidentId, { focus = false } = {}) {
+    s.selected = incidentId;
+    if (focus) focusOn(s, s.incidents.get(incidentId));
+    s.fresh.delete(incidentId);
+    say("action-message", "");
+    renderIncidents(s);
+    renderMap(s);
+    loadDetail(s);
+  }
+
+  async function loadDetail(s) {
+    const seq = ++s.detailSeq;
+    const id = s.selected;
+    const path = `/incidents/${encodeURIComponent(id)}`;
+    try {
+      const [incident, timeline] = await Promise.all([api(s, path), api(s, `${path}/timeline`)]);
+      if (!alive(s) || seq !== s.detailSeq) return;
+      renderDetail(s, incident, timeline);
+    } catch (error) {
+      report(s, error, "action-message");
+    }
+  }
+
+  function fact(term, value) {
+    return el("div", {}, el("dt", { text: term }), el("dd", { text: value }));
+  }
+
+  function renderDetail(s, incident, timeline) {
+    $("detail-empty").hidden = true;
+    const panel = $("incident-detail");
+    panel.hidden = false;
+    panel.dataset.incidentId = incident.incident_id;
+    panel.dataset.status = incident.status;
+    panel.className = `level-${incident.threat_level}`;
+    $("detail-title").textContent = `${incident.incident_id} · ${incident.threat_level}`;
+    const where = incident.location
+      ? `${incident.location.latitude.toFixed(5)}, ${incident.location.longitude.toFixed(5)} (${incident.location.source})`
+      : "unknown";
+    $("detail-facts").replaceChildren(
+      fact("Status", incident.status),
+      fact("Seen", when(incident.timestamp)),
+      fact("Score", incident.threat_score.toFixed(2)),
+      fact("People", String(incident.people_count)),
+      fact("Weapons", incident.weapon_detected ? incident.weapon_types.join(", ") || "yes" : "none"),
+      fact("Behaviour", incident.behavior_summary || "–"),
+      fact("Location", where),
+      fact("Source", incident.source_id || "–"),
+      fact("Protocol", incident.action_taken || "–"),
+      fact("Repeats", String(incident.duplicate_count)));
+    const buttons = panel.querySelectorAll("button[data-action]");
+    for (const button of buttons) {
+      const action = button.dataset.action;
+      button.disabled = (action === "acknowledge" && !UNACKNOWLEDGED.has(incident.status))
+        || (action === "dispatch" && !(UNACKNOWLEDGED.has(incident.status) || incident.status === "acknowledged"))
+        || (action === "resolve" && !OPEN.has(incident.status));
+    }
+    $("detail-timeline").replaceChildren(...timeline.entries.map((entry) => el("li", {},
+      el("time", { text: when(entry.at) }), " ", el("strong", { text: entry.kind }), " ",
+      el("span", { text: Object.entries(entry.details).filter(([, v]) => v !== null && v !== "")
+        .map(([k, v]) => `${k}: ${typeof v === "object" ? JSON.stringify(v) : v}`).join(", ") }))));
+    $("detail-actions").replaceChildren(...incident.actions.map((action) => el("li", {
+      text: `${when(action.executed_at)} ${action.action_type} – ${action.status}: ${action.description}`,
+    })));
+    $("detail-alerts").replaceChildren(...incident.alerts.map((alert) => el("li", {
+      "data-alert-id": alert.id,
+      text: `${alert.alert_type} to ${alert.recipient} – ${alert.status}${alert.sent_at ? ` at ${when(alert.sent_at)}` : ""}: ${alert.message}`,
+    })));
+    renderEvidence(s, incident.evidence);
+  }
+
+  async function renderEvidence(s, evidence) {
+    s.evidenceUrls.forEach((url) => URL.revokeObjectURL(url));
+    s.evidenceUrls = [];
+    const seq = s.detailSeq;
+    const figures = [];
+    for (const item of evidence) {
+      const img = el("img", { alt: item.client_filename || item.filename, width: item.width, height: item.height });
+      figures.push(el("figure", { "data-evidence-id": item.evidence_id }, img,
+        el("figcaption", { text: `${when(item.uploaded_at)} by ${item.uploaded_by} · sha256 ${item.sha256.slice(0, 12)}…` })));
+      api(s, `/evidence/${item.evidence_id}`, { raw: true })
+        .then((response) => response.blob())
+        .then((blob) => {
+          if (!alive(s) || seq !== s.detailSeq) return;
+          const url = URL.createObjectURL(blob);
+          s.evidenceUrls.push(url);
+          img.src = url;
+        })
+        .catch((error) => report(s, error, "action-message"));
+    }
+    $("detail-evidence").replaceChildren(...(figures.length ? figures : [el("p", { text: "No evidence yet." })]));
+  }
+
+  async function incidentAction(action) {
+    const s = session;
+    if (!alive(s) || s.selected === null) return;
+    say("action-message", "");
+    const id = encodeURIComponent(s.selected);
+    let path = `/incidents/${id}/${action}`;
+    let body;
+    if (action === "dispatch") {
+      const unit = $("dispatch-unit").value.trim();
+      if (!unit) { say("action-message", "Enter the unit you are sending."); return; }
+      body = { unit };
+    } else if (action === "resolve") {
+      body = { outcome: $("resolve-outcome").value };
+    } else if (action === "note") {
+      const text = $("note-text").value.trim();
+      if (!text) { say("action-message", "Write the note first."); return; }
+      path = `/incidents/${id}/notes`;
+      body = { text };
+    }
+    try {
+      const out = await api(s, path, { method: "POST", body });
+      if (!alive(s)) return;
+      if (action === "note") $("note-text").value = "";
+      const known = s.incidents.get(out.incident_id);
+      if (known && out.status) s.incidents.set(out.incident_id, { ...known, status: out.status });
+      say("action-message", action === "note" ? "Note added." : `Incident ${out.status}.`, "ok");
+      renderIncidents(s);
+      renderMap(s);
+      refreshStatsSoon(s);
+      loadDetail(s);
+    } catch (error) {
+      report(s, error, "action-message");
+    }
+  }
+
+  // ---------- live stream (Server-Sent Events over fetch, so the token goes in a header) ----------
+  function setLive(state) {
+    const node = $("live-status");
+    node.textContent = state;
+    node.dataset.state = state;
+    node.className = `live-status ${state}`;
+  }
+
+  function onEvent(s, type, data) {
+    let payload;
+    try {
+      payload = JSON.parse(data);
+    } catch (_) {
+      return; // a malformed event must not stop the stream
+    }
+    if (type === "hello") {
+      // The hello comes with an id to resume from; its server_time is the fallback for an older server.
+      if (s.cursor === null && typeof payload.server_time === "string") s.cursor = payload.server_time;
+      setLive("live");
+    }
+    else if (type === "incident") upsertIncident(s, payload);
+    else if (type === "alert") upsertAlert(s, payload);
+  }
+
+  // Parses the text/event-stream format: fields per line, an event per blank line, ':' comments ignored.
+  async function readEvents(s, body) {
+    const reader = body.getReader();
+    const decoder = new TextDecoder();
+    let buffer = "";
+    let type = "message";
+    let data = [];
+    const line = (text) => {
+      if (text === "") {
+        if (data.length) onEvent(s, type, data.join("\n"));
+        type = "message";
+        data = [];
+        return;
+      }
+      if (text.startsWith(":")) return;
+      const colon = text.indexOf(":");
+      const field = colon < 0 ? text : text.slice(0, colon);
+      let value = colon < 0 ? "" : text.slice(colon + 1);
+      if (value.startsWith(" ")) value = value.slice(1);
+      if (field === "event") type = value;
+      else if (field === "data") data.push(value);
+      else if (field === "id" && !value.includes("\0")) s.cursor = value;
+      else if (field === "retry" && /^\d+$/.test(value)) {
+        s.retryMs = Math.min(Math.max(Number(value), BACKOFF_MIN_MS), BACKOFF_MAX_MS);
+      }
+    };
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done || !alive(s)) return;
+      buffer += decoder.decode(value, { stream: true });
+      for (;;) {
+        const end = buffer.search(/[\r\n]/);
+        if (end < 0) break;
+        if (buffer[end] === "\r" && end + 1 === buffer.length) break; // wait: "\r\n" may be split
+        const step = buffer[end] === "\r" && buffer[end + 1] === "\n" ? 2 : 1;
+        line(buffer.slice(0, end));
+        buffer = buffer.slice(end + step);
+      }
+    }
+  }
+
+  async function stream(s) {
+    let delay = s.retryMs;
+    while (alive(s)) {
+      try {
+        const query = s.cursor === null ? "" : `?since=${encodeURIComponent(s.cursor)}`;
+        const response = await fetch(`/live/events${query}`, {
+          headers: { Authorization: `Bearer ${s.token}`, Accept: "text/event-stream" },
+          signal: s.abort.signal, cache: "no-store",
+        });
+        if (response.status === 401 || response.status === 403) {
+          expire(s, `Live updates refused: ${await detailOf(response)}. Please log in again.`);
+          return;
+        }
+        if (response.status === 422 && s.cursor !== null) {
+          // Too far behind to replay (the server keeps 24 h): start afresh from the list endpoints.
+          s.cursor = null;
+          loadIncidents(s);
+          loadAlerts(s);
+          continue;
+        }
+        if (!response.ok) throw new Error(`HTTP ${response.status}`);
+        setLive("live");
+        await readEvents(s, response.body);
+        delay = s.retryMs; // a stream that ran its course is no failure: reconnect at the base delay
+        if (!alive(s)) return;
+        setLive("reconnecting");
+        await sleep(delay, s.abort.signal);
+        continue;
+      } catch (error) {
+        if (!alive(s) || error.name === "AbortError") return;
+      }
+      if (!alive(s)) return;
+      setLive("reconnecting");
+      await sleep(delay, s.abort.signal);
+      delay = Math.min(delay * 2, BACKOFF_MAX_MS);
+    }
+  }
+
+  // ---------- wiring ----------
+  document.addEventListener("DOMContentLoaded", () => {
+    $("login-form").addEventListener("submit", onLogin);
+    wireMap();
+    $("logout").addEventListener("click", () => logout("You are logged out."));
+    for (const id of ["filter-level", "filter-status"]) {
+      $(id).addEventListener("change", () => { if (session) loadIncidents(session); });
+    }
+    for (const button of document.querySelectorAll("#incident-detail button[data-action]")) {
+      button.addEventListener("click", () => incidentAction(button.dataset.action));
+    }
+    const token = sessionStorage.getItem(STORE.token);
+    const role = sessionStorage.getItem(STORE.role);
+    if (token && DASHBOARD_ROLES.has(role)) start(token, role, sessionStorage.getItem(STORE.email) || "");
+    else showLogin();
+  });
+})();

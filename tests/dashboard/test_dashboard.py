@@ -1,0 +1,299 @@
+"""The dashboard in a real headless Chromium against a live server: what an officer relies on."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+from selenium.webdriver import Chrome as WebDriver
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webelement import WebElement
+from selenium.webdriver.support import expected_conditions as ec
+from selenium.webdriver.support.ui import WebDriverWait
+
+from safesphere.core.config import Settings
+from tests.factories import PASSWORD, Account, EngineCredentials, Factory
+from tests.incidents.reports import report_body
+from tests.support.browser import severe_console_entries, start_chromium
+from tests.support.live import LiveServer
+
+WAIT_S = 20.0
+"""Generous: a loaded CI machine, a PostgreSQL backend and a 1 s live poll all fit comfortably."""
+REPORTS_ACROSS_RECONNECTS = 10
+REPORT_SPACING_S = 0.5
+"""Ten reports over 5 s span three 1.5 s streams and the 2 s pauses between them."""
+
+
+@pytest.fixture(scope="module")
+def chromium(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebDriver]:
+    driver = start_chromium(tmp_path_factory.mktemp("chromium-profile"))
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+@pytest.fixture
+def browser(chromium: WebDriver, live_server: LiveServer) -> Iterator[WebDriver]:
+    """The module's browser, its console emptied; logged out and left on a blank page before this test's
+    server stops, so no stream is open (uvicorn's shutdown waits for open streams) and no page still
+    reconnecting to it logs errors into the next test."""
+    severe_console_entries(chromium)
+    try:
+        yield chromium
+    finally:
+        chromium.execute_script(
+            "const logout = document.getElementById('logout'); if (logout && !logout.hidden) logout.click();"
+        )
+        chromium.get("about:blank")
+        severe_console_entries(chromium)
+
+
+def wait(driver: WebDriver) -> WebDriverWait[WebDriver]:
+    return WebDriverWait(driver, WAIT_S)
+
+
+def session_storage(driver: WebDriver) -> dict[str, str]:
+    stored: dict[str, str] = driver.execute_script("return Object.assign({}, window.sessionStorage);")
+    return stored
+
+
+def log_in(driver: WebDriver, server: LiveServer, account: Account) -> None:
+    driver.get(f"{server.url}/dashboard")
+    wait(driver).until(ec.visibility_of_element_located((By.ID, "login-form")))
+    driver.find_element(By.ID, "login-email").send_keys(account.user.email)
+    driver.find_element(By.ID, "login-password").send_keys(PASSWORD)
+    driver.find_element(By.ID, "login-submit").click()
+
+
+def incident_row(driver: WebDriver, incident_id: str) -> WebElement:
+    locator = (By.CSS_SELECTOR, f'#incident-list tr[data-incident-id="{incident_id}"]')
+    row: WebElement = wait(driver).until(ec.presence_of_element_located(locator))
+    return row
+
+
+def report(client: TestClient | httpx.Client, engine: EngineCredentials, **overrides: Any) -> str:
+    response = client.post("/threats/report", json=report_body(**overrides), headers=engine.headers)
+    assert response.status_code == 200, response.text
+    incident_id: str = response.json()["incident_id"]
+    return incident_id
+
+
+def open_high_incident(driver: WebDriver, server: LiveServer, factory: Factory, officer: Account) -> str:
+    """A HIGH incident reported, the officer logged in and its detail open; returns its id."""
+    incident_id = report(factory.client, factory.engine_key(), threat_level="HIGH", is_critical=False)
+    log_in(driver, server, officer)
+    incident_row(driver, incident_id).click()
+    detail = (By.CSS_SELECTOR, f'#incident-detail[data-incident-id="{incident_id}"]')
+    wait(driver).until(ec.visibility_of_element_located(detail))
+    return incident_id
+
+
+def test_an_authority_sees_incidents_and_statistics_and_logs_out(
+    browser: WebDriver, live_server: LiveServer, factory: Factory
+) -> None:
+    engine = factory.engine_key()
+    low = report(factory.client, engine, threat_level="LOW", threat_score=0.2, weapon_detected=False,
+                 weapon_types=[], is_critical=False, latitude=48.85, longitude=2.35)  # fmt: skip
+    critical = report(factory.client, engine, latitude=48.86, longitude=2.36)
+    log_in(browser, live_server, factory.authority())
+
+    assert "level-LOW" in (incident_row(browser, low).get_attribute("class") or "")
+    assert "level-CRITICAL" in (incident_row(browser, critical).get_attribute("class") or "")
+    wait(browser).until(ec.text_to_be_present_in_element((By.ID, "stats-total"), "2"))
+    assert browser.find_element(By.ID, "stats-CRITICAL").text == "1"
+    assert browser.find_element(By.ID, "stats-LOW").text == "1"
+    # Both located incidents are on the map, and the located ones also raised open alerts.
+    wait(browser).until(
+        lambda d: len(d.find_elements(By.CSS_SELECTOR, "#map circle.incident[data-incident-id]")) == 2
+    )
+    wait(browser).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#alert-list li[data-alert-id]")) >= 1)
+    stored = session_storage(browser)
+    assert stored["safesphere.token"]
+    assert browser.execute_script("return window.localStorage.length;") == 0
+
+    browser.find_element(By.ID, "logout").click()
+    wait(browser).until(ec.visibility_of_element_located((By.ID, "login-form")))
+    assert session_storage(browser) == {}
+    assert not browser.find_elements(By.CSS_SELECTOR, "#incident-list tr")
+    assert severe_console_entries(browser) == []
+
+
+def test_a_tourist_is_refused_with_a_message_and_nothing_is_stored(
+    browser: WebDriver, live_server: LiveServer, factory: Factory
+) -> None:
+    log_in(browser, live_server, factory.tourist())
+
+    wait(browser).until(ec.text_to_be_present_in_element((By.ID, "login-message"), "tourist"))
+    assert "cannot use" in browser.find_element(By.ID, "login-message").text
+    assert browser.find_element(By.ID, "login-form").is_displayed()
+    assert not browser.find_element(By.ID, "dashboard-view").is_displayed()
+    assert session_storage(browser) == {}
+    assert severe_console_entries(browser) == []
+
+
+def test_an_expired_token_returns_to_the_login_form(
+    browser: WebDriver, live_server: LiveServer, factory: Factory
+) -> None:
+    browser.get(f"{live_server.url}/dashboard")
+    browser.execute_script(
+        "sessionStorage.setItem('safesphere.token', 'not-a-token');"
+        "sessionStorage.setItem('safesphere.role', 'authority');"
+    )
+    browser.refresh()
+
+    wait(browser).until(ec.text_to_be_present_in_element((By.ID, "login-message"), "log in again"))
+    assert browser.find_element(By.ID, "login-form").is_displayed()
+    assert session_storage(browser) == {}
+
+
+def test_an_incident_reported_while_the_page_is_open_appears_live_and_highlighted(
+    browser: WebDriver, live_server: LiveServer, factory: Factory
+) -> None:
+    engine = factory.engine_key()
+    log_in(browser, live_server, factory.authority())
+    wait(browser).until(ec.text_to_be_present_in_element((By.ID, "stats-total"), "0"))
+    wait(browser).until(
+        ec.presence_of_element_located((By.CSS_SELECTOR, '#incident-list[data-loaded="true"]'))
+    )
+    wait(browser).until(
+        ec.text_to_be_present_in_element_attribute((By.ID, "live-status"), "data-state", "live")
+    )
+
+    with httpx.Client(base_url=live_server.url, timeout=30) as api:
+        incident_id = report(api, engine, latitude=48.86, longitude=2.36)
+
+    row = incident_row(browser, incident_id)
+    assert "new" in (row.get_attribute("class") or "").split()
+    assert row.get_attribute("data-threat-level") == "CRITICAL"
+    wait(browser).until(ec.text_to_be_present_in_element((By.ID, "stats-total"), "1"))
+    marker = f'#map circle.incident.new[data-incident-id="{incident_id}"]'
+    wait(browser).until(ec.presence_of_element_located((By.CSS_SELECTOR, marker)))
+    assert browser.find_element(By.ID, "live-status").text == "live"
+    assert severe_console_entries(browser) == []
+
+
+def test_acknowledge_moves_the_incident_on_in_the_api(
+    browser: WebDriver, live_server: LiveServer, factory: Factory
+) -> None:
+    officer = factory.authority()
+    incident_id = open_high_incident(browser, live_server, factory, officer)
+    button = browser.find_element(By.CSS_SELECTOR, '#incident-detail button[data-action="acknowledge"]')
+    wait(browser).until(ec.element_to_be_clickable(button)).click()
+
+    wait(browser).until(
+        ec.text_to_be_present_in_element_attribute(
+            (By.CSS_SELECTOR, f'#incident-list tr[data-incident-id="{incident_id}"]'),
+            "data-status",
+            "acknowledged",
+        )
+    )
+    stored = factory.client.get(f"/incidents/{incident_id}", headers=officer.headers).json()
+    assert stored["status"] == "acknowledged"
+    timeline = factory.client.get(f"/incidents/{incident_id}/timeline", headers=officer.headers).json()
+    acknowledged = [e for e in timeline["entries"] if e["kind"] == "acknowledged"]
+    assert [e["actor_id"] for e in acknowledged] == [officer.user.id]
+    wait(browser).until(ec.text_to_be_present_in_element((By.ID, "detail-timeline"), "acknowledged"))
+    wait(browser).until(
+        lambda d: (
+            not d.find_element(
+                By.CSS_SELECTOR, '#incident-detail button[data-action="acknowledge"]'
+            ).is_enabled()
+        )
+    )
+    assert severe_console_entries(browser) == []
+
+
+def test_a_refused_dispatch_shows_the_api_detail(
+    browser: WebDriver, live_server: LiveServer, factory: Factory
+) -> None:
+    """The API's word reaches the officer: here a dispatch of an incident resolved meanwhile (409)."""
+    officer = factory.authority()
+    incident_id = open_high_incident(browser, live_server, factory, officer)
+    resolved = factory.client.post(
+        f"/incidents/{incident_id}/resolve", json={"outcome": "false_alarm"}, headers=officer.headers
+    )
+    assert resolved.status_code == 200, resolved.text
+    browser.find_element(By.ID, "dispatch-unit").send_keys("Patrol 12")
+    # The officer clicks before the live update greys the button out.
+    browser.execute_script(
+        "const button = document.querySelector('#incident-detail button[data-action=dispatch]');"
+        "button.disabled = false; button.click();"
+    )
+
+    conflict = factory.client.post(
+        f"/incidents/{incident_id}/dispatch", json={"unit": "Patrol 12"}, headers=officer.headers
+    )
+    assert conflict.status_code == 409
+    wait(browser).until(
+        ec.text_to_be_present_in_element((By.ID, "action-message"), conflict.json()["detail"])
+    )
+    stored = factory.client.get(f"/incidents/{incident_id}", headers=officer.headers).json()
+    assert stored["status"] == "false_alarm"
+
+
+def test_reconnects_resume_from_the_last_id_so_nothing_is_missed(
+    browser: WebDriver, settings: Settings, factory: Factory
+) -> None:
+    """Streams that end every 1.5 s and no overlap: reports made while the page is between streams
+    arrive only if it resumes with ``since``."""
+    server = LiveServer(
+        settings, extra_env={"SAFESPHERE_LIVE_STREAM_S": "1.5", "SAFESPHERE_LIVE_OVERLAP_S": "0"}
+    )
+    server.start()
+    try:
+        engine = factory.engine_key()
+        log_in(browser, server, factory.authority())
+        wait(browser).until(
+            ec.presence_of_element_located((By.CSS_SELECTOR, '#incident-list[data-loaded="true"]'))
+        )
+        wait(browser).until(
+            ec.text_to_be_present_in_element_attribute((By.ID, "live-status"), "data-state", "live")
+        )
+        with httpx.Client(base_url=server.url, timeout=30) as api:
+            reported = []
+            for _ in range(REPORTS_ACROSS_RECONNECTS):
+                reported.append(report(api, engine, threat_level="MEDIUM", is_critical=False))
+                time.sleep(REPORT_SPACING_S)  # pacing the reports across several streams, not a wait
+
+        for incident_id in reported:
+            incident_row(browser, incident_id)
+        assert severe_console_entries(browser) == []
+    finally:
+        browser.execute_script("document.getElementById('logout').click();")
+        server.stop()
+
+
+def _marker_centre(driver: WebDriver, incident_id: str) -> tuple[float, float]:
+    marker = driver.find_element(By.CSS_SELECTOR, f'#map circle.incident[data-incident-id="{incident_id}"]')
+    return float(marker.get_attribute("cx") or "nan"), float(marker.get_attribute("cy") or "nan")
+
+
+def _on_map(point: tuple[float, float]) -> bool:
+    return 0 <= point[0] <= 800 and 0 <= point[1] <= 500
+
+
+def test_selecting_an_incident_brings_the_map_to_it_and_fit_shows_every_city(
+    browser: WebDriver, live_server: LiveServer, factory: Factory
+) -> None:
+    engine = factory.engine_key()
+    delhi = report(factory.client, engine, latitude=28.6139, longitude=77.2090)
+    paris = report(factory.client, engine, latitude=48.8566, longitude=2.3522)
+    log_in(browser, live_server, factory.authority())
+    wait(browser).until(
+        lambda d: len(d.find_elements(By.CSS_SELECTOR, "#map circle.incident[data-incident-id]")) == 2
+    )
+    assert _on_map(_marker_centre(browser, delhi)) and _on_map(_marker_centre(browser, paris))
+
+    incident_row(browser, delhi).click()
+    wait(browser).until(lambda d: _marker_centre(d, delhi) == (400.0, 250.0))
+    assert not _on_map(_marker_centre(browser, paris)), "zoomed to the street, the other city is off the map"
+
+    browser.find_element(By.ID, "map-fit").click()
+    wait(browser).until(lambda d: _on_map(_marker_centre(d, paris)))
+    assert _on_map(_marker_centre(browser, delhi))
+    assert severe_console_entries(browser) == []
