@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver import Chrome as WebDriver
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webelement import WebElement
@@ -76,6 +77,31 @@ def incident_row(driver: WebDriver, incident_id: str) -> WebElement:
     return row
 
 
+def row_attribute(driver: WebDriver, incident_id: str, name: str) -> str:
+    """An attribute of the incident's row once it is there, read in one step in the page."""
+    incident_row(driver, incident_id)
+    value: str | None = driver.execute_script(
+        "const row = document.querySelector(`#incident-list tr[data-incident-id='${arguments[0]}']`);"
+        "return row ? row.getAttribute(arguments[1]) : null;",
+        incident_id,
+        name,
+    )
+    return value or ""
+
+
+def click_row(driver: WebDriver, incident_id: str) -> None:
+    """Click the incident's row; a live re-render can replace the row between finding and clicking it."""
+    locator = (By.CSS_SELECTOR, f'#incident-list tr[data-incident-id="{incident_id}"]')
+
+    def clicked(d: WebDriver) -> bool:
+        d.find_element(*locator).click()
+        return True
+
+    WebDriverWait(
+        driver, WAIT_S, ignored_exceptions=[StaleElementReferenceException, NoSuchElementException]
+    ).until(clicked)
+
+
 def report(client: TestClient | httpx.Client, engine: EngineCredentials, **overrides: Any) -> str:
     response = client.post("/threats/report", json=report_body(**overrides), headers=engine.headers)
     assert response.status_code == 200, response.text
@@ -87,7 +113,7 @@ def open_high_incident(driver: WebDriver, server: LiveServer, factory: Factory, 
     """A HIGH incident reported, the officer logged in and its detail open; returns its id."""
     incident_id = report(factory.client, factory.engine_key(), threat_level="HIGH", is_critical=False)
     log_in(driver, server, officer)
-    incident_row(driver, incident_id).click()
+    click_row(driver, incident_id)
     detail = (By.CSS_SELECTOR, f'#incident-detail[data-incident-id="{incident_id}"]')
     wait(driver).until(ec.visibility_of_element_located(detail))
     return incident_id
@@ -102,8 +128,8 @@ def test_an_authority_sees_incidents_and_statistics_and_logs_out(
     critical = report(factory.client, engine, latitude=48.86, longitude=2.36)
     log_in(browser, live_server, factory.authority())
 
-    assert "level-LOW" in (incident_row(browser, low).get_attribute("class") or "")
-    assert "level-CRITICAL" in (incident_row(browser, critical).get_attribute("class") or "")
+    assert "level-LOW" in row_attribute(browser, low, "class")
+    assert "level-CRITICAL" in row_attribute(browser, critical, "class")
     wait(browser).until(ec.text_to_be_present_in_element((By.ID, "stats-total"), "2"))
     assert browser.find_element(By.ID, "stats-CRITICAL").text == "1"
     assert browser.find_element(By.ID, "stats-LOW").text == "1"
@@ -167,9 +193,8 @@ def test_an_incident_reported_while_the_page_is_open_appears_live_and_highlighte
     with httpx.Client(base_url=live_server.url, timeout=30) as api:
         incident_id = report(api, engine, latitude=48.86, longitude=2.36)
 
-    row = incident_row(browser, incident_id)
-    assert "new" in (row.get_attribute("class") or "").split()
-    assert row.get_attribute("data-threat-level") == "CRITICAL"
+    assert "new" in row_attribute(browser, incident_id, "class").split()
+    assert row_attribute(browser, incident_id, "data-threat-level") == "CRITICAL"
     wait(browser).until(ec.text_to_be_present_in_element((By.ID, "stats-total"), "1"))
     marker = f'#map circle.incident.new[data-incident-id="{incident_id}"]'
     wait(browser).until(ec.presence_of_element_located((By.CSS_SELECTOR, marker)))
@@ -269,8 +294,13 @@ def test_reconnects_resume_from_the_last_id_so_nothing_is_missed(
 
 
 def _marker_centre(driver: WebDriver, incident_id: str) -> tuple[float, float]:
-    marker = driver.find_element(By.CSS_SELECTOR, f'#map circle.incident[data-incident-id="{incident_id}"]')
-    return float(marker.get_attribute("cx") or "nan"), float(marker.get_attribute("cy") or "nan")
+    """The incident marker's centre, read in one step in the page (a live re-render replaces markers)."""
+    centre: list[str] = driver.execute_script(
+        "const m = document.querySelector(`#map circle.incident[data-incident-id='${arguments[0]}']`);"
+        "return m ? [m.getAttribute('cx'), m.getAttribute('cy')] : ['nan', 'nan'];",
+        incident_id,
+    )
+    return float(centre[0]), float(centre[1])
 
 
 def _on_map(point: tuple[float, float]) -> bool:
@@ -289,11 +319,41 @@ def test_selecting_an_incident_brings_the_map_to_it_and_fit_shows_every_city(
     )
     assert _on_map(_marker_centre(browser, delhi)) and _on_map(_marker_centre(browser, paris))
 
-    incident_row(browser, delhi).click()
+    click_row(browser, delhi)
     wait(browser).until(lambda d: _marker_centre(d, delhi) == (400.0, 250.0))
     assert not _on_map(_marker_centre(browser, paris)), "zoomed to the street, the other city is off the map"
 
     browser.find_element(By.ID, "map-fit").click()
     wait(browser).until(lambda d: _on_map(_marker_centre(d, paris)))
     assert _on_map(_marker_centre(browser, delhi))
+    assert severe_console_entries(browser) == []
+
+
+def test_a_burst_of_live_incidents_is_drawn_in_a_few_renders(
+    browser: WebDriver, live_server: LiveServer, factory: Factory
+) -> None:
+    engine = factory.engine_key()
+    log_in(browser, live_server, factory.authority())
+    wait(browser).until(
+        ec.text_to_be_present_in_element_attribute((By.ID, "live-status"), "data-state", "live")
+    )
+    wait(browser).until(
+        ec.presence_of_element_located((By.CSS_SELECTOR, '#incident-list[data-loaded="true"]'))
+    )
+    browser.execute_script(
+        "window.listRenders = 0;"
+        "new MutationObserver((records) => { window.listRenders += records.length; })"
+        ".observe(document.getElementById('incident-list'), { childList: true });"
+    )
+    burst = 60
+    with httpx.Client(base_url=live_server.url, timeout=30) as api:
+        for _ in range(burst):
+            report(api, engine, threat_level="MEDIUM", is_critical=False, weapon_detected=False,
+                   weapon_types=[], latitude=48.86, longitude=2.36)  # fmt: skip
+
+    wait(browser).until(
+        lambda d: len(d.find_elements(By.CSS_SELECTOR, "#incident-list tr[data-incident-id]")) == burst
+    )
+    renders: int = browser.execute_script("return window.listRenders;")
+    assert renders <= burst // 4, f"{renders} renders of the list for {burst} live events"
     assert severe_console_entries(browser) == []

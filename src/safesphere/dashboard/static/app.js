@@ -14,6 +14,8 @@
   const BACKOFF_MIN_MS = 1000;
   const BACKOFF_MAX_MS = 15000;
   const MAX_ROWS = 300; // the list is for triage; older incidents are one filter away
+  const MAX_KEPT = 1000; // incidents held in the page (list and map); the oldest go first
+  const RENDER_BATCH_MS = 100; // a burst of live events is drawn once, not once per event
   const MAP_W = 800;
   const MAP_H = 500;
   const SVG_NS = "http://www.w3.org/2000/svg";
@@ -37,7 +39,7 @@
       token, role, email,
       incidents: new Map(), incidentsLoaded: false, fresh: new Set(),
       alerts: new Map(), alertsLoaded: false, zones: [], tourists: [],
-      selected: null, view: null, shownView: null, detailSeq: 0, evidenceUrls: [], cursor: null, abort: new AbortController(),
+      selected: null, view: null, shownView: null, detailSeq: 0, dirty: new Set(), renderTimer: null, evidenceUrls: [], cursor: null, abort: new AbortController(),
       timers: [], statsTimer: null, statsLast: 0, retryMs: BACKOFF_MIN_MS,
     };
   }
@@ -252,10 +254,37 @@
     s.incidents.set(incident.incident_id, incident);
     // Only what arrives after the first page is news: the stream also replays the last few seconds.
     if (!known && s.incidentsLoaded && URGENT.has(incident.threat_level)) s.fresh.add(incident.incident_id);
-    renderIncidents(s);
-    renderMap(s);
+    scheduleRender(s, "incidents", "map");
     refreshStatsSoon(s);
-    if (incident.incident_id === s.selected) loadDetail(s);
+    if (incident.incident_id === s.selected) scheduleRender(s, "detail");
+  }
+
+  // Live events only mark what they changed; one timer draws it all, so a page of hundreds of events
+  // (a reconnect catching up, a busy minute) costs one render, and the page keeps at most MAX_KEPT.
+  function scheduleRender(s, ...parts) {
+    for (const part of parts) s.dirty.add(part);
+    if (s.renderTimer !== null) return;
+    s.renderTimer = setTimeout(() => {
+      s.renderTimer = null;
+      if (!alive(s)) return;
+      const dirty = s.dirty;
+      s.dirty = new Set();
+      if (s.incidents.size > MAX_KEPT) forgetOldest(s);
+      if (dirty.has("incidents")) renderIncidents(s);
+      if (dirty.has("alerts")) renderAlerts(s);
+      if (dirty.has("map")) renderMap(s);
+      if (dirty.has("detail")) loadDetail(s);
+    }, RENDER_BATCH_MS);
+  }
+
+  function forgetOldest(s) {
+    const newestFirst = [...s.incidents.values()].sort((a, b) => b.timestamp.localeCompare(a.timestamp));
+    for (const incident of newestFirst.slice(MAX_KEPT)) {
+      if (incident.incident_id !== s.selected) {
+        s.incidents.delete(incident.incident_id);
+        s.fresh.delete(incident.incident_id);
+      }
+    }
   }
 
   // ---------- statistics ----------
@@ -303,8 +332,7 @@
   function upsertAlert(s, alert) {
     if (alert.status === "open") s.alerts.set(alert.alert_id, alert);
     else s.alerts.delete(alert.alert_id);
-    renderAlerts(s);
-    renderMap(s);
+    scheduleRender(s, "alerts", "map");
   }
 
   async function alertAction(s, alertId, action) {
