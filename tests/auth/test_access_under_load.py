@@ -33,11 +33,16 @@ def _report_all_at_once(settings: Settings, factory: Factory, **env: str) -> lis
             threat_cv_incident(rng, level="HIGH", at=datetime.now(UTC), frame_id=n)
             for n in range(CONCURRENT_REPORTS)
         ]
-        with (
-            httpx.Client(base_url=server.url, headers={"X-API-Key": key}, timeout=120) as http,
-            ThreadPoolExecutor(max_workers=CONCURRENT_REPORTS) as pool,
-        ):
-            return list(pool.map(lambda report: http.post("/threats/report", json=report), reports))
+
+        # Each report from its own device, on its own connection: one client shared by 120 threads can
+        # trip over its own pool (a connection closed by one thread while another reads it: EBADF).
+        def send(report: dict[str, object]) -> httpx.Response:
+            return httpx.post(
+                f"{server.url}/threats/report", json=report, headers={"X-API-Key": key}, timeout=120
+            )
+
+        with ThreadPoolExecutor(max_workers=CONCURRENT_REPORTS) as pool:
+            return list(pool.map(send, reports))
     finally:
         server.stop()
 
