@@ -8,8 +8,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from safesphere.alerts import service
-from safesphere.alerts.models import Alert, AlertStatus, AlertType, Severity
-from safesphere.alerts.schemas import AlertLocation, AlertOut, ResolveIn
+from safesphere.alerts.models import AlertStatus, AlertType, Severity
+from safesphere.alerts.schemas import AlertOut, ResolveIn
 from safesphere.auth.access import AuthorityUser
 from safesphere.core import clock
 from safesphere.core.dependencies import DbSession, ReadSession
@@ -18,26 +18,6 @@ from safesphere.core.geo import BoundingBox
 
 router = APIRouter(prefix="/alerts", tags=["alerts"], responses=responses(401, 403))
 NOT_FOUND = responses(409, n404="Alert not found")
-
-
-def alert_out(alert: Alert) -> AlertOut:
-    return AlertOut(
-        alert_id=alert.id,
-        type=AlertType(alert.type),
-        severity=Severity(alert.severity),
-        title=alert.title,
-        description=alert.description,
-        location=AlertLocation(lat=alert.latitude, lon=alert.longitude),
-        timestamp=alert.occurred_at,
-        status=AlertStatus(alert.status),
-        tourist_id=alert.tourist_id,
-        incident_id=alert.incident_id,
-        acknowledged_by=alert.acknowledged_by,
-        acknowledged_at=alert.acknowledged_at,
-        resolved_by=alert.resolved_by,
-        resolved_at=alert.resolved_at,
-        resolution_notes=alert.resolution_notes,
-    )
 
 
 def parse_bbox(bbox: str | None) -> BoundingBox | None:
@@ -74,13 +54,13 @@ def list_alerts(
         bbox=parse_bbox(bbox),
         limit=limit,
     )
-    return [alert_out(a) for a in alerts]
+    return [AlertOut.from_alert(a) for a in alerts]
 
 
 @router.post("/{alert_id}/acknowledge", response_model=AlertOut, responses=NOT_FOUND)
 def acknowledge(alert_id: int, session: DbSession, user: AuthorityUser) -> AlertOut:
     """Mark an open alert as seen by this officer."""
-    return alert_out(service.acknowledge(session=session, alert_id=alert_id, user_id=user.id))
+    return AlertOut.from_alert(service.acknowledge(session=session, alert_id=alert_id, user_id=user.id))
 
 
 @router.post("/{alert_id}/resolve", response_model=AlertOut, responses=NOT_FOUND)
@@ -89,4 +69,6 @@ def resolve(
 ) -> AlertOut:
     """Close an alert with notes; who and when are recorded."""
     notes = body.notes if body else None
-    return alert_out(service.resolve(session=session, alert_id=alert_id, user_id=user.id, notes=notes))
+    return AlertOut.from_alert(
+        service.resolve(session=session, alert_id=alert_id, user_id=user.id, notes=notes)
+    )

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from safesphere.alerts.models import AlertStatus, AlertType, Severity
+from safesphere.alerts.models import Alert, AlertStatus, AlertType, Severity
 
 
 class AlertLocation(BaseModel):
@@ -30,6 +30,26 @@ class AlertOut(BaseModel):
     resolved_by: int | None
     resolved_at: datetime | None
     resolution_notes: str | None
+
+    @classmethod
+    def from_alert(cls, alert: Alert) -> AlertOut:
+        return cls(
+            alert_id=alert.id,
+            type=AlertType(alert.type),
+            severity=Severity(alert.severity),
+            title=alert.title,
+            description=alert.description,
+            location=AlertLocation(lat=alert.latitude, lon=alert.longitude),
+            timestamp=alert.occurred_at,
+            status=AlertStatus(alert.status),
+            tourist_id=alert.tourist_id,
+            incident_id=alert.incident_id,
+            acknowledged_by=alert.acknowledged_by,
+            acknowledged_at=alert.acknowledged_at,
+            resolved_by=alert.resolved_by,
+            resolved_at=alert.resolved_at,
+            resolution_notes=alert.resolution_notes,
+        )
 
 
 class ResolveIn(BaseModel):

@@ -20,7 +20,7 @@ import anyio.to_thread
 from sqlalchemy.orm import Session
 from starlette.requests import Request
 
-from safesphere.alerts.router import alert_out
+from safesphere.alerts.schemas import AlertOut
 from safesphere.core import clock
 from safesphere.core.config import Settings
 from safesphere.core.db import Database
@@ -95,7 +95,7 @@ class Feed:
                     session=s, since=lower, after=after, limit=limit
                 ),
                 lambda alert: alert.id,
-                lambda alert: alert_out(alert).model_dump_json(),
+                lambda alert: AlertOut.from_alert(alert).model_dump_json(),
                 page,
                 since,
             ),

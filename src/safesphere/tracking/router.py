@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Request, status
 
 from safesphere.alerts import service as alerts_service
-from safesphere.alerts.router import alert_out, parse_bbox
+from safesphere.alerts.router import parse_bbox
 from safesphere.alerts.schemas import AlertOut, SosIn
 from safesphere.auth.access import AuthorityUser, TouristUser
 from safesphere.auth.models import User
@@ -228,7 +228,7 @@ def sos(session: DbSession, settings: SettingsDep, user: TouristUser, body: SosI
         lon=body.lon,
         message=body.message,
     )
-    return alert_out(alert)
+    return AlertOut.from_alert(alert)
 
 
 def profile_out(user: User) -> ProfileOut:
@@ -258,7 +258,8 @@ def my_alerts(
 ) -> list[AlertOut]:
     """The tourist's own alerts, newest first: warnings about threats near them, their SOS and anomalies."""
     return [
-        alert_out(a) for a in alerts_service.list_alerts(session=session, tourist_id=user.id, limit=limit)
+        AlertOut.from_alert(a)
+        for a in alerts_service.list_alerts(session=session, tourist_id=user.id, limit=limit)
     ]
 
 
@@ -332,7 +333,7 @@ def monitor_tourist(tourist_id: int, session: ReadSession, _: AuthorityUser) -> 
         "profile": profile_out(detail.user).model_dump(),
         "status": _status_row(detail.user, detail.status) if detail.status else None,
         "contacts": [contact_out(c).model_dump(mode="json") for c in detail.contacts],
-        "recent_alerts": [alert_out(a).model_dump(mode="json") for a in detail.alerts],
+        "recent_alerts": [AlertOut.from_alert(a).model_dump(mode="json") for a in detail.alerts],
     }
 
 
