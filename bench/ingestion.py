@@ -14,6 +14,7 @@ from typing import Any
 
 from bench.city import CITY_CENTRE, CITY_SPREAD_DEG
 from bench.measure import measure_server
+from bench.references import post_requests, reference_note, reference_rows, reference_sweeps
 from bench.results import LOAD_HEADERS, BenchmarkReport, Target, failure_text, load_row, ms
 from bench.scale import Scale
 from bench.servers import ServerProcess, ceiling_server, create_engine_key, has_route, safesphere_server
@@ -31,6 +32,7 @@ SEED = 5
 ENGINE_KEY_NAME = "bench-cam"
 SWEEP_START_DIVISOR = 10
 """The capacity sweep starts at a tenth of the target rate, so a server below target still gets a number."""
+REFERENCE_START_DIVISOR = 2
 
 
 def incident_bodies(count: int, *, seed: int = SEED) -> list[str]:
@@ -63,11 +65,6 @@ def report_requests(bodies: list[str], api_key: str) -> list[dict[str, Any]]:
     ]
 
 
-def noop_requests(bodies: list[str]) -> list[dict[str, Any]]:
-    headers = {"Content-Type": "application/json"}
-    return [{"method": "POST", "path": "/noop", "headers": headers, "body": body} for body in bodies]
-
-
 TITLE = "Incident ingestion (POST /threats/report)"
 
 
@@ -83,13 +80,20 @@ def run(scale: Scale, workdir: Path) -> BenchmarkReport:
     mean_body = sum(len(body.encode()) for body in bodies) / len(bodies)
     ceiling_at_target, ceiling_sweep, _ = measure_server(
         lambda name: ceiling_server(workdir / f"ceiling-{name}"),
-        lambda _server: noop_requests(bodies),
+        lambda _server: post_requests("/noop", bodies),
         scale=scale,
         target_rps=scale.ingestion_rps,
         label="ceiling (no-op POST)",
         start_rps=scale.ingestion_rps,
     )
 
+    references = reference_sweeps(
+        "threat",
+        bodies,
+        scale=scale,
+        workdir=workdir,
+        start_rps=scale.ingestion_rps / REFERENCE_START_DIVISOR,
+    )
     keys: dict[str, str] = {}
 
     def fresh_server(name: str) -> ServerProcess:
@@ -111,6 +115,7 @@ def run(scale: Scale, workdir: Path) -> BenchmarkReport:
         load_row("ceiling at target rate", ceiling_at_target),
         load_row("SafeSphere at target rate", at_target),
         ["ceiling capacity", "", f"{ceiling_sweep.capacity_rps:,.1f}", "", "", "", "", "100%"],
+        *reference_rows(references, ceiling_sweep.capacity_rps),
         ["SafeSphere capacity", "", f"{sweep.capacity_rps:,.1f}", "", "", "", "", f"{share:.0%}"],
     ]
     report.targets = [
@@ -131,12 +136,13 @@ def run(scale: Scale, workdir: Path) -> BenchmarkReport:
             sweep.capacity_rps * 3600 >= DOCUMENT_INCIDENTS_PER_HOUR,
         ),
     ]
-    report.sweeps = [ceiling_sweep, sweep]
+    report.sweeps = [ceiling_sweep, *references, sweep]
     report.notes = [
         f"Mean request body {mean_body:,.0f} bytes (full threat_cv telemetry); the ceiling gets the same.",
         f"Level mix {', '.join(f'{level} {weight:.0%}' for level, weight in LEVEL_MIX.items())}.",
         "Every report comes from its own source (`cam-{seq}`), so each opens an incident and runs its whole "
         "protocol; repeats of one source within the grouping window would attach to its incident instead.",
+        reference_note(references, ceiling_sweep.capacity_rps, TARGET_SHARE_OF_CEILING),
         f"Server RSS after the run: {rss / 2**20:,.0f} MiB.",
         f"Load generator p99 send lag at the target rate: {at_target.send_lag_p99_ms:.1f} ms "
         f"(how late the generator itself was; near zero means it kept the schedule).",
@@ -148,6 +154,7 @@ def run(scale: Scale, workdir: Path) -> BenchmarkReport:
         "at_target": at_target.as_dict(),
         "ceiling_sweep": [step.as_dict() for step in ceiling_sweep.steps],
         "sweep": [step.as_dict() for step in sweep.steps],
+        "references": {ref.label: [step.as_dict() for step in ref.steps] for ref in references},
         "rss_bytes": rss,
         "mean_body_bytes": mean_body,
     }

@@ -14,9 +14,9 @@ from typing import Any
 
 from bench import location_scale
 from bench.city import location_bodies, location_requests, register_tourists
-from bench.ingestion import noop_requests
 from bench.load import LoadResult
 from bench.measure import at_rate, measure_server
+from bench.references import post_requests, reference_note, reference_rows, reference_sweeps
 from bench.results import LOAD_HEADERS, BenchmarkReport, Target, load_row, ms
 from bench.scale import Scale
 from bench.servers import ServerProcess, ceiling_server, has_route, safesphere_server
@@ -97,11 +97,18 @@ def run(scale: Scale, workdir: Path) -> BenchmarkReport:
     )
     ceiling_at_target, ceiling_sweep, _ = measure_server(
         lambda name: ceiling_server(workdir / f"ceiling-{name}"),
-        lambda _server: noop_requests(bodies),
+        lambda _server: post_requests("/noop", bodies),
         scale=scale,
         target_rps=scale.location_rps,
         label="ceiling (no-op POST)",
         start_rps=scale.location_rps,
+    )
+    references = reference_sweeps(
+        "location",
+        bodies,
+        scale=scale,
+        workdir=workdir,
+        start_rps=max(scale.location_rps / 2, SWEEP_START_RPS),
     )
     share = sweep.capacity_rps / ceiling_sweep.capacity_rps if ceiling_sweep.capacity_rps else 0.0
     report = BenchmarkReport(key="location", title=TITLE, headers=LOAD_HEADERS)
@@ -109,6 +116,7 @@ def run(scale: Scale, workdir: Path) -> BenchmarkReport:
         load_row("ceiling at target rate", ceiling_at_target),
         load_row("SafeSphere at target rate", at_target),
         ["ceiling capacity", "", f"{ceiling_sweep.capacity_rps:,.1f}", "", "", "", "", "100%"],
+        *reference_rows(references, ceiling_sweep.capacity_rps),
         ["SafeSphere capacity", "", f"{sweep.capacity_rps:,.1f}", "", "", "", "", f"{share:.0%}"],
     ]
     report.targets = [
@@ -137,13 +145,14 @@ def run(scale: Scale, workdir: Path) -> BenchmarkReport:
             growth_p50 <= TARGET_ALERT_GROWTH,
         )
     )
-    report.sweeps = [ceiling_sweep, sweep]
+    report.sweeps = [ceiling_sweep, *references, sweep]
     size = location_scale.SIZES[scale.location_scale]
     report.notes = [
         f"Data: {measured_count:,} alerts, {size.zones:,} zones, {size.tourists:,} tourists and "
         f"{size.fixes:,} fixes bulk-loaded by `bench/location_scale.py` "
         f"({load_s:.0f} s for all the cities of this run); "
         f"{tourists} more tourists registered through the API post the measured fixes.",
+        reference_note(references, ceiling_sweep.capacity_rps, TARGET_SHARE_OF_CEILING),
         f"Server RSS after the target run at this scale: {rss / 2**20:,.0f} MiB.",
     ]
     report.raw = {

@@ -50,6 +50,18 @@ def measure_server(
             warmup_s=scale.warmup_s,
         )
         rss = server.rss_bytes()
+    return at_target, capacity_sweep(start, requests, scale=scale, label=label, start_rps=start_rps), rss
+
+
+def capacity_sweep(
+    start: Callable[[str], ServerProcess],
+    requests: Callable[[ServerProcess], Requests],
+    *,
+    scale: Scale,
+    label: str,
+    start_rps: float,
+) -> Sweep:
+    """The capacity of a fresh server (``start("sweep")``), found by an open-loop sweep from ``start_rps``."""
     with start("sweep") as server:
         load = requests(server)
         capacity, steps = find_capacity(
@@ -61,4 +73,4 @@ def measure_server(
             max_steps=scale.sweep_steps,
             refine=scale.sweep_refine,
         )
-    return at_target, Sweep(label=label, steps=steps, capacity_rps=capacity), rss
+    return Sweep(label=label, steps=steps, capacity_rps=capacity)

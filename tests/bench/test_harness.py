@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import json
 import math
+import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
+import httpx
 from bench.__main__ import BENCHMARKS, main
+from bench.ingestion import incident_bodies
 from bench.load import LoadResult, find_capacity, percentile, run_load
+from bench.references import REFERENCES
 from bench.servers import ceiling_server
 
 
@@ -28,6 +32,8 @@ def test_every_benchmark_runs_on_a_tiny_size_and_rewrites_the_docs(tmp_path: Pat
     if ingestion["landed"]:
         assert ingestion["at_target"]["ok"] == ingestion["at_target"]["requests"] > 0
         assert ingestion["rss_bytes"] > 0
+        assert set(ingestion["references"]) == set(REFERENCES.values())
+        assert all(steps for steps in ingestion["references"].values())
 
 
 def test_the_open_loop_generator_keeps_its_schedule_against_the_ceiling(tmp_path: Path) -> None:
@@ -47,6 +53,25 @@ def test_the_open_loop_generator_keeps_its_schedule_against_the_ceiling(tmp_path
     assert 0 < result.p50_ms <= result.p95_ms <= result.p99_ms <= result.max_ms
     assert len(steps) == 2
     assert capacity == max(step.achieved_rps for step in steps)
+
+
+def test_the_references_validate_with_the_real_schemas_and_store_durably(tmp_path: Path) -> None:
+    report = incident_bodies(1)[0].replace("{seq}", "1")
+    with ceiling_server(tmp_path) as ceiling:
+        json_body = {"Content-Type": "application/json"}
+        validated = httpx.post(f"{ceiling.url}/reference/threat/validated", content=report, headers=json_body)
+        refused = httpx.post(f"{ceiling.url}/reference/threat/durable", json={"threat_level": "SEVERE"})
+        bad_fix = httpx.post(f"{ceiling.url}/reference/location/durable", json={"lat": 91, "lon": 0})
+        stored = httpx.post(f"{ceiling.url}/reference/threat/durable", content=report, headers=json_body)
+        fix = {"lat": 48.1, "lon": 11.5, "timestamp": "2026-12-01T12:00:00Z"}
+        stored_fix = httpx.post(f"{ceiling.url}/reference/location/durable", json=fix)
+
+    assert validated.status_code == stored.status_code == stored_fix.status_code == 200
+    assert refused.status_code == bad_fix.status_code == 422
+    with sqlite3.connect(tmp_path / "reference.db") as database:
+        rows = database.execute("SELECT kind, body FROM requests ORDER BY id").fetchall()
+    assert [kind for kind, _ in rows] == ["threat", "location"]  # refused bodies are not stored
+    assert json.loads(rows[0][1])["incident_id"] == "INC_BENCH_1"
 
 
 def _server_of_capacity(capacity: float) -> Callable[[float], LoadResult]:

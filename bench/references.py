@@ -1,0 +1,72 @@
+"""The references between the ceiling and SafeSphere (``bench/ceiling.py``): the least work the documented
+endpoint needs per request, measured the same way, so each target share of the ceiling can be read
+against what that work alone leaves of it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from bench.measure import capacity_sweep
+from bench.results import Sweep
+from bench.scale import Scale
+from bench.servers import ServerProcess, ceiling_server
+
+REFERENCES = {
+    "validated": "validation reference (the request schema only)",
+    "durable": "durable reference (the schema, then one row committed)",
+}
+"""Path segment -> label, lightest first."""
+
+
+def post_requests(path: str, bodies: list[str]) -> list[dict[str, Any]]:
+    headers = {"Content-Type": "application/json"}
+    return [{"method": "POST", "path": path, "headers": headers, "body": body} for body in bodies]
+
+
+def reference_sweeps(
+    kind: str, bodies: list[str], *, scale: Scale, workdir: Path, start_rps: float
+) -> list[Sweep]:
+    """The capacity of each reference for ``kind`` (``threat`` or ``location``), each on a fresh server."""
+    sweeps = []
+    for name, label in REFERENCES.items():
+        requests = post_requests(f"/reference/{kind}/{name}", bodies)
+
+        def server(run: str, name: str = name) -> ServerProcess:
+            return ceiling_server(workdir / f"reference-{kind}-{name}-{run}")
+
+        def load(_server: ServerProcess, requests: list[dict[str, Any]] = requests) -> list[dict[str, Any]]:
+            return requests
+
+        sweeps.append(capacity_sweep(server, load, scale=scale, label=label, start_rps=start_rps))
+    return sweeps
+
+
+def reference_rows(sweeps: list[Sweep], ceiling_rps: float) -> list[list[str]]:
+    """A capacity row per reference, with its share of the ceiling."""
+    return [
+        [f"{sweep.label} capacity", "", f"{sweep.capacity_rps:,.1f}", "", "", "", "", share]
+        for sweep in sweeps
+        for share in [_share(sweep, ceiling_rps)]
+    ]
+
+
+def reference_note(sweeps: list[Sweep], ceiling_rps: float, target_share: float) -> str:
+    """What the references say about a target share of the ceiling."""
+    validated, durable = sweeps
+    return (
+        f"The references are minimal FastAPI apps on the same server settings (`bench/ceiling.py`), doing "
+        f"only the least the documented endpoint needs: validating the body with SafeSphere's own request "
+        f"schema reaches {_share(validated, ceiling_rps)} of the ceiling; validating it and committing it "
+        f"as one durable row before answering reaches {_share(durable, ceiling_rps)}. "
+        + (
+            f"So a {target_share:.0%} share is out of reach of any implementation that stores a request "
+            "before answering it, on this framework and machine, before any of the endpoint's own work."
+            if durable.capacity_rps < target_share * ceiling_rps
+            else f"The {target_share:.0%} target is within what that minimal work leaves."
+        )
+    )
+
+
+def _share(sweep: Sweep, ceiling_rps: float) -> str:
+    return f"{sweep.capacity_rps / ceiling_rps:.0%}" if ceiling_rps > 0 else "n/a"
