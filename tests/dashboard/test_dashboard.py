@@ -3,120 +3,31 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from typing import Any
 
 import httpx
-import pytest
-from fastapi.testclient import TestClient
-from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver import Chrome as WebDriver
 from selenium.webdriver.common.by import By
-from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support import expected_conditions as ec
-from selenium.webdriver.support.ui import WebDriverWait
 
 from safesphere.core.config import Settings
-from tests.factories import PASSWORD, Account, EngineCredentials, Factory
-from tests.incidents.reports import report_body
-from tests.support.browser import severe_console_entries, start_chromium
+from tests.dashboard.page import (
+    click_row,
+    incident_row,
+    log_in,
+    open_high_incident,
+    report,
+    row_attribute,
+    session_storage,
+    wait,
+    wait_until_live_and_loaded,
+)
+from tests.factories import Factory
+from tests.support.browser import severe_console_entries
 from tests.support.live import LiveServer
 
-WAIT_S = 20.0
-"""Generous: a loaded CI machine, a PostgreSQL backend and a 1 s live poll all fit comfortably."""
 REPORTS_ACROSS_RECONNECTS = 10
 REPORT_SPACING_S = 0.5
 """Ten reports over 5 s span three 1.5 s streams and the 2 s pauses between them."""
-
-
-@pytest.fixture(scope="module")
-def chromium(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebDriver]:
-    driver = start_chromium(tmp_path_factory.mktemp("chromium-profile"))
-    try:
-        yield driver
-    finally:
-        driver.quit()
-
-
-@pytest.fixture
-def browser(chromium: WebDriver, live_server: LiveServer) -> Iterator[WebDriver]:
-    """The module's browser, its console emptied; logged out and left on a blank page before this test's
-    server stops, so no stream is open (uvicorn's shutdown waits for open streams) and no page still
-    reconnecting to it logs errors into the next test."""
-    severe_console_entries(chromium)
-    try:
-        yield chromium
-    finally:
-        chromium.execute_script(
-            "const logout = document.getElementById('logout'); if (logout && !logout.hidden) logout.click();"
-        )
-        chromium.get("about:blank")
-        severe_console_entries(chromium)
-
-
-def wait(driver: WebDriver) -> WebDriverWait[WebDriver]:
-    return WebDriverWait(driver, WAIT_S)
-
-
-def session_storage(driver: WebDriver) -> dict[str, str]:
-    stored: dict[str, str] = driver.execute_script("return Object.assign({}, window.sessionStorage);")
-    return stored
-
-
-def log_in(driver: WebDriver, server: LiveServer, account: Account) -> None:
-    driver.get(f"{server.url}/dashboard")
-    wait(driver).until(ec.visibility_of_element_located((By.ID, "login-form")))
-    driver.find_element(By.ID, "login-email").send_keys(account.user.email)
-    driver.find_element(By.ID, "login-password").send_keys(PASSWORD)
-    driver.find_element(By.ID, "login-submit").click()
-
-
-def incident_row(driver: WebDriver, incident_id: str) -> WebElement:
-    locator = (By.CSS_SELECTOR, f'#incident-list tr[data-incident-id="{incident_id}"]')
-    row: WebElement = wait(driver).until(ec.presence_of_element_located(locator))
-    return row
-
-
-def row_attribute(driver: WebDriver, incident_id: str, name: str) -> str:
-    """An attribute of the incident's row once it is there, read in one step in the page."""
-    incident_row(driver, incident_id)
-    value: str | None = driver.execute_script(
-        "const row = document.querySelector(`#incident-list tr[data-incident-id='${arguments[0]}']`);"
-        "return row ? row.getAttribute(arguments[1]) : null;",
-        incident_id,
-        name,
-    )
-    return value or ""
-
-
-def click_row(driver: WebDriver, incident_id: str) -> None:
-    """Click the incident's row; a live re-render can replace the row between finding and clicking it."""
-    locator = (By.CSS_SELECTOR, f'#incident-list tr[data-incident-id="{incident_id}"]')
-
-    def clicked(d: WebDriver) -> bool:
-        d.find_element(*locator).click()
-        return True
-
-    WebDriverWait(
-        driver, WAIT_S, ignored_exceptions=[StaleElementReferenceException, NoSuchElementException]
-    ).until(clicked)
-
-
-def report(client: TestClient | httpx.Client, engine: EngineCredentials, **overrides: Any) -> str:
-    response = client.post("/threats/report", json=report_body(**overrides), headers=engine.headers)
-    assert response.status_code == 200, response.text
-    incident_id: str = response.json()["incident_id"]
-    return incident_id
-
-
-def open_high_incident(driver: WebDriver, server: LiveServer, factory: Factory, officer: Account) -> str:
-    """A HIGH incident reported, the officer logged in and its detail open; returns its id."""
-    incident_id = report(factory.client, factory.engine_key(), threat_level="HIGH", is_critical=False)
-    log_in(driver, server, officer)
-    click_row(driver, incident_id)
-    detail = (By.CSS_SELECTOR, f'#incident-detail[data-incident-id="{incident_id}"]')
-    wait(driver).until(ec.visibility_of_element_located(detail))
-    return incident_id
 
 
 def test_an_authority_sees_incidents_and_statistics_and_logs_out(
@@ -183,12 +94,7 @@ def test_an_incident_reported_while_the_page_is_open_appears_live_and_highlighte
     engine = factory.engine_key()
     log_in(browser, live_server, factory.authority())
     wait(browser).until(ec.text_to_be_present_in_element((By.ID, "stats-total"), "0"))
-    wait(browser).until(
-        ec.presence_of_element_located((By.CSS_SELECTOR, '#incident-list[data-loaded="true"]'))
-    )
-    wait(browser).until(
-        ec.text_to_be_present_in_element_attribute((By.ID, "live-status"), "data-state", "live")
-    )
+    wait_until_live_and_loaded(browser)
 
     with httpx.Client(base_url=live_server.url, timeout=30) as api:
         incident_id = report(api, engine, latitude=48.86, longitude=2.36)
@@ -273,12 +179,7 @@ def test_reconnects_resume_from_the_last_id_so_nothing_is_missed(
     try:
         engine = factory.engine_key()
         log_in(browser, server, factory.authority())
-        wait(browser).until(
-            ec.presence_of_element_located((By.CSS_SELECTOR, '#incident-list[data-loaded="true"]'))
-        )
-        wait(browser).until(
-            ec.text_to_be_present_in_element_attribute((By.ID, "live-status"), "data-state", "live")
-        )
+        wait_until_live_and_loaded(browser)
         with httpx.Client(base_url=server.url, timeout=30) as api:
             reported = []
             for _ in range(REPORTS_ACROSS_RECONNECTS):
@@ -334,12 +235,7 @@ def test_a_burst_of_live_incidents_is_drawn_in_a_few_renders(
 ) -> None:
     engine = factory.engine_key()
     log_in(browser, live_server, factory.authority())
-    wait(browser).until(
-        ec.text_to_be_present_in_element_attribute((By.ID, "live-status"), "data-state", "live")
-    )
-    wait(browser).until(
-        ec.presence_of_element_located((By.CSS_SELECTOR, '#incident-list[data-loaded="true"]'))
-    )
+    wait_until_live_and_loaded(browser)
     browser.execute_script(
         "window.listRenders = 0;"
         "new MutationObserver((records) => { window.listRenders += records.length; })"

@@ -9,6 +9,7 @@
   const URGENT = new Set(["HIGH", "CRITICAL"]);
   const UNACKNOWLEDGED = new Set(["logged", "actions_executed"]);
   const OPEN = new Set(["logged", "actions_executed", "acknowledged", "dispatched"]);
+  const UNRESOLVED = ["open", "acknowledged"]; // alert statuses the open-alerts panel and the map show
   const STATS_MIN_INTERVAL_MS = 2000; // live bursts must not turn into a statistics query per event
   const TOURISTS_INTERVAL_MS = 10000;
   const BACKOFF_MIN_MS = 1000;
@@ -314,10 +315,13 @@
   }
 
   // ---------- alerts, zones, tourists ----------
+  // The panel holds every alert not resolved yet: an acknowledged one still waits for its Resolve.
   async function loadAlerts(s) {
     try {
-      const alerts = await api(s, "/alerts?status=open&limit=500");
+      const pages = await Promise.all(
+        UNRESOLVED.map((status) => api(s, `/alerts?status=${status}&limit=500`)));
       if (!alive(s)) return;
+      const alerts = pages.flat();
       const early = s.alertsLoaded ? [] : [...s.alerts.values()];
       s.alerts = new Map(alerts.map((alert) => [alert.alert_id, alert]));
       for (const alert of early) s.alerts.set(alert.alert_id, alert);
@@ -330,7 +334,7 @@
   }
 
   function upsertAlert(s, alert) {
-    if (alert.status === "open") s.alerts.set(alert.alert_id, alert);
+    if (UNRESOLVED.includes(alert.status)) s.alerts.set(alert.alert_id, alert);
     else s.alerts.delete(alert.alert_id);
     scheduleRender(s, "alerts", "map");
   }
@@ -349,9 +353,11 @@
   function renderAlerts(s) {
     const alerts = [...s.alerts.values()].sort((a, b) => b.timestamp.localeCompare(a.timestamp));
     $("alert-list").replaceChildren(...alerts.map((alert) => el("li", {
-      className: `alert severity-${alert.severity}`, "data-alert-id": alert.alert_id, "data-type": alert.type,
+      className: `alert severity-${alert.severity} ${alert.status}`, "data-alert-id": alert.alert_id,
+      "data-type": alert.type, "data-status": alert.status,
     },
     el("strong", { text: `${alert.type.toUpperCase()} · ${alert.severity}` }), " ",
+    alert.status === "acknowledged" ? el("em", { text: "acknowledged" }) : null, " ",
     el("span", { text: alert.title }), " ",
     el("small", { text: when(alert.timestamp) }),
     el("p", { text: alert.description }),
@@ -360,7 +366,7 @@
       onclick: () => select(s, alert.incident_id, { focus: true }),
     }) : null,
     el("button", { type: "button", "data-action": "acknowledge", text: "Acknowledge",
-      onclick: () => alertAction(s, alert.alert_id, "acknowledge") }),
+      disabled: alert.status !== "open", onclick: () => alertAction(s, alert.alert_id, "acknowledge") }),
     el("button", { type: "button", "data-action": "resolve", text: "Resolve",
       onclick: () => alertAction(s, alert.alert_id, "resolve") }))));
   }
@@ -525,7 +531,8 @@
     }
     for (const alert of alerts) {
       const [x, y] = project.xy(alert.location.lon, alert.location.lat);
-      const node = marker(`alert severity-${alert.severity}`, x, y, 6, `${alert.type}: ${alert.title}`,
+      const node = marker(`alert severity-${alert.severity} ${alert.status}`, x, y, 6,
+        `${alert.type} (${alert.status}): ${alert.title}`,
         { "data-alert-id": alert.alert_id });
       if (alert.incident_id) node.addEventListener("click", () => select(s, alert.incident_id));
       nodes.push(node);
