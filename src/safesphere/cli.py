@@ -73,6 +73,8 @@ def serve(
         log_level=settings.log_level.lower(),
         # Live streams never finish on their own: without a limit a stop would wait for every dashboard.
         timeout_graceful_shutdown=settings.shutdown_grace_s,
+        # Behind a proxy every client would otherwise share the proxy's address (and its login throttle).
+        forwarded_allow_ips=settings.forwarded_allow_ips,
     )
 
 

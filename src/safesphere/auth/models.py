@@ -48,3 +48,16 @@ class EngineKey(Base):
     longitude: Mapped[float | None]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class LoginFailure(Base):
+    """Failed logins counted for one throttle key in a fixed window (``auth.throttle``). The key is a
+    SHA-256 of what it counts (an account and client address, or an address), never the e-mail or IP."""
+
+    __tablename__ = "login_failures"
+
+    key_hash: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    failures: Mapped[int]
+    window_started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

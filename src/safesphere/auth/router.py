@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, status
+from fastapi import APIRouter, Depends, Query, Request, status
 from fastapi.security import OAuth2PasswordRequestForm
 
 from safesphere.auth import service
@@ -20,8 +20,12 @@ from safesphere.auth.schemas import (
     UserCreateIn,
     UserOut,
 )
-from safesphere.core.dependencies import DbSession, ReadSession, TokensDep
+from safesphere.auth.throttle import LoginThrottle
+from safesphere.core.config import Settings
+from safesphere.core.db import Database
+from safesphere.core.dependencies import DatabaseDep, DbSession, ReadSession, SettingsDep, TokensDep
 from safesphere.core.errors import responses
+from safesphere.core.security import TokenService
 
 router = APIRouter(tags=["auth"])
 admin_router = APIRouter(prefix="/admin", tags=["admin"], responses=responses(401, 403))
@@ -41,22 +45,50 @@ def register(body: RegisterIn, session: DbSession, _: Public) -> UserOut:
     return UserOut.model_validate(user)
 
 
-@router.post("/auth/login", response_model=TokenOut, responses=responses(401))
-def login(body: LoginIn, session: ReadSession, tokens: TokensDep, _: Public) -> TokenOut:
-    """Exchange email and password for a bearer token."""
-    issued = service.login(session=session, tokens=tokens, email=body.email, password=body.password)
-    return TokenOut(access_token=issued.access_token, expires_in=issued.expires_in, role=issued.role)
+@router.post("/auth/login", response_model=TokenOut, responses=responses(401, 429))
+def login(
+    body: LoginIn,
+    request: Request,
+    database: DatabaseDep,
+    tokens: TokensDep,
+    settings: SettingsDep,
+    _: Public,
+) -> TokenOut:
+    """Exchange email and password for a bearer token. Repeated failures are throttled (429 with
+    ``Retry-After``): per account and client address, and per client address."""
+    return _login(request, database, tokens, settings, email=body.email, password=body.password)
 
 
-@router.post("/auth/token", response_model=TokenOut, responses=responses(401))
+@router.post("/auth/token", response_model=TokenOut, responses=responses(401, 429))
 def token(
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
-    session: ReadSession,
+    request: Request,
+    database: DatabaseDep,
     tokens: TokensDep,
+    settings: SettingsDep,
     _: Public,
 ) -> TokenOut:
     """OAuth2 password flow (the form behind the docs' Authorize button); username is the email."""
-    issued = service.login(session=session, tokens=tokens, email=form.username, password=form.password)
+    return _login(request, database, tokens, settings, email=form.username, password=form.password)
+
+
+def _login(
+    request: Request,
+    database: Database,
+    tokens: TokenService,
+    settings: Settings,
+    *,
+    email: str,
+    password: str,
+) -> TokenOut:
+    issued = service.login(
+        database=database,
+        tokens=tokens,
+        throttle=LoginThrottle.from_settings(settings),
+        email=email,
+        password=password,
+        address=request.client.host if request.client else "unknown",
+    )
     return TokenOut(access_token=issued.access_token, expires_in=issued.expires_in, role=issued.role)
 
 

@@ -9,9 +9,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from safesphere.auth.models import EngineKey, Role, User
+from safesphere.auth.throttle import LoginThrottle, forget, has_failures, record_failure, retry_after_s
 from safesphere.core import clock
-from safesphere.core.db import table
-from safesphere.core.errors import Conflict, NotAuthenticated, NotFound
+from safesphere.core.db import Database, table
+from safesphere.core.errors import Conflict, NotAuthenticated, NotFound, TooManyRequests
 from safesphere.core.security import (
     TokenService,
     hash_engine_key,
@@ -63,12 +64,40 @@ class IssuedToken:
     role: Role
 
 
-def login(*, session: Session, tokens: TokenService, email: str, password: str) -> IssuedToken:
-    """A bearer token for valid credentials; 401 with one message for any failure."""
-    user = get_user_by_email(session=session, email=email)
-    valid = verify_password(user.password_hash if user else None, password)
+def login(
+    *,
+    database: Database,
+    tokens: TokenService,
+    throttle: LoginThrottle,
+    email: str,
+    password: str,
+    address: str,
+) -> IssuedToken:
+    """A bearer token for valid credentials; 401 with one message for any failure, counted by the
+    throttle; 429 with the wait while this account-and-address or this address is throttled.
+
+    The password is checked in a read session: a write transaction is opened only to count a failure or
+    to clear the counter of a pair that had failed, so hashing never holds SQLite's write lock."""
+    email = normalize_email(email)
+    keys = throttle.keys(email=email, address=address)
+    with database.read_session() as session:
+        wait_s = retry_after_s(session, keys, now=clock.now())
+        if wait_s is not None:
+            raise TooManyRequests(
+                f"Too many failed logins; try again in {wait_s} seconds", retry_after_s=wait_s
+            )
+        user = get_user_by_email(session=session, email=email)
+        valid = verify_password(user.password_hash if user else None, password)
+        failed_before = has_failures(session, keys[0])
     if user is None or not valid or not user.is_active:
+        with database.session() as session:
+            record_failure(session, throttle, keys, now=clock.now())
+            session.commit()
         raise NotAuthenticated("Incorrect email or password")
+    if failed_before:
+        with database.session() as session:
+            forget(session, keys[0])
+            session.commit()
     token = tokens.issue(user_id=user.id, role=user.role)
     return IssuedToken(token, int(tokens.ttl.total_seconds()), Role(user.role))
 

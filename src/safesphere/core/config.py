@@ -36,6 +36,22 @@ class Settings(BaseSettings):
     )
     jwt_issuer: str = "safesphere"
     access_token_ttl_s: int = Field(default=3600, ge=60)
+    login_max_failures: int = Field(
+        default=5,
+        ge=1,
+        description="Wrong passwords for one account from one client address within the window before "
+        "that pair must wait login_lockout_s (429 with Retry-After).",
+    )
+    login_max_failures_per_address: int = Field(
+        default=50, ge=1, description="Failed logins from one client address, any accounts, before it waits."
+    )
+    login_failure_window_s: int = Field(default=900, ge=1, description="The window failed logins count in.")
+    login_lockout_s: int = Field(default=900, ge=1, description="How long a throttled login waits.")
+    forwarded_allow_ips: str = Field(
+        default="127.0.0.1",
+        description="Reverse proxies (comma-separated IPs or networks, or *) whose X-Forwarded-For and "
+        "X-Forwarded-Proto are believed: the client address login throttling counts.",
+    )
 
     default_timezone: str = Field(default="UTC", description="Zone a naive report timestamp is read in.")
     max_telemetry_bytes: int = Field(default=256 * KIB, ge=1)

@@ -23,6 +23,9 @@ class DomainError(Exception):
     def body(self) -> dict[str, Any]:
         return {"detail": self.detail}
 
+    def headers(self) -> dict[str, str] | None:
+        return None
+
 
 class NotFound(DomainError):
     status_code = 404
@@ -42,6 +45,9 @@ class NotAuthenticated(DomainError):
     def __init__(self, detail: str = "Not authenticated") -> None:
         super().__init__(detail)
 
+    def headers(self) -> dict[str, str] | None:
+        return {"WWW-Authenticate": "Bearer"}
+
 
 class PayloadTooLarge(DomainError):
     status_code = 413
@@ -49,6 +55,19 @@ class PayloadTooLarge(DomainError):
 
 class UnsupportedMediaType(DomainError):
     status_code = 415
+
+
+class TooManyRequests(DomainError):
+    """429 with ``Retry-After``: the client must wait ``retry_after_s`` before trying again."""
+
+    status_code = 429
+
+    def __init__(self, detail: str, *, retry_after_s: int) -> None:
+        super().__init__(detail)
+        self.retry_after_s = retry_after_s
+
+    def headers(self) -> dict[str, str] | None:
+        return {"Retry-After": str(self.retry_after_s)}
 
 
 class ServiceUnavailable(DomainError):
@@ -75,6 +94,7 @@ _DESCRIPTIONS: dict[int, str] = {
     409: "Conflicts with the current state",
     413: "Too large",
     415: "Unsupported media type",
+    429: "Too many attempts: wait the Retry-After seconds",
     503: "A dependency does not answer",
 }
 
@@ -90,8 +110,7 @@ def responses(*codes: int, **described: str) -> dict[int | str, dict[str, Any]]:
 async def _handle_domain_error(_request: Request, exc: Exception) -> JSONResponse:
     if not isinstance(exc, DomainError):  # registered for DomainError only
         raise exc
-    headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, NotAuthenticated) else None
-    return JSONResponse(exc.body(), status_code=exc.status_code, headers=headers)
+    return JSONResponse(exc.body(), status_code=exc.status_code, headers=exc.headers())
 
 
 ECHO_DEPTH = 16
