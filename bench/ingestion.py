@@ -32,7 +32,6 @@ SEED = 5
 ENGINE_KEY_NAME = "bench-cam"
 SWEEP_START_DIVISOR = 10
 """The capacity sweep starts at a tenth of the target rate, so a server below target still gets a number."""
-REFERENCE_START_DIVISOR = 2
 
 
 def incident_bodies(count: int, *, seed: int = SEED) -> list[str]:
@@ -92,7 +91,7 @@ def run(scale: Scale, workdir: Path) -> BenchmarkReport:
         bodies,
         scale=scale,
         workdir=workdir,
-        start_rps=scale.ingestion_rps / REFERENCE_START_DIVISOR,
+        start_rps=scale.ingestion_rps,
     )
     keys: dict[str, str] = {}
 

@@ -108,7 +108,7 @@ def run(scale: Scale, workdir: Path) -> BenchmarkReport:
         bodies,
         scale=scale,
         workdir=workdir,
-        start_rps=max(scale.location_rps / 2, SWEEP_START_RPS),
+        start_rps=max(scale.location_rps, SWEEP_START_RPS),
     )
     share = sweep.capacity_rps / ceiling_sweep.capacity_rps if ceiling_sweep.capacity_rps else 0.0
     report = BenchmarkReport(key="location", title=TITLE, headers=LOAD_HEADERS)

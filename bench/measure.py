@@ -60,14 +60,15 @@ def capacity_sweep(
     scale: Scale,
     label: str,
     start_rps: float,
+    step_share: float = 1.0,
 ) -> Sweep:
-    """The capacity of a fresh server (``start("sweep")``), found by an open-loop sweep from ``start_rps``."""
+    """The capacity of a fresh server (``start("sweep")``), found by an open-loop sweep from ``start_rps``;
+    ``step_share`` shortens each step (and its warm-up) for a server that needs less time to settle."""
+    step_s, warmup_s = scale.step_s * step_share, scale.warmup_s / 2 * step_share
     with start("sweep") as server:
         load = requests(server)
         capacity, steps = find_capacity(
-            lambda rate: at_rate(
-                server.url, load, rate=rate, duration_s=scale.step_s, warmup_s=scale.warmup_s / 2
-            ),
+            lambda rate: at_rate(server.url, load, rate=rate, duration_s=step_s, warmup_s=warmup_s),
             start_rps=start_rps,
             factor=scale.sweep_factor,
             max_steps=scale.sweep_steps,
