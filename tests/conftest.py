@@ -35,6 +35,9 @@ def _base_settings(data_dir: Path, **overrides: object) -> Settings:
         "delivery_worker_enabled": False,
         # Every report opens its own incident unless a test groups repeats (tests/incidents/test_grouping).
         "grouping_window_s": 0,
+        # No purge in the background: tests date their data in the documents' February 2026 (tests/retention
+        # purge when they mean to).
+        "retention_interval_s": 0,
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]

@@ -32,6 +32,7 @@ from safesphere.live.router import router as live_router
 from safesphere.notify.router import channels_router, deliveries_router
 from safesphere.notify.worker import deliver_forever
 from safesphere.places.router import router as places_router
+from safesphere.retention.service import purge_periodically
 from safesphere.tracking.rescoring import rescore_periodically
 from safesphere.tracking.router import authority_router
 from safesphere.tracking.router import router as tracking_router
@@ -53,6 +54,8 @@ def _background_tasks(settings: Settings) -> list[BackgroundTask]:
         tasks.append(deliver_forever)
     if settings.escalation_rounds > 0:
         tasks.append(escalate_periodically)
+    if settings.retention_interval_s > 0 and (settings.retention_fix_days or settings.retention_closed_days):
+        tasks.append(purge_periodically)
     return tasks
 
 

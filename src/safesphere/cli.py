@@ -250,6 +250,28 @@ def simulate(
 
 
 @app.command()
+def purge() -> None:
+    """Delete what is past its retention period now (the server also does it every
+    SAFESPHERE_RETENTION_INTERVAL_S): old location fixes, closed incidents with their evidence, resolved
+    alerts and finished deliveries."""
+    from safesphere.retention.service import purge as purge_expired
+
+    database = _database()
+    try:
+        purged = purge_expired(database=database, settings=database.settings)
+    finally:
+        database.dispose()
+    console.print(
+        f"Deleted {purged.fixes:,} location fixes, {purged.incidents:,} incidents "
+        f"({purged.evidence_files:,} evidence files), {purged.alerts:,} alerts and "
+        f"{purged.deliveries:,} deliveries.",
+        soft_wrap=True,
+    )
+    for stored_path in purged.missing_files:
+        console.print(f"Evidence file already missing: {stored_path}", soft_wrap=True)
+
+
+@app.command()
 def rescore(
     hours_back: Annotated[float, typer.Option(min=0.01, help="Rescore fixes of the last N hours.")] = 1.0,
     batch_size: Annotated[int, typer.Option(min=1, help="Fixes per batch (one transaction each).")] = 5000,

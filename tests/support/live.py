@@ -33,6 +33,7 @@ def settings_env(settings: Settings, **extra: str) -> dict[str, str]:
         SAFESPHERE_JWT_SECRET=settings.jwt_secret or "",
         SAFESPHERE_SQLITE_SYNCHRONOUS=settings.sqlite_synchronous,
         SAFESPHERE_GROUPING_WINDOW_S=str(settings.grouping_window_s),
+        SAFESPHERE_RETENTION_INTERVAL_S=str(settings.retention_interval_s),
     )
     env.update(extra)
     return env

@@ -10,10 +10,12 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from safesphere.scoring.assessment import validate_weights
-from safesphere.scoring.constants import DEFAULT_WEIGHTS
+from safesphere.scoring.constants import DEFAULT_WEIGHTS, HISTORY_WINDOW, TOURIST_HISTORY_WINDOW
 
 KIB = 1024
 MIB = 1024 * KIB
+MIN_RETENTION_DAYS = max(HISTORY_WINDOW, TOURIST_HISTORY_WINDOW).days
+"""Scores read 30 days of alerts and of the tourist's own fixes: nothing younger may be deleted."""
 
 
 class Settings(BaseSettings):
@@ -162,6 +164,23 @@ class Settings(BaseSettings):
     )
     live_keepalive_s: float = Field(default=15.0, gt=0, description="A comment line this often when idle.")
 
+    # --- retention (retention/service.py) ---
+    retention_fix_days: int = Field(
+        default=90,
+        ge=0,
+        description="Tourists' location fixes are deleted this many days after their time (each "
+        "tourist's latest is kept); 0 keeps them forever.",
+    )
+    retention_closed_days: int = Field(
+        default=365,
+        ge=0,
+        description="Resolved incidents (with their evidence), resolved alerts and finished deliveries "
+        "are deleted this many days after they closed; 0 keeps them forever.",
+    )
+    retention_interval_s: int = Field(
+        default=86_400, ge=0, description="How often the server purges (0 = only `safesphere purge`)."
+    )
+
     shutdown_grace_s: int = Field(
         default=10, ge=1, description="On stop, requests still open after this long are cancelled."
     )
@@ -172,6 +191,16 @@ class Settings(BaseSettings):
     @classmethod
     def _weights_sum_to_one(cls, value: dict[str, float]) -> dict[str, float]:
         return validate_weights(value)
+
+    @field_validator("retention_fix_days", "retention_closed_days")
+    @classmethod
+    def _longer_than_scoring_looks_back(cls, value: int) -> int:
+        if 0 < value <= MIN_RETENTION_DAYS:
+            raise ValueError(
+                f"must be 0 (keep forever) or more than {MIN_RETENTION_DAYS} days: safety scores look "
+                f"back {MIN_RETENTION_DAYS} days"
+            )
+        return value
 
     @field_validator("default_timezone")
     @classmethod
