@@ -7,6 +7,7 @@ from typing import Annotated
 import sqlalchemy as sa
 import typer
 import uvicorn
+from pydantic import ValidationError
 from rich.console import Console
 from rich.panel import Panel
 from rich.table import Table
@@ -36,6 +37,16 @@ def _fail(message: str) -> typer.Exit:
     return typer.Exit(code=1)
 
 
+def _problems(exc: ValidationError) -> str:
+    """``retention_fix_days: must be 0 ...; ...``: each refused setting and why, on one line."""
+    parts = []
+    for error in exc.errors():
+        where = ".".join(map(str, error["loc"]))
+        message = error["msg"].removeprefix("Value error, ")
+        parts.append(f"{where}: {message}" if where else message)
+    return "; ".join(parts)
+
+
 def _database_label(settings: Settings) -> str:
     return sa.make_url(settings.resolved_database_url).render_as_string(hide_password=True)
 
@@ -47,14 +58,17 @@ def serve(
     workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
 ) -> None:
     """Apply migrations, print the start-up banner and serve the API."""
-    settings = Settings()
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        raise _fail(f"Invalid settings: {_problems(exc)}") from exc
     try:
         load_protocol(settings.protocol_file)
     except ProtocolFileError as exc:
         raise _fail(str(exc)) from exc
     migrate.upgrade(settings)
     settings.evidence_dir.mkdir(parents=True, exist_ok=True)
-    url = f"http://{host}:{port}"
+    url = f"{'https' if settings.tls_certfile else 'http'}://{host}:{port}"
     console.print(
         Panel.fit(
             f"Database:      {_database_label(settings)}\n"
@@ -75,6 +89,8 @@ def serve(
         timeout_graceful_shutdown=settings.shutdown_grace_s,
         # Behind a proxy every client would otherwise share the proxy's address (and its login throttle).
         forwarded_allow_ips=settings.forwarded_allow_ips,
+        ssl_certfile=settings.tls_certfile,
+        ssl_keyfile=settings.tls_keyfile,
     )
 
 

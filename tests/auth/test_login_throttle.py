@@ -2,14 +2,8 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
 import httpx
 import pytest
@@ -22,7 +16,7 @@ from safesphere.core import clock
 from safesphere.core.config import Settings
 from safesphere.core.db import Database
 from tests.factories import PASSWORD, Factory
-from tests.support.live import STARTUP_TIMEOUT_S, free_port, settings_env
+from tests.support.live import ServeCommand
 
 OFFICE = ("198.51.100.10", 40000)
 ATTACKER = ("203.0.113.66", 40000)
@@ -136,33 +130,6 @@ def test_old_counters_are_dropped_when_failures_are_counted(
         assert session.scalar(sa.select(sa.func.count()).select_from(LoginFailure)) == 2  # only the new
 
 
-def _serve(settings: Settings, **env: str) -> tuple[subprocess.Popen[bytes], str]:
-    """``safesphere serve`` itself (it passes the proxy setting to uvicorn), on a free port."""
-    port = free_port()
-    process = subprocess.Popen(
-        [str(Path(sys.executable).parent / "safesphere"), "serve", "--port", str(port)],
-        env=settings_env(settings, **env),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + STARTUP_TIMEOUT_S
-    while time.monotonic() < deadline and process.poll() is None:
-        try:
-            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                return process, url
-        except httpx.TransportError:
-            time.sleep(0.1)
-    process.kill()
-    raise AssertionError(f"safesphere serve did not start on {url}")
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    os.killpg(process.pid, signal.SIGTERM)
-    process.wait(timeout=20)
-
-
 def _login_via_proxy(url: str, client_address: str) -> int:
     body = {"email": "someone@example.com", "password": "wrong-pass"}
     headers = {"X-Forwarded-For": client_address}
@@ -179,15 +146,12 @@ def test_serve_counts_the_client_a_trusted_proxy_names(
 ) -> None:
     """A proxy on loopback (the tests) is believed by default: each forwarded client is counted on its
     own. Told to trust only another proxy, serve ignores the header and counts the proxy's address."""
-    server, url = _serve(
-        settings,
-        SAFESPHERE_FORWARDED_ALLOW_IPS=trusted,
-        SAFESPHERE_LOGIN_MAX_FAILURES="2",
-        SAFESPHERE_LOGIN_MAX_FAILURES_PER_ADDRESS="2",
-    )
-    try:
-        assert [_login_via_proxy(url, "203.0.113.5") for _ in range(2)] == [401, 401]
-        assert _login_via_proxy(url, "203.0.113.5") == 429
-        assert _login_via_proxy(url, "198.51.100.9") == second_client
-    finally:
-        _stop(server)
+    env = {
+        "SAFESPHERE_FORWARDED_ALLOW_IPS": trusted,
+        "SAFESPHERE_LOGIN_MAX_FAILURES": "2",
+        "SAFESPHERE_LOGIN_MAX_FAILURES_PER_ADDRESS": "2",
+    }
+    with ServeCommand(settings, extra_env=env) as server:
+        assert [_login_via_proxy(server.url, "203.0.113.5") for _ in range(2)] == [401, 401]
+        assert _login_via_proxy(server.url, "203.0.113.5") == 429
+        assert _login_via_proxy(server.url, "198.51.100.9") == second_client

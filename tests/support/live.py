@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -107,4 +108,55 @@ class LiveServer:
                 self.process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 self.kill()
+        self.process = None
+
+
+@dataclass
+class ServeCommand:
+    """``safesphere serve`` itself (its banner, migrations and uvicorn options), on a free loopback port;
+    ``verify`` is the CA file an HTTPS server is checked against."""
+
+    settings: Settings
+    extra_env: dict[str, str] = field(default_factory=dict)
+    scheme: str = "http"
+    verify: ssl.SSLContext | bool = True
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"{self.scheme}://127.0.0.1:{self.port}"
+
+    @property
+    def log_path(self) -> Path:
+        return self.settings.data_dir / f"serve-{self.port}.log"
+
+    def __enter__(self) -> ServeCommand:
+        command = [str(Path(sys.executable).parent / "safesphere"), "serve", "--port", str(self.port)]
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                command,
+                env=settings_env(self.settings, **self.extra_env),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        deadline = time.monotonic() + STARTUP_TIMEOUT_S
+        while time.monotonic() < deadline and self.process.poll() is None:
+            try:
+                if httpx.get(f"{self.url}/health", timeout=1, verify=self.verify).status_code == 200:
+                    return self
+            except httpx.TransportError:
+                time.sleep(0.05)
+        self.__exit__()
+        raise RuntimeError(f"safesphere serve did not start on {self.url}:\n{self.log_path.read_text()}")
+
+    def __exit__(self, *exc: object) -> None:
+        if self.process is not None and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=10)
         self.process = None

@@ -6,7 +6,7 @@ from functools import cached_property
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from safesphere.scoring.assessment import validate_weights
@@ -49,6 +49,10 @@ class Settings(BaseSettings):
     )
     login_failure_window_s: int = Field(default=900, ge=1, description="The window failed logins count in.")
     login_lockout_s: int = Field(default=900, ge=1, description="How long a throttled login waits.")
+    tls_certfile: Path | None = Field(
+        default=None, description="PEM certificate (chain) for HTTPS; serve speaks HTTPS when it is set."
+    )
+    tls_keyfile: Path | None = Field(default=None, description="PEM private key of tls_certfile.")
     forwarded_allow_ips: str = Field(
         default="127.0.0.1",
         description="Reverse proxies (comma-separated IPs or networks, or *) whose X-Forwarded-For and "
@@ -191,6 +195,16 @@ class Settings(BaseSettings):
     @classmethod
     def _weights_sum_to_one(cls, value: dict[str, float]) -> dict[str, float]:
         return validate_weights(value)
+
+    @model_validator(mode="after")
+    def _certificate_with_its_key(self) -> Settings:
+        if (self.tls_certfile is None) != (self.tls_keyfile is None):
+            raise ValueError("tls_certfile and tls_keyfile go together: set both for HTTPS, or neither")
+        for name in ("tls_certfile", "tls_keyfile"):
+            path = getattr(self, name)
+            if path is not None and not path.is_file():
+                raise ValueError(f"{name} {path} is not a readable file")
+        return self
 
     @field_validator("retention_fix_days", "retention_closed_days")
     @classmethod
