@@ -18,6 +18,7 @@ from tests.factories import Factory
 
 EXPECTED_RULES: dict[tuple[str, str], str] = {
     ("GET", "/health"): "public",
+    ("GET", "/metrics"): "admin_or_metrics_token",
     ("POST", "/auth/register"): "public",
     ("POST", "/auth/login"): "public",
     ("POST", "/auth/token"): "public",
@@ -108,6 +109,7 @@ ALLOWED: dict[str, set[str]] = {
     "admin": {"admin"},
     "engine": {"engine", "engine_api_key"},
     "engine_or_authority": {"engine", "engine_api_key", "authority", "admin"},
+    "admin_or_metrics_token": {"admin"},
 }
 PRINCIPALS = ("anonymous", "tourist", "authority", "admin", "engine", "engine_api_key")
 

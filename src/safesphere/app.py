@@ -29,6 +29,7 @@ from safesphere.incidents.protocol_table import load_protocol
 from safesphere.incidents.response import escalate_periodically
 from safesphere.incidents.router import router as incidents_router
 from safesphere.live.router import router as live_router
+from safesphere.metrics.router import router as metrics_router
 from safesphere.notify.router import channels_router, deliveries_router
 from safesphere.notify.worker import deliver_forever
 from safesphere.places.router import router as places_router
@@ -114,6 +115,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         deliveries_router,
         dashboard_router,
         live_router,
+        metrics_router,
     ):
         app.include_router(router)
     return app

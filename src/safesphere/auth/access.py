@@ -1,8 +1,8 @@
 """Who may call a route, declared in its signature.
 
 Every route takes exactly one of these dependencies: ``Public``, ``AnyUser``, ``TouristUser``,
-``AuthorityUser``, ``AdminUser``, ``EngineKeyAuth`` or ``EngineOrAuthority``. Each carries an
-``access_rule`` attribute, so a test walks the route table and checks every rule.
+``AuthorityUser``, ``AdminUser``, ``EngineKeyAuth``, ``EngineOrAuthority`` or ``MetricsReader``. Each
+carries an ``access_rule`` attribute, so a test walks the route table and checks every rule.
 
 Missing or invalid credentials give 401 ``{"detail": "Not authenticated"}``; valid credentials of
 the wrong kind or role give 403.
@@ -10,6 +10,7 @@ the wrong kind or role give 403.
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
@@ -26,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from safesphere.auth import service
 from safesphere.auth.models import Role, User
-from safesphere.core.dependencies import ReadSession, TokensDep
+from safesphere.core.dependencies import ReadSession, SettingsDep, TokensDep
 from safesphere.core.errors import Forbidden, NotAuthenticated
 from safesphere.core.security import ENGINE_KEY_PREFIX
 
@@ -142,6 +143,27 @@ authority_user = _role_rule("authority", frozenset({Role.authority, Role.admin})
 admin_user = _role_rule("admin", frozenset({Role.admin}))
 
 
+@_rule("admin_or_metrics_token")
+def metrics_reader(
+    session: ReadSession,
+    tokens: TokensDep,
+    settings: SettingsDep,
+    bearer: BearerCredentials,
+    api_key: ApiKeyCredentials,
+) -> None:
+    """An admin account, or a scraper sending ``SAFESPHERE_METRICS_TOKEN`` as its bearer token."""
+    expected = settings.metrics_token
+    if (
+        bearer is not None
+        and expected is not None
+        and hmac.compare_digest(bearer.credentials.encode(), expected.get_secret_value().encode())
+    ):
+        return
+    user = any_user(session, tokens, bearer, api_key)
+    if user.role != Role.admin:
+        raise Forbidden("Metrics are for admin accounts and the metrics token")
+
+
 @_rule("engine")
 def engine_key(
     session: ReadSession,
@@ -182,4 +204,5 @@ TouristUser = Annotated[User, Depends(tourist_user)]
 AuthorityUser = Annotated[User, Depends(authority_user)]
 AdminUser = Annotated[User, Depends(admin_user)]
 EngineKeyAuth = Annotated[EnginePrincipal, Depends(engine_key)]
+MetricsReader = Annotated[None, Depends(metrics_reader)]
 EngineOrAuthority = Annotated[EnginePrincipal | User, Depends(engine_or_authority)]

@@ -49,6 +49,11 @@ class Settings(BaseSettings):
     )
     login_failure_window_s: int = Field(default=900, ge=1, description="The window failed logins count in.")
     login_lockout_s: int = Field(default=900, ge=1, description="How long a throttled login waits.")
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="Bearer token a Prometheus scraper sends for GET /metrics (admin accounts may always "
+        "read it); unset, only admins can.",
+    )
     tls_certfile: Path | None = Field(
         default=None, description="PEM certificate (chain) for HTTPS; serve speaks HTTPS when it is set."
     )
