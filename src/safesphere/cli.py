@@ -124,14 +124,12 @@ def users_create(
     name: Annotated[str | None, typer.Option(help="Display name.")] = None,
 ) -> None:
     """Create an account; its id is printed on the last line."""
-    from pydantic import ValidationError
-
     from safesphere.auth.schemas import UserCreateIn
 
     try:
         body = UserCreateIn(email=email, password=password, role=role, name=name)
     except ValidationError as exc:
-        raise _fail("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())) from exc
+        raise _fail(_problems(exc)) from exc
     database = _database()
     try:
         with database.session() as session:
@@ -144,6 +142,42 @@ def users_create(
         database.dispose()
     console.print(f"Created {user.role} {user.email}")
     print(user.id)
+
+
+@users_app.command("update")
+def users_update(
+    email: Annotated[str, typer.Argument(help="The account's e-mail address.")],
+    active: Annotated[
+        bool | None, typer.Option("--active/--inactive", help="Reactivate, or deactivate (refused at once).")
+    ] = None,
+    role: Annotated[Role | None, typer.Option(help="tourist, authority or admin.")] = None,
+    password: Annotated[str | None, typer.Option(help="A new password (at least 8 characters).")] = None,
+) -> None:
+    """Change an account (also an admin's own, e.g. one locked out); a role or password change ends its
+    sessions."""
+    from safesphere.auth.schemas import UserUpdateIn
+
+    try:
+        body = UserUpdateIn(is_active=active, role=role, password=password)
+    except ValidationError as exc:
+        raise _fail(_problems(exc)) from exc
+    database = _database()
+    try:
+        with database.read_session() as session:
+            found = auth_service.get_user_by_email(session=session, email=email)
+        if found is None:
+            raise _fail(f"No account has the e-mail address {email}")
+        user = auth_service.update_user(
+            database=database,
+            admin=None,
+            user_id=found.id,
+            is_active=body.is_active,
+            role=body.role,
+            password=body.password,
+        )
+    finally:
+        database.dispose()
+    console.print(f"Updated {user.role} {user.email} ({'active' if user.is_active else 'inactive'})")
 
 
 @users_app.command("list")
@@ -167,14 +201,12 @@ def keys_create(
     lon: Annotated[float | None, typer.Option(help="Fixed camera longitude.")] = None,
 ) -> None:
     """Create an engine API key; the secret is printed alone on the last line, once."""
-    from pydantic import ValidationError
-
     from safesphere.auth.schemas import EngineKeyCreateIn
 
     try:
         body = EngineKeyCreateIn(name=name, owner_email=owner, latitude=lat, longitude=lon)
     except ValidationError as exc:
-        raise _fail("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())) from exc
+        raise _fail(_problems(exc)) from exc
     database = _database()
     try:
         with database.session() as session:

@@ -95,7 +95,7 @@ def _user_from(
         raise NotAuthenticated()
     user = service.get_user(session=session, user_id=claims.user_id)
     _release_connection(session)
-    if user is None or not user.is_active:
+    if user is None or not user.is_active or service.issued_before_change(user, claims.issued_at):
         raise NotAuthenticated()
     return user
 

@@ -30,6 +30,8 @@ class User(Base):
     preferred_language: Mapped[str | None] = mapped_column(sa.String(16))
     """None until the user chooses; then Accept-Language decides."""
     is_active: Mapped[bool] = mapped_column(default=True)
+    credentials_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    """When the password or role last changed: tokens issued before it no longer work."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, onupdate=clock.now)
 

@@ -15,10 +15,12 @@ from safesphere.auth.schemas import (
     EngineKeyCreateIn,
     EngineKeyOut,
     LoginIn,
+    PasswordChangeIn,
     RegisterIn,
     TokenOut,
     UserCreateIn,
     UserOut,
+    UserUpdateIn,
 )
 from safesphere.auth.throttle import LoginThrottle
 from safesphere.core.config import Settings
@@ -98,6 +100,22 @@ def me(user: AnyUser) -> UserOut:
     return UserOut.model_validate(user)
 
 
+@router.post("/auth/password", response_model=TokenOut, responses=responses(401, 403))
+def change_password(
+    body: PasswordChangeIn, user: AnyUser, database: DatabaseDep, tokens: TokensDep
+) -> TokenOut:
+    """Change your password (the current one is checked). Every earlier token of the account stops
+    working, on every device; the answer carries a fresh one."""
+    issued = service.change_password(
+        database=database,
+        tokens=tokens,
+        user=user,
+        current_password=body.current_password,
+        new_password=body.new_password,
+    )
+    return TokenOut(access_token=issued.access_token, expires_in=issued.expires_in, role=issued.role)
+
+
 @admin_router.post(
     "/users",
     response_model=UserOut,
@@ -123,6 +141,25 @@ def list_users(
     """All accounts, optionally of one role."""
     users = service.list_users(session=session, role=role, limit=limit, offset=offset)
     return [UserOut.model_validate(u) for u in users]
+
+
+@admin_router.patch(
+    "/users/{user_id}",
+    response_model=UserOut,
+    responses=responses(n404="No such user", n409="An admin cannot deactivate or demote their own account"),
+)
+def update_user(user_id: int, body: UserUpdateIn, database: DatabaseDep, admin: AdminUser) -> UserOut:
+    """Deactivate or reactivate an account, change its role or reset its password. A role or password
+    change ends the account's sessions; a deactivated account is refused at once."""
+    user = service.update_user(
+        database=database,
+        admin=admin,
+        user_id=user_id,
+        is_active=body.is_active,
+        role=body.role,
+        password=body.password,
+    )
+    return UserOut.model_validate(user)
 
 
 @admin_router.post(

@@ -25,6 +25,29 @@ class UserCreateIn(RegisterIn):
     role: Role
 
 
+class PasswordChangeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    current_password: str = Field(min_length=1, max_length=256)
+    new_password: str = Field(min_length=PASSWORD_MIN_LENGTH, max_length=256)
+
+
+class UserUpdateIn(BaseModel):
+    """What an admin changes about an account; at least one field."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    is_active: bool | None = None
+    role: Role | None = None
+    password: str | None = Field(default=None, min_length=PASSWORD_MIN_LENGTH, max_length=256)
+
+    @model_validator(mode="after")
+    def _something_to_change(self) -> UserUpdateIn:
+        if self.is_active is None and self.role is None and self.password is None:
+            raise ValueError("give is_active, role or password")
+        return self
+
+
 class LoginIn(BaseModel):
     email: EmailStr
     password: str = Field(min_length=1, max_length=256)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -12,7 +13,7 @@ from safesphere.auth.models import EngineKey, Role, User
 from safesphere.auth.throttle import LoginThrottle, forget, has_failures, record_failure, retry_after_s
 from safesphere.core import clock
 from safesphere.core.db import Database, table
-from safesphere.core.errors import Conflict, NotAuthenticated, NotFound, TooManyRequests
+from safesphere.core.errors import Conflict, InvalidInput, NotAuthenticated, NotFound, TooManyRequests
 from safesphere.core.security import (
     TokenService,
     hash_engine_key,
@@ -98,8 +99,74 @@ def login(
         with database.session() as session:
             forget(session, keys[0])
             session.commit()
+    return _issued(tokens, user)
+
+
+def _issued(tokens: TokenService, user: User) -> IssuedToken:
     token = tokens.issue(user_id=user.id, role=user.role)
     return IssuedToken(token, int(tokens.ttl.total_seconds()), Role(user.role))
+
+
+def issued_before_change(user: User, issued_at: datetime) -> bool:
+    """Whether a token issued at ``issued_at`` predates the user's last password or role change. Token
+    times are whole seconds, so a token issued in the second of the change still works (the new login)."""
+    changed = user.credentials_changed_at
+    return changed is not None and issued_at < changed.replace(microsecond=0)
+
+
+def change_password(
+    *, database: Database, tokens: TokenService, user: User, current_password: str, new_password: str
+) -> IssuedToken:
+    """Set a new password after checking the current one; every earlier token of the account stops
+    working and a fresh one is returned. Hashing runs outside the write transaction."""
+    if not verify_password(user.password_hash, current_password):
+        raise InvalidInput("The current password is not correct", loc=("body", "current_password"))
+    if new_password == current_password:
+        raise InvalidInput("The new password must differ from the current one", loc=("body", "new_password"))
+    password_hash = hash_password(new_password)
+    with database.session() as session:
+        _set_credentials(session, user.id, password_hash=password_hash)
+        session.commit()
+    return _issued(tokens, user)
+
+
+def update_user(
+    *,
+    database: Database,
+    admin: User | None,
+    user_id: int,
+    is_active: bool | None = None,
+    role: Role | None = None,
+    password: str | None = None,
+) -> User:
+    """An admin (or the operator's command line, ``admin`` None) (re)activates, deactivates, re-roles or
+    resets the password of an account; a password or role change ends the account's sessions. An admin
+    cannot deactivate or demote themself through the API (nobody could undo it there)."""
+    demoted = is_active is False or (role is not None and role != Role.admin)
+    if admin is not None and user_id == admin.id and demoted:
+        raise Conflict("An admin cannot deactivate or demote their own account")
+    password_hash = hash_password(password) if password is not None else None
+    with database.session() as session:
+        user = session.get(User, user_id)
+        if user is None:
+            raise NotFound("No such user")
+        if is_active is not None:
+            user.is_active = is_active
+        changed = password_hash is not None or (role is not None and role.value != user.role)
+        if role is not None:
+            user.role = role.value
+        if changed:
+            _set_credentials(session, user.id, password_hash=password_hash)
+        session.commit()
+        session.refresh(user)
+        return user
+
+
+def _set_credentials(session: Session, user_id: int, *, password_hash: str | None) -> None:
+    values: dict[str, object] = {"credentials_changed_at": clock.now(), "updated_at": clock.now()}
+    if password_hash is not None:
+        values["password_hash"] = password_hash
+    session.execute(sa.update(User).where(User.id == user_id).values(**values))
 
 
 @dataclass(frozen=True)
