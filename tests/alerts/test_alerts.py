@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from fastapi.testclient import TestClient
 
@@ -63,6 +64,30 @@ def test_filters_acknowledge_and_resolve(client: TestClient, factory: Factory) -
     assert [a["status"] for a in client.get("/alerts?status=open", headers=officer.headers).json()] == [
         "open"
     ]
+
+
+def test_alerts_carry_updated_at_which_every_change_moves_on(client: TestClient, factory: Factory) -> None:
+    """A dashboard merging a list with live events keeps the copy with the later updated_at."""
+    officer, tourist = factory.authority(), factory.tourist()
+
+    def listed(status: str) -> list[dict[str, Any]]:
+        response = client.get(f"/alerts?status={status}", headers=officer.headers)
+        assert response.status_code == 200, response.text
+        alerts: list[dict[str, Any]] = response.json()
+        return alerts
+
+    with clock.frozen(NOW) as frozen:
+        sos = client.post("/sos", json={"lat": 41.39, "lon": 2.17}, headers=tourist.headers).json()
+        assert datetime.fromisoformat(sos["updated_at"]) == NOW
+        assert listed("open") == [sos]
+        frozen.advance(seconds=20)
+        acknowledged = client.post(f"/alerts/{sos['alert_id']}/acknowledge", headers=officer.headers).json()
+        frozen.advance(seconds=20)
+        resolved = client.post(f"/alerts/{sos['alert_id']}/resolve", headers=officer.headers).json()
+    assert datetime.fromisoformat(acknowledged["updated_at"]) == NOW + timedelta(seconds=20)
+    assert datetime.fromisoformat(resolved["updated_at"]) == NOW + timedelta(seconds=40)
+    assert listed("resolved") == [resolved]
+    assert client.get("/me/alerts", headers=tourist.headers).json() == [resolved]
 
 
 def test_authority_monitoring_lists_latest_positions_worst_first(

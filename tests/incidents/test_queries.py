@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
+from safesphere.core import clock
 from safesphere.core.db import Database
 from tests.factories import Account, EngineCredentials, Factory
 from tests.incidents.reports import report_body
@@ -20,6 +21,15 @@ DOCUMENTED_FIELDS = {
     "weapon_types", "behavior_summary", "is_critical", "status", "action_taken", "response_time_ms",
     "created_at", "updated_at",
 }  # fmt: skip
+
+
+LIST_ITEM_FIELDS = {
+    "incident_id", "timestamp", "threat_level", "threat_score", "people_count", "weapon_detected",
+    "is_critical", "status", "action_taken", "latitude", "longitude", "source_id", "created_at",
+    "duplicate_count", "last_reported_at", "updated_at",
+}  # fmt: skip
+"""An incident in ``GET /incidents`` (and, the same shape, an ``incident`` event of the live feed)."""
+REPORTED_AT = datetime(2026, 2, 10, 14, 31, tzinfo=UTC)
 
 
 def _utc(text: str) -> datetime:
@@ -108,6 +118,34 @@ def test_the_list_is_newest_first_and_pages(
     page = client.get("/incidents?limit=2&offset=1", headers=authority.headers).json()
     assert (page["count"], page["total"], page["limit"], page["offset"]) == (2, 5, 2, 1)
     assert [i["incident_id"] for i in page["incidents"]] == newest_first[1:3]
+
+
+def test_a_list_item_carries_updated_at_which_every_change_moves_on(
+    client: TestClient, authority: Account, engine: EngineCredentials
+) -> None:
+    """A dashboard merging a list with live events keeps the copy with the later updated_at."""
+
+    def listed(path: str) -> dict[str, Any]:
+        response = client.get(path, headers=authority.headers)
+        assert response.status_code == 200, response.text
+        [item] = response.json()["incidents"]
+        return item  # type: ignore[no-any-return]
+
+    with clock.frozen(REPORTED_AT) as frozen:
+        body = _report(client, engine, threat_level="HIGH", is_critical=False)
+        reported = listed("/incidents")
+        assert set(reported) == LIST_ITEM_FIELDS
+        assert _utc(reported["updated_at"]) == REPORTED_AT
+        detail = client.get(f"/incidents/{body['incident_id']}", headers=authority.headers).json()
+        assert _utc(detail["updated_at"]) == REPORTED_AT
+
+        frozen.advance(seconds=30)
+        path = f"/incidents/{body['incident_id']}/acknowledge"
+        assert client.post(path, json={}, headers=authority.headers).status_code == 200
+    acknowledged = listed("/incidents")
+    assert acknowledged["status"] == "acknowledged"
+    assert _utc(acknowledged["updated_at"]) == REPORTED_AT + timedelta(seconds=30)
+    assert listed("/incidents/threat_level/HIGH") == acknowledged
 
 
 def test_the_list_filters_by_level_status_and_time(

@@ -94,8 +94,13 @@ def test_a_report_and_its_acknowledgement_reach_an_open_stream(
         assert incident.data["threat_level"] == "CRITICAL"
         assert incident.data["latitude"] == 48.8566 and incident.data["weapon_detected"] is True
         assert "full_telemetry" not in incident.data and incident.data["updated_at"]
+        # The list views' own shapes, updated_at included, so a dashboard merges events into its lists.
+        listed = httpx.get(f"{live_server.url}/incidents", headers=authority.headers, timeout=10).json()
+        assert set(incident.data) == set(listed["incidents"][0])
         alert = stream.wait_for("alert", incident_id=body["incident_id"])
         assert alert.data["type"] == "incident" and alert.data["severity"] == "critical"
+        alerts = httpx.get(f"{live_server.url}/alerts", headers=authority.headers, timeout=10).json()
+        assert set(alert.data) == set(alerts[0]) and alert.data["updated_at"]
 
         acknowledged = httpx.post(
             f"{live_server.url}/incidents/{body['incident_id']}/acknowledge",

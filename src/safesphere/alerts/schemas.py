@@ -30,6 +30,10 @@ class AlertOut(BaseModel):
     resolved_by: int | None
     resolved_at: datetime | None
     resolution_notes: str | None
+    updated_at: datetime = Field(
+        description="Its last change: of two copies of an alert (a list, a live event), the later "
+        "updated_at is the newer state."
+    )
 
     @classmethod
     def from_alert(cls, alert: Alert) -> AlertOut:
@@ -49,6 +53,7 @@ class AlertOut(BaseModel):
             resolved_by=alert.resolved_by,
             resolved_at=alert.resolved_at,
             resolution_notes=alert.resolution_notes,
+            updated_at=alert.updated_at,
         )
 
 

@@ -186,6 +186,10 @@ class IncidentSummary(BaseModel):
     created_at: datetime
     duplicate_count: int = Field(description="Repeated reports of its source grouped into it.")
     last_reported_at: datetime | None = Field(description="When its source last reported the threat.")
+    updated_at: datetime = Field(
+        description="Its last change: of two copies of an incident (a list page, a live event), the later "
+        "updated_at is the newer state."
+    )
 
 
 class IncidentListOut(BaseModel):
@@ -253,7 +257,6 @@ class IncidentOut(BaseModel):
             weapon_types=incident.weapon_types,
             behavior_summary=incident.behavior_summary,
             response_time_ms=incident.response_time_ms,
-            updated_at=incident.updated_at,
             owner_id=incident.owner_id,
             location=location,
             full_telemetry=incident.full_telemetry,

@@ -24,8 +24,9 @@ from safesphere.alerts.schemas import AlertOut
 from safesphere.core import clock
 from safesphere.core.config import Settings
 from safesphere.core.db import Database
+from safesphere.incidents.schemas import IncidentSummary
 from safesphere.live import service
-from safesphere.live.schemas import LiveHello, LiveIncident
+from safesphere.live.schemas import LiveHello
 
 PAGE = 500
 """Changes of one kind read per poll; a busier moment is caught up page by page without waiting."""
@@ -85,7 +86,7 @@ class Feed:
                     session=s, since=lower, after=after, limit=limit
                 ),
                 lambda incident: incident.incident_id,
-                lambda incident: LiveIncident.model_validate(incident).model_dump_json(),
+                lambda incident: IncidentSummary.model_validate(incident).model_dump_json(),
                 page,
                 since,
             ),

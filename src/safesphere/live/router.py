@@ -39,9 +39,9 @@ async def live_events(
     ] = None,
 ) -> StreamingResponse:
     """Incident and alert changes as they happen (server-sent events): ``hello`` first, then ``incident``
-    (an incident as ``GET /incidents`` lists it, plus ``updated_at``) and ``alert`` (as ``GET /alerts``)
-    events, each batch followed by an ``id`` to resume from. The stream ends after
-    ``SAFESPHERE_LIVE_STREAM_S``; reconnect with ``since`` set to the last id."""
+    (an incident as ``GET /incidents`` lists it) and ``alert`` (as ``GET /alerts``) events, each batch
+    followed by an ``id`` to resume from; of two copies of a row, the later ``updated_at`` is newer. The
+    stream ends after ``SAFESPHERE_LIVE_STREAM_S``; reconnect with ``since`` set to the last id."""
     start = None
     if since is not None:
         start = clock.ensure_utc(since, naive_zone=settings.tz)

@@ -1,18 +1,11 @@
-"""What the live feed sends: the list views' own shapes, so a dashboard upserts an event into its list."""
+"""What the live feed sends besides the list views' own shapes (``IncidentSummary``, ``AlertOut``, each
+with its ``updated_at``), which a dashboard upserts into its lists."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
 from pydantic import BaseModel, Field
-
-from safesphere.incidents.schemas import IncidentSummary
-
-
-class LiveIncident(IncidentSummary):
-    """An incident as ``GET /incidents`` lists it, with the moment of the change that sent it."""
-
-    updated_at: datetime
 
 
 class LiveHello(BaseModel):

@@ -15,7 +15,7 @@ from safesphere.incidents.schemas import IncidentSummary
 Position = tuple[datetime, int]
 """(updated_at, id) of a change: changes are read in this order, and a page resumes after its last."""
 
-_SUMMARY_COLUMNS = [getattr(Incident, name) for name in (*IncidentSummary.model_fields, "updated_at")]
+_SUMMARY_COLUMNS = [getattr(Incident, name) for name in IncidentSummary.model_fields]
 
 
 def _changed(

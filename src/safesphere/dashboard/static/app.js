@@ -17,6 +17,7 @@
   const MAX_ROWS = 300; // the list is for triage; older incidents are one filter away
   const MAX_KEPT = 1000; // incidents held in the page (list and map); the oldest go first
   const RENDER_BATCH_MS = 100; // a burst of live events is drawn once, not once per event
+  const HELLO_WAIT_MS = 10000; // a stream held back (a buffering proxy) must not leave the lists empty
   const MAP_W = 800;
   const MAP_H = 500;
   const SVG_NS = "http://www.w3.org/2000/svg";
@@ -38,8 +39,9 @@
   function newSession(token, role, email) {
     return {
       token, role, email,
-      incidents: new Map(), incidentsLoaded: false, fresh: new Set(),
-      alerts: new Map(), alertsLoaded: false, zones: [], tourists: [],
+      incidents: new Map(), incidentsLoaded: false, incidentsSeq: 0, fresh: new Set(),
+      alerts: new Map(), alertsSeq: 0, zones: [], tourists: [],
+      watching: { incidents: new Set(), alerts: new Set() }, listsDue: false,
       selected: null, view: null, shownView: null, detailSeq: 0, dirty: new Set(), renderTimer: null, evidenceUrls: [], cursor: null, abort: new AbortController(),
       timers: [], statsTimer: null, statsLast: 0, retryMs: BACKOFF_MIN_MS,
     };
@@ -178,17 +180,17 @@
     $("dashboard-view").hidden = false;
     $("logout").hidden = false;
     $("who").textContent = `${email} (${role})`;
-    loadIncidents(s);
     refreshStats(s);
-    loadAlerts(s);
     loadZones(s);
     loadTourists(s);
     s.timers.push(setInterval(() => loadTourists(s), TOURISTS_INTERVAL_MS));
-    stream(s);
+    s.timers.push(setTimeout(() => listsWithoutStream(s), HELLO_WAIT_MS));
+    stream(s); // the incident and alert lists follow its hello (onEvent)
   }
 
   function clearDashboard() {
     delete $("incident-list").dataset.loaded;
+    delete $("alert-list").dataset.loaded;
     for (const id of ["incident-list", "alert-list", "map", "detail-timeline", "detail-actions",
       "detail-alerts", "detail-evidence", "detail-facts"]) $(id).replaceChildren();
     $("incident-detail").hidden = true;
@@ -197,24 +199,78 @@
       "stats-weapons", "stats-notify", "stats-ack", "stats-deliveries"]) $(id).textContent = "–";
   }
 
+  // ---------- lists and the stream: newer updated_at wins ----------
+  // The lists are read once the stream's hello has arrived, so every change committed after the read is
+  // on the stream. A list is a snapshot from some moment while its request was out, and the stream (or the
+  // officer's own move) may deliver a newer or an older state of a row meanwhile: those are noted while
+  // the request is out and merged with the list, row by row, by `newer`. So a list never undoes a state
+  // the page already showed, and a stale event never undoes a listed one.
+
+  // updated_at in microseconds since the epoch (a Date keeps milliseconds; two changes of a row can be
+  // closer). The API writes "2026-02-10T14:30:45.123456Z", without the fraction when it is zero.
+  function stampOf(iso) {
+    const match = /^(.+T\d{2}:\d{2}:\d{2})(?:\.(\d+))?(Z|[+-]\d{2}:\d{2})?$/.exec(iso || "");
+    if (!match) return null;
+    const seconds = Date.parse(match[1] + (match[3] || "Z"));
+    if (Number.isNaN(seconds)) return null;
+    return seconds * 1000 + Number((match[2] || "").padEnd(6, "0").slice(0, 6));
+  }
+
+  // Of two copies of a row the later updated_at is the newer state; an equal one is the same state.
+  function newer(incoming, known) {
+    if (known === undefined) return true;
+    const a = stampOf(incoming.updated_at);
+    const b = stampOf(known.updated_at);
+    return a === null || b === null || a > b;
+  }
+
+  function watch(s, kind) {
+    const seen = new Map();
+    s.watching[kind].add(seen);
+    return seen;
+  }
+
+  function noteSeen(s, kind, key, item) {
+    for (const seen of s.watching[kind]) if (newer(item, seen.get(key))) seen.set(key, item);
+  }
+
+  function merged(items, key, seen) {
+    const rows = new Map();
+    for (const item of [...items, ...seen.values()]) {
+      if (newer(item, rows.get(item[key]))) rows.set(item[key], item);
+    }
+    return rows;
+  }
+
+  function loadLists(s) {
+    loadIncidents(s);
+    loadAlerts(s);
+  }
+
+  // The lists are worth showing even while the stream cannot start; its next hello loads them again.
+  function listsWithoutStream(s) {
+    if (alive(s) && s.incidentsSeq === 0) loadLists(s);
+  }
+
   // ---------- incidents ----------
   async function loadIncidents(s) {
     const query = new URLSearchParams({ limit: "100" });
     if ($("filter-level").value) query.set("threat_level", $("filter-level").value);
     if ($("filter-status").value) query.set("status", $("filter-status").value);
+    const seq = ++s.incidentsSeq;
+    const seen = watch(s, "incidents");
     try {
       const page = await api(s, `/incidents?${query}`);
-      if (!alive(s)) return;
-      // Live events that beat the first page here are newer than its snapshot: keep them.
-      const early = s.incidentsLoaded ? [] : [...s.incidents.values()];
-      s.incidents = new Map(page.incidents.map((incident) => [incident.incident_id, incident]));
-      for (const incident of early) s.incidents.set(incident.incident_id, incident);
+      if (!alive(s) || seq !== s.incidentsSeq) return; // a later load (new filters) has the say
+      s.incidents = merged(page.incidents, "incident_id", seen);
       s.incidentsLoaded = true;
       $("incident-list").dataset.loaded = "true";
       renderIncidents(s);
       renderMap(s);
     } catch (error) {
       report(s, error, "action-message");
+    } finally {
+      s.watching.incidents.delete(seen);
     }
   }
 
@@ -251,10 +307,12 @@
   }
 
   function upsertIncident(s, incident) {
-    const known = s.incidents.has(incident.incident_id);
+    noteSeen(s, "incidents", incident.incident_id, incident);
+    const known = s.incidents.get(incident.incident_id);
+    if (!newer(incident, known)) return;
     s.incidents.set(incident.incident_id, incident);
     // Only what arrives after the first page is news: the stream also replays the last few seconds.
-    if (!known && s.incidentsLoaded && URGENT.has(incident.threat_level)) s.fresh.add(incident.incident_id);
+    if (known === undefined && s.incidentsLoaded && URGENT.has(incident.threat_level)) s.fresh.add(incident.incident_id);
     scheduleRender(s, "incidents", "map");
     refreshStatsSoon(s);
     if (incident.incident_id === s.selected) scheduleRender(s, "detail");
@@ -317,23 +375,28 @@
   // ---------- alerts, zones, tourists ----------
   // The panel holds every alert not resolved yet: an acknowledged one still waits for its Resolve.
   async function loadAlerts(s) {
+    const seq = ++s.alertsSeq;
+    const seen = watch(s, "alerts");
     try {
       const pages = await Promise.all(
         UNRESOLVED.map((status) => api(s, `/alerts?status=${status}&limit=500`)));
-      if (!alive(s)) return;
-      const alerts = pages.flat();
-      const early = s.alertsLoaded ? [] : [...s.alerts.values()];
-      s.alerts = new Map(alerts.map((alert) => [alert.alert_id, alert]));
-      for (const alert of early) s.alerts.set(alert.alert_id, alert);
-      s.alertsLoaded = true;
+      if (!alive(s) || seq !== s.alertsSeq) return;
+      // A resolution seen meanwhile is newer than the listed open alert: merged first, then dropped.
+      s.alerts = merged(pages.flat(), "alert_id", seen);
+      for (const [id, alert] of s.alerts) if (!UNRESOLVED.includes(alert.status)) s.alerts.delete(id);
+      $("alert-list").dataset.loaded = "true";
       renderAlerts(s);
       renderMap(s);
     } catch (error) {
       report(s, error, "alert-message");
+    } finally {
+      s.watching.alerts.delete(seen);
     }
   }
 
   function upsertAlert(s, alert) {
+    noteSeen(s, "alerts", alert.alert_id, alert);
+    if (!newer(alert, s.alerts.get(alert.alert_id))) return;
     if (UNRESOLVED.includes(alert.status)) s.alerts.set(alert.alert_id, alert);
     else s.alerts.delete(alert.alert_id);
     scheduleRender(s, "alerts", "map");
@@ -698,6 +761,11 @@
       // The hello comes with an id to resume from; its server_time is the fallback for an older server.
       if (s.cursor === null && typeof payload.server_time === "string") s.cursor = payload.server_time;
       setLive("live");
+      // A fresh stream (no since) now holds every change from here on: only now are the lists read.
+      if (s.listsDue) {
+        s.listsDue = false;
+        loadLists(s);
+      }
     }
     else if (type === "incident") upsertIncident(s, payload);
     else if (type === "alert") upsertAlert(s, payload);
@@ -748,6 +816,7 @@
     let delay = s.retryMs;
     while (alive(s)) {
       try {
+        s.listsDue = s.cursor === null;
         const query = s.cursor === null ? "" : `?since=${encodeURIComponent(s.cursor)}`;
         const response = await fetch(`/live/events${query}`, {
           headers: { Authorization: `Bearer ${s.token}`, Accept: "text/event-stream" },
@@ -758,10 +827,8 @@
           return;
         }
         if (response.status === 422 && s.cursor !== null) {
-          // Too far behind to replay (the server keeps 24 h): start afresh from the list endpoints.
+          // Too far behind to replay (the server keeps 24 h): a fresh stream, then the lists again.
           s.cursor = null;
-          loadIncidents(s);
-          loadAlerts(s);
           continue;
         }
         if (!response.ok) throw new Error(`HTTP ${response.status}`);
@@ -776,6 +843,7 @@
         if (!alive(s) || error.name === "AbortError") return;
       }
       if (!alive(s)) return;
+      listsWithoutStream(s);
       setLive("reconnecting");
       await sleep(delay, s.abort.signal);
       delay = Math.min(delay * 2, BACKOFF_MAX_MS);
