@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import sqlalchemy as sa
@@ -108,6 +109,26 @@ def db_downgrade(revision: Annotated[str, typer.Argument(help="Target revision, 
     settings = Settings()
     migrate.downgrade(settings, revision)
     console.print(f"Database {_database_label(settings)} downgraded to {revision}.")
+
+
+@db_app.command("backup")
+def db_backup(
+    target: Annotated[Path, typer.Argument(help="A new or empty folder for the copy.")],
+) -> None:
+    """Copy the SQLite database (consistent while the server runs) and the evidence files into TARGET;
+    to restore, stop the server and point SAFESPHERE_DATA_DIR at the copy (or copy it back)."""
+    from safesphere.core.backup import back_up
+
+    settings = Settings()
+    try:
+        made = back_up(settings=settings, target=target)
+    except DomainError as exc:
+        raise _fail(exc.detail) from exc
+    console.print(
+        f"Backed up {made.database} and {made.evidence_files:,} evidence files "
+        f"({made.bytes / 2**20:,.1f} MiB).",
+        soft_wrap=True,
+    )
 
 
 def _database() -> Database:
