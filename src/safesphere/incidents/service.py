@@ -1,15 +1,14 @@
 """Reporting a threat incident: store it (or group a repeat into its open incident) and run the response
-protocol, idempotently. Reading incidents is ``queries``; writing what a report sets off is ``recording``."""
+protocol, idempotently (retries: ``replays``). Reading incidents is ``queries``; writing what a report sets
+off is ``recording``."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import logging
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
-from typing import Protocol as Interface
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -18,10 +17,9 @@ from sqlalchemy.orm import Session
 from safesphere.core import clock
 from safesphere.core.config import Settings
 from safesphere.core.db import UTCDateTime, table
-from safesphere.core.errors import Conflict, InvalidInput, ServiceUnavailable
+from safesphere.core.errors import InvalidInput, ServiceUnavailable
 from safesphere.devices import service as devices_service
-from safesphere.devices.models import DeviceCommand
-from safesphere.incidents import grouping, lifecycle, queries, recording, response
+from safesphere.incidents import grouping, lifecycle, recording, replays, response
 from safesphere.incidents.ids import new_incident_id
 from safesphere.incidents.models import (
     OBSERVED_FIELDS,
@@ -32,6 +30,7 @@ from safesphere.incidents.models import (
     LocationSource,
     ReportGrouping,
 )
+from safesphere.incidents.outcome import ReportingEngine, ReportOutcome
 from safesphere.incidents.protocol import (
     IncidentFacts,
     Protocol,
@@ -46,51 +45,6 @@ GENERATED_ID_ATTEMPTS = 5
 """A made id collides only if two reports share a millisecond and 16 random bits; retrying is enough."""
 
 
-class ReportingEngine(Interface):
-    """The authenticated engine a report came from (``auth.access.EnginePrincipal`` is one)."""
-
-    @property
-    def key_id(self) -> int: ...
-    @property
-    def name(self) -> str: ...
-    @property
-    def owner_id(self) -> int | None: ...
-    @property
-    def latitude(self) -> float | None: ...
-    @property
-    def longitude(self) -> float | None: ...
-
-
-@dataclass(frozen=True)
-class ReportOutcome:
-    """A stored incident and the protocol actions this report ran; ``replayed`` when a retry returned the
-    original result. A repeat grouped into an open incident (``grouping``) returns that incident, the id
-    the report came with is ``report_id``."""
-
-    incident: Incident
-    actions: list[IncidentAction]
-    commands: list[DeviceCommand]
-    replayed: bool
-    report_id: str
-    grouping: ReportGrouping | None = None
-    report_level: str | None = None
-
-    @property
-    def message(self) -> str:
-        level = self.report_level or self.incident.threat_level
-        if self.grouping is ReportGrouping.attached:
-            return (
-                f"Threat incident {level} attached to open incident {self.incident.incident_id} "
-                f"({self.incident.duplicate_count} repeated report(s))"
-            )
-        if self.grouping is ReportGrouping.escalated:
-            return (
-                f"Threat incident {level} escalated open incident {self.incident.incident_id} "
-                "and actions executed"
-            )
-        return f"Threat incident {self.incident.threat_level} logged and actions executed"
-
-
 def report_threat(
     *,
     session: Session,
@@ -102,9 +56,9 @@ def report_threat(
     """Store a reported incident and record its protocol in one transaction; a retry of the same report
     returns the original result, the same id with a different body is a 409."""
     _check_telemetry_size(report.full_telemetry, settings.max_telemetry_bytes)
-    request_hash = _request_hash(report)
-    if report.incident_id is not None and _reported_before(session, report.incident_id):
-        replayed = _find_replay(session, report.incident_id, request_hash, engine)
+    request_hash = replays.request_hash(report)
+    if report.incident_id is not None and replays.reported_before(session, report.incident_id):
+        replayed = replays.find_replay(session, report.incident_id, request_hash, engine)
         if replayed is not None:
             return replayed
     for _attempt in range(GENERATED_ID_ATTEMPTS):
@@ -126,7 +80,7 @@ def report_threat(
             session.rollback()
             if report.incident_id is None:
                 continue  # a made id collided: make another
-            replayed = _find_replay(session, report.incident_id, request_hash, engine)
+            replayed = replays.find_replay(session, report.incident_id, request_hash, engine)
             if replayed is None:
                 raise
             return replayed
@@ -288,85 +242,6 @@ def _check_telemetry_size(telemetry: dict[str, Any], max_bytes: int) -> None:
         raise InvalidInput(
             f"is {size} bytes as JSON; at most {max_bytes} bytes are accepted", loc=("body", "full_telemetry")
         )
-
-
-def _request_hash(report: ThreatReportIn) -> str:
-    canonical = json.dumps(
-        report.model_dump(mode="json"), sort_keys=True, ensure_ascii=False, separators=(",", ":")
-    )
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
-
-
-_REPORTED_BEFORE = sa.select(
-    sa.or_(
-        sa.exists().where(table(Incident).c.incident_id == sa.bindparam("report_id")),
-        sa.exists().where(table(IncidentReport).c.report_id == sa.bindparam("report_id")),
-    )
-)
-
-
-def _reported_before(session: Session, report_id: str) -> bool:
-    """Whether ``report_id`` was stored before, as an incident or as a grouped report (one cheap query)."""
-    return bool(session.connection().scalar(_REPORTED_BEFORE, {"report_id": report_id}))
-
-
-def _find_replay(
-    session: Session, report_id: str, request_hash: str, engine: ReportingEngine
-) -> ReportOutcome | None:
-    """The original result when ``report_id`` was reported before (as an incident of its own or grouped
-    into one); a 409 when that report had a different body or came from another engine; else None."""
-    incident = queries.get_incident(session=session, incident_id=report_id)
-    if incident is not None:
-        _check_same_report(report_id, incident.request_hash, incident.engine_key_id, request_hash, engine)
-        actions = queries.list_actions(session=session, incident_id=incident.incident_id)
-        grouped: IncidentReport | None = None
-    else:
-        grouped = session.scalar(sa.select(IncidentReport).where(IncidentReport.report_id == report_id))
-        if grouped is None:
-            return None
-        _check_same_report(report_id, grouped.request_hash, grouped.engine_key_id, request_hash, engine)
-        incident = queries.require_incident(session=session, incident_id=grouped.incident_id)
-        actions = _steps_run_by(session, grouped)
-    logger.info(
-        "incident %s retried: original result returned",
-        report_id,
-        extra={"incident_id": incident.incident_id},
-    )
-    return ReportOutcome(
-        incident=incident,
-        actions=actions,
-        commands=devices_service.for_incident(session=session, incident_id=incident.incident_id),
-        replayed=True,
-        report_id=report_id,
-        grouping=ReportGrouping(grouped.grouping) if grouped is not None else None,
-        report_level=grouped.threat_level if grouped is not None else None,
-    )
-
-
-def _steps_run_by(session: Session, grouped: IncidentReport) -> list[IncidentAction]:
-    """The steps a grouped report ran: none when it attached; an escalating one's carry its receipt time."""
-    if grouped.grouping != ReportGrouping.escalated.value:
-        return []
-    query = sa.select(IncidentAction).where(
-        IncidentAction.incident_id == grouped.incident_id, IncidentAction.executed_at == grouped.received_at
-    )
-    return list(session.scalars(query.order_by(IncidentAction.id)))
-
-
-def _check_same_report(
-    report_id: str,
-    stored_hash: str,
-    stored_key_id: int | None,
-    request_hash: str,
-    engine: ReportingEngine,
-) -> None:
-    if stored_hash != request_hash or stored_key_id != engine.key_id:
-        logger.warning(
-            "incident %s reported again with a different body",
-            report_id,
-            extra={"incident_id": report_id, "engine_key_id": engine.key_id},
-        )
-        raise Conflict(f"Incident {report_id} was already reported with a different body")
 
 
 def _location(
