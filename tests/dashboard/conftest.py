@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import pytest
 from selenium.webdriver import Chrome as WebDriver
 
+from tests.dashboard.page import leave
 from tests.support.browser import severe_console_entries, start_chromium
 from tests.support.live import LiveServer
 
@@ -23,14 +24,10 @@ def chromium(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebDriver]:
 @pytest.fixture
 def browser(chromium: WebDriver, live_server: LiveServer) -> Iterator[WebDriver]:
     """The module's browser, its console emptied; logged out and left on a blank page before this test's
-    server stops, so no stream is open (uvicorn's shutdown waits for open streams) and no page still
-    reconnecting to it logs errors into the next test."""
+    server stops, so no page still reconnecting to it logs errors into the next test."""
     severe_console_entries(chromium)
     try:
         yield chromium
     finally:
-        chromium.execute_script(
-            "const logout = document.getElementById('logout'); if (logout && !logout.hidden) logout.click();"
-        )
-        chromium.get("about:blank")
+        leave(chromium)
         severe_console_entries(chromium)

@@ -42,6 +42,15 @@ def log_in(driver: WebDriver, server: LiveServer, account: Account) -> None:
     driver.find_element(By.ID, "login-submit").click()
 
 
+def leave(driver: WebDriver) -> None:
+    """Log out (ending the stream: uvicorn's shutdown waits for open streams) and leave for a blank page,
+    so nothing still reconnects to a stopped server."""
+    driver.execute_script(
+        "const logout = document.getElementById('logout'); if (logout && !logout.hidden) logout.click();"
+    )
+    driver.get("about:blank")
+
+
 def wait_until_live_and_loaded(driver: WebDriver) -> None:
     """The stream says hello and the incident list's first page is drawn."""
     wait(driver).until(

@@ -13,6 +13,7 @@ from safesphere.core.config import Settings
 from tests.dashboard.page import (
     click_row,
     incident_row,
+    leave,
     log_in,
     open_high_incident,
     report,
@@ -190,7 +191,7 @@ def test_reconnects_resume_from_the_last_id_so_nothing_is_missed(
             incident_row(browser, incident_id)
         assert severe_console_entries(browser) == []
     finally:
-        browser.execute_script("document.getElementById('logout').click();")
+        leave(browser)
         server.stop()
 
 

@@ -19,7 +19,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
 
 from safesphere.core.config import Settings
-from tests.dashboard.page import attribute, log_in, report, row_attribute, wait
+from tests.dashboard.page import attribute, leave, log_in, report, row_attribute, wait
 from tests.factories import Account, Factory
 from tests.support.browser import severe_console_entries
 from tests.support.live import LiveServer
@@ -97,10 +97,7 @@ def started(settings: Settings, driver: WebDriver, **env: str) -> Iterator[LiveS
     try:
         yield server
     finally:
-        driver.execute_script(
-            "const logout = document.getElementById('logout'); if (logout && !logout.hidden) logout.click();"
-        )
-        driver.get("about:blank")
+        leave(driver)
         server.stop()
 
 

@@ -28,6 +28,7 @@ from tests.dashboard.page import (
 from tests.factories import Account, Factory
 from tests.support.browser import severe_console_entries
 from tests.support.live import LiveServer
+from tests.tracking.fixtures import send_fix
 
 KM_PER_DEG_LAT = 111.32
 ZONE_CENTRE = (48.8566, 2.3522)
@@ -51,14 +52,6 @@ def _map_circles(driver: WebDriver) -> list[dict[str, Any]]:
     return circles
 
 
-def _send_fix(api: httpx.Client, tourist: Account, lat: float, lon: float) -> dict[str, Any]:
-    fix = {"lat": lat, "lon": lon, "accuracy": 5.0, "timestamp": clock.now().isoformat()}
-    response = api.post("/location/update", json=fix, headers=tourist.headers)
-    assert response.status_code == 200, response.text
-    update: dict[str, Any] = response.json()
-    return update
-
-
 def test_a_zone_is_drawn_at_its_radius_and_tourists_at_their_last_fix(
     browser: WebDriver, live_server: LiveServer, factory: Factory
 ) -> None:
@@ -74,9 +67,9 @@ def test_a_zone_is_drawn_at_its_radius_and_tourists_at_their_last_fix(
             headers=factory.admin().headers,
         )  # fmt: skip
         assert zone.status_code == 201, zone.text
-        _send_fix(api, inside, lat + 0.01, lon)  # an earlier fix: only the last one is drawn
-        inside_fix = _send_fix(api, inside, lat, east_lon)
-        outside_fix = _send_fix(api, outside, north_lat, lon)
+        send_fix(api, inside, clock.now(), lat=lat + 0.01, lon=lon)  # only the last fix is drawn
+        inside_fix = send_fix(api, inside, clock.now(), lat=lat, lon=east_lon)
+        outside_fix = send_fix(api, outside, clock.now(), lat=north_lat, lon=lon)
     log_in(browser, live_server, factory.authority())
 
     def drawn(d: WebDriver) -> list[dict[str, Any]] | None:

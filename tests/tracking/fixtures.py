@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+import httpx
 from fastapi.testclient import TestClient
 
 from tests.factories import Account, Factory
@@ -54,7 +55,9 @@ def camera_sees_threat(
     return str(response.json()["incident_id"])
 
 
-def send_fix(client: TestClient, tourist: Account, at: datetime, **kwargs: Any) -> dict[str, Any]:
+def send_fix(
+    client: TestClient | httpx.Client, tourist: Account, at: datetime, **kwargs: Any
+) -> dict[str, Any]:
     response = client.post("/location/update", json=fix_body(at, **kwargs), headers=tourist.headers)
     assert response.status_code == 200, response.text
     return dict(response.json())
