@@ -1,9 +1,10 @@
 """What an operator watches SafeSphere by: the state that says whether people are being told, read from the
 database at each scrape, so every process and host reports the same numbers.
 
-Every count is an indexed range over a status (or a small table), never a scan of the history: pages
-waiting to go out and how long the oldest has waited, incidents nobody has acknowledged and the oldest
-of them, open incidents and alerts, tourists seen lately, and when each periodic task last ran.
+The counts are indexed ranges over a status, never a scan of the history: pages waiting to go out and how
+long the oldest has waited, failed pages, incidents nobody has acknowledged and the oldest of them, open
+incidents and alerts. Tourists seen lately are counted over the status table (one row per tourist), and
+each periodic task's last run is read from its own small table.
 """
 
 from __future__ import annotations
