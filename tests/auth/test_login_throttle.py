@@ -16,7 +16,7 @@ from safesphere.core import clock
 from safesphere.core.config import Settings
 from safesphere.core.db import Database
 from tests.factories import PASSWORD, Factory
-from tests.support.live import ServeCommand
+from tests.support.live import LiveServer
 
 OFFICE = ("198.51.100.10", 40000)
 ATTACKER = ("203.0.113.66", 40000)
@@ -151,7 +151,7 @@ def test_serve_counts_the_client_a_trusted_proxy_names(
         "SAFESPHERE_LOGIN_MAX_FAILURES": "2",
         "SAFESPHERE_LOGIN_MAX_FAILURES_PER_ADDRESS": "2",
     }
-    with ServeCommand(settings, extra_env=env) as server:
+    with LiveServer(settings, extra_env=env, serve_command=True) as server:
         assert [_login_via_proxy(server.url, "203.0.113.5") for _ in range(2)] == [401, 401]
         assert _login_via_proxy(server.url, "203.0.113.5") == 429
         assert _login_via_proxy(server.url, "198.51.100.9") == second_client

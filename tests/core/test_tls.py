@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 
 from safesphere.cli import app as cli
 from safesphere.core.config import Settings
-from tests.support.live import ServeCommand, settings_env
+from tests.support.live import LiveServer, settings_env
 
 
 def _self_signed(directory: Path) -> tuple[Path, Path]:
@@ -54,7 +54,8 @@ def test_serve_answers_over_https_with_the_configured_certificate(tmp_path: Path
     cert, key = _self_signed(tmp_path)
     env = {"SAFESPHERE_TLS_CERTFILE": str(cert), "SAFESPHERE_TLS_KEYFILE": str(key)}
     trusting = ssl.create_default_context(cafile=str(cert))
-    with ServeCommand(settings, extra_env=env, scheme="https", verify=trusting) as server:
+    server = LiveServer(settings, extra_env=env, serve_command=True, scheme="https", verify=trusting)
+    with server:
         health = httpx.get(f"{server.url}/health", verify=trusting, timeout=10)
         with pytest.raises(httpx.TransportError):
             httpx.get(server.url.replace("https://", "http://") + "/health", timeout=5)
@@ -62,6 +63,7 @@ def test_serve_answers_over_https_with_the_configured_certificate(tmp_path: Path
         with untrusted:
             httpx.get(f"{server.url}/health", timeout=5)  # the system's CAs do not know it
     assert health.status_code == 200
+    assert server.log_path is not None
     assert "https://127.0.0.1" in server.log_path.read_text()  # the banner says where it listens
 
 

@@ -42,7 +42,11 @@ def settings_env(settings: Settings, **extra: str) -> dict[str, str]:
 
 @dataclass
 class LiveServer:
-    """``start()`` launches uvicorn; ``kill()`` is kill -9; ``start()`` again restarts on the same port."""
+    """``start()`` launches uvicorn; ``kill()`` is kill -9; ``start()`` again restarts on the same port.
+
+    ``serve_command`` runs ``safesphere serve`` itself instead (its banner, migrations and the uvicorn
+    options it passes: proxies, TLS); ``scheme`` and ``verify`` (the CA an HTTPS server is checked
+    against) are how it is reached. As a context manager it is started and stopped around the block."""
 
     settings: Settings
     workers: int = 1
@@ -50,32 +54,48 @@ class LiveServer:
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
     log_path: Path | None = None
+    serve_command: bool = False
+    scheme: str = "http"
+    verify: ssl.SSLContext | bool = True
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{self.scheme}://127.0.0.1:{self.port}"
+
+    def _command(self) -> list[str]:
+        if self.serve_command:
+            safesphere = str(Path(sys.executable).parent / "safesphere")
+            return [safesphere, "serve", "--port", str(self.port), "--workers", str(self.workers)]
+        return [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "safesphere.app:create_app",
+            "--factory",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--workers",
+            str(self.workers),
+            "--log-level",
+            "warning",
+            "--timeout-graceful-shutdown",
+            "3",
+        ]
+
+    def __enter__(self) -> LiveServer:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
 
     def start(self) -> None:
         self.log_path = self.settings.data_dir / f"server-{self.port}.log"
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "safesphere.app:create_app",
-                "--factory",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-                "--workers",
-                str(self.workers),
-                "--log-level",
-                "warning",
-                "--timeout-graceful-shutdown",
-                "3",
-            ],
+            self._command(),
             env=settings_env(self.settings, **self.extra_env),
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -86,7 +106,7 @@ class LiveServer:
             if self.process.poll() is not None:
                 raise RuntimeError(f"server exited at start-up:\n{self.log_path.read_text()}")
             try:
-                if httpx.get(f"{self.url}/health", timeout=1).status_code == 200:
+                if httpx.get(f"{self.url}/health", timeout=1, verify=self.verify).status_code == 200:
                     return
             except httpx.TransportError:
                 pass
@@ -108,55 +128,4 @@ class LiveServer:
                 self.process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 self.kill()
-        self.process = None
-
-
-@dataclass
-class ServeCommand:
-    """``safesphere serve`` itself (its banner, migrations and uvicorn options), on a free loopback port;
-    ``verify`` is the CA file an HTTPS server is checked against."""
-
-    settings: Settings
-    extra_env: dict[str, str] = field(default_factory=dict)
-    scheme: str = "http"
-    verify: ssl.SSLContext | bool = True
-    port: int = field(default_factory=free_port)
-    process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"{self.scheme}://127.0.0.1:{self.port}"
-
-    @property
-    def log_path(self) -> Path:
-        return self.settings.data_dir / f"serve-{self.port}.log"
-
-    def __enter__(self) -> ServeCommand:
-        command = [str(Path(sys.executable).parent / "safesphere"), "serve", "--port", str(self.port)]
-        with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(
-                command,
-                env=settings_env(self.settings, **self.extra_env),
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        deadline = time.monotonic() + STARTUP_TIMEOUT_S
-        while time.monotonic() < deadline and self.process.poll() is None:
-            try:
-                if httpx.get(f"{self.url}/health", timeout=1, verify=self.verify).status_code == 200:
-                    return self
-            except httpx.TransportError:
-                time.sleep(0.05)
-        self.__exit__()
-        raise RuntimeError(f"safesphere serve did not start on {self.url}:\n{self.log_path.read_text()}")
-
-    def __exit__(self, *exc: object) -> None:
-        if self.process is not None and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=10)
         self.process = None
