@@ -10,7 +10,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from safesphere.auth.models import EngineKey, Role, User
-from safesphere.auth.throttle import LoginThrottle, forget, has_failures, record_failure, retry_after_s
+from safesphere.auth.throttle import LoginThrottle, forget, record_failure
+from safesphere.auth.throttle import state as throttle_state
 from safesphere.core import clock
 from safesphere.core.db import Database, table
 from safesphere.core.errors import Conflict, InvalidInput, NotAuthenticated, NotFound, TooManyRequests
@@ -82,20 +83,20 @@ def login(
     email = normalize_email(email)
     keys = throttle.keys(email=email, address=address)
     with database.read_session() as session:
-        wait_s = retry_after_s(session, keys, now=clock.now())
-        if wait_s is not None:
+        throttled = throttle_state(session, keys, now=clock.now())
+        if throttled.retry_after_s is not None:
+            wait_s = throttled.retry_after_s
             raise TooManyRequests(
                 f"Too many failed logins; try again in {wait_s} seconds", retry_after_s=wait_s
             )
         user = get_user_by_email(session=session, email=email)
         valid = verify_password(user.password_hash if user else None, password)
-        failed_before = has_failures(session, keys[0])
     if user is None or not valid or not user.is_active:
         with database.session() as session:
             record_failure(session, throttle, keys, now=clock.now())
             session.commit()
         raise NotAuthenticated("Incorrect email or password")
-    if failed_before:
+    if keys[0].key_hash in throttled.counted:
         with database.session() as session:
             forget(session, keys[0])
             session.commit()

@@ -67,17 +67,23 @@ def _hash(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()
 
 
-def retry_after_s(session: Session, keys: tuple[ThrottleKey, ...], *, now: datetime) -> int | None:
+@dataclass(frozen=True)
+class ThrottleState:
+    retry_after_s: int | None
     """Whole seconds until every key is unlocked; None when none is locked."""
+    counted: frozenset[str]
+    """The key hashes with failures counted."""
+
+
+def state(session: Session, keys: tuple[ThrottleKey, ...], *, now: datetime) -> ThrottleState:
+    """Whether any of ``keys`` is locked, and which have failures counted (one read)."""
     f = _failures.c
-    locked_until: datetime | None = session.scalar(
-        sa.select(sa.func.max(f.locked_until)).where(
-            f.key_hash.in_([key.key_hash for key in keys]), f.locked_until > now
-        )
-    )
-    if locked_until is None:
-        return None
-    return max(1, math.ceil((locked_until - now).total_seconds()))
+    rows = session.execute(
+        sa.select(f.key_hash, f.locked_until).where(f.key_hash.in_([key.key_hash for key in keys]))
+    ).all()
+    locked = [until for _, until in rows if until is not None and until > now]
+    wait_s = max(1, math.ceil((max(locked) - now).total_seconds())) if locked else None
+    return ThrottleState(wait_s, frozenset(key_hash for key_hash, _ in rows))
 
 
 def record_failure(
@@ -111,10 +117,6 @@ def record_failure(
 def forget(session: Session, key: ThrottleKey) -> None:
     """Clear one key's count (after a successful login). The caller commits."""
     session.execute(sa.delete(_failures).where(_failures.c.key_hash == key.key_hash))
-
-
-def has_failures(session: Session, key: ThrottleKey) -> bool:
-    return session.scalar(sa.select(sa.literal(True)).where(_failures.c.key_hash == key.key_hash)) is not None
 
 
 def _upsert(dialect: str) -> sa.Insert:
