@@ -32,6 +32,8 @@ class AlertStatus(StrEnum):
     open = "open"
     acknowledged = "acknowledged"
     resolved = "resolved"
+    false_alarm = "false_alarm"
+    """Closed as a false alarm: counts in no score, nearby or history."""
 
 
 class Alert(Base):

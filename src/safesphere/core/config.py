@@ -65,6 +65,12 @@ class Settings(BaseSettings):
     )
 
     default_timezone: str = Field(default="UTC", description="Zone a naive report timestamp is read in.")
+    clock_skew_tolerance_s: float = Field(
+        default=120.0,
+        ge=0,
+        description="How far a device's clock may run ahead of the server's: an event time further ahead "
+        "is used as the receipt time, and a score counts events up to this much after its fix.",
+    )
     max_telemetry_bytes: int = Field(default=256 * KIB, ge=1)
     max_upload_bytes: int = Field(default=10 * MIB, ge=1)
     route_threads: int = Field(
