@@ -92,6 +92,13 @@ EXPECTED_RULES: dict[tuple[str, str], str] = {
     ("GET", "/dashboard"): "public",
     ("GET", "/dashboard/app.js"): "public",
     ("GET", "/dashboard/app.css"): "public",
+    ("GET", "/app"): "public",
+    ("GET", "/app/"): "public",
+    ("GET", "/app/app.js"): "public",
+    ("GET", "/app/app.css"): "public",
+    ("GET", "/app/sw.js"): "public",
+    ("GET", "/app/manifest.webmanifest"): "public",
+    ("GET", "/app/icon.svg"): "public",
 }
 """Every API route of the app and who may call it. A new route fails the suite until it is listed here."""
 

@@ -34,6 +34,7 @@ from safesphere.notify.router import channels_router, deliveries_router
 from safesphere.notify.worker import deliver_forever
 from safesphere.places.router import router as places_router
 from safesphere.retention.service import purge_periodically
+from safesphere.touristapp.router import router as tourist_app_router
 from safesphere.tracking.rescoring import rescore_periodically
 from safesphere.tracking.router import authority_router
 from safesphere.tracking.router import router as tracking_router
@@ -114,6 +115,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         devices_router,
         deliveries_router,
         dashboard_router,
+        tourist_app_router,
         live_router,
         metrics_router,
     ):
