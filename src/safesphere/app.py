@@ -13,6 +13,7 @@ from fastapi import FastAPI
 
 from safesphere import __version__
 from safesphere.alerts.router import router as alerts_router
+from safesphere.audit.router import router as audit_router
 from safesphere.auth.router import admin_router
 from safesphere.auth.router import router as auth_router
 from safesphere.core.config import Settings
@@ -104,6 +105,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         health_router,
         auth_router,
         admin_router,
+        audit_router,
         incidents_router,
         evidence_router,
         places_router,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from safesphere.alerts import models as alert_models
+from safesphere.audit import models as audit_models
 from safesphere.auth import models as auth_models
 from safesphere.core import periodic as periodic_models
 from safesphere.core.db import Base
@@ -18,6 +19,7 @@ metadata = Base.metadata
 
 __all__ = [
     "alert_models",
+    "audit_models",
     "auth_models",
     "device_models",
     "evidence_models",

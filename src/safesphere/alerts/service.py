@@ -8,6 +8,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from safesphere.alerts.models import Alert, AlertStatus, AlertType, Severity
+from safesphere.audit import service as audit
+from safesphere.audit.models import AuditAction
 from safesphere.core import clock
 from safesphere.core.config import Settings
 from safesphere.core.db import UTCDateTime, table
@@ -251,6 +253,7 @@ def acknowledge(*, session: Session, alert_id: int, user_id: int) -> Alert:
         user_id,
         clock.now(),
     )
+    audit.record(session, AuditAction.alert_acknowledged, actor_id=user_id, target=("alert", alert_id))
     session.commit()
     return alert
 
@@ -264,5 +267,6 @@ def resolve(*, session: Session, alert_id: int, user_id: int, notes: str | None)
         alert.acknowledged_by, alert.acknowledged_at = user_id, now
     alert.status, alert.resolved_by, alert.resolved_at = AlertStatus.resolved.value, user_id, now
     alert.resolution_notes = notes
+    audit.record(session, AuditAction.alert_resolved, actor_id=user_id, target=("alert", alert_id))
     session.commit()
     return alert

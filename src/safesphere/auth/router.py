@@ -122,10 +122,15 @@ def change_password(
     status_code=status.HTTP_201_CREATED,
     responses=responses(n409="Email already registered"),
 )
-def create_user(body: UserCreateIn, session: DbSession, _: AdminUser) -> UserOut:
+def create_user(body: UserCreateIn, session: DbSession, admin: AdminUser) -> UserOut:
     """Create an account of any role (authority and admin accounts are made only this way)."""
     user = service.create_user(
-        session=session, email=body.email, password=body.password, role=body.role, name=body.name
+        session=session,
+        email=body.email,
+        password=body.password,
+        role=body.role,
+        name=body.name,
+        actor_id=admin.id,
     )
     return UserOut.model_validate(user)
 
@@ -168,7 +173,7 @@ def update_user(user_id: int, body: UserUpdateIn, database: DatabaseDep, admin: 
     status_code=status.HTTP_201_CREATED,
     responses=responses(n404="Owner not found", n409="Name taken"),
 )
-def create_key(body: EngineKeyCreateIn, session: DbSession, _: AdminUser) -> EngineKeyCreatedOut:
+def create_key(body: EngineKeyCreateIn, session: DbSession, admin: AdminUser) -> EngineKeyCreatedOut:
     """Create an engine API key; the secret is in the response and never again."""
     created = service.create_engine_key(
         session=session,
@@ -176,6 +181,7 @@ def create_key(body: EngineKeyCreateIn, session: DbSession, _: AdminUser) -> Eng
         owner_email=body.owner_email,
         latitude=body.latitude,
         longitude=body.longitude,
+        actor_id=admin.id,
     )
     return EngineKeyCreatedOut(**EngineKeyOut.model_validate(created.record).model_dump(), key=created.key)
 
@@ -187,6 +193,8 @@ def list_keys(session: ReadSession, _: AdminUser) -> list[EngineKeyOut]:
 
 
 @admin_router.delete("/keys/{name}", response_model=EngineKeyOut, responses=responses(n404="No such key"))
-def revoke_key(name: str, session: DbSession, _: AdminUser) -> EngineKeyOut:
+def revoke_key(name: str, session: DbSession, admin: AdminUser) -> EngineKeyOut:
     """Revoke an engine key; it stops authenticating at once."""
-    return EngineKeyOut.model_validate(service.revoke_engine_key(session=session, name=name))
+    return EngineKeyOut.model_validate(
+        service.revoke_engine_key(session=session, name=name, actor_id=admin.id)
+    )

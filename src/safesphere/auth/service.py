@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from safesphere.audit import service as audit
+from safesphere.audit.models import AuditAction
 from safesphere.auth.models import EngineKey, Role, User
 from safesphere.auth.throttle import LoginThrottle, forget, record_failure
 from safesphere.auth.throttle import state as throttle_state
@@ -28,17 +31,30 @@ def normalize_email(email: str) -> str:
     return email.strip().lower()
 
 
-def create_user(*, session: Session, email: str, password: str, role: Role, name: str | None = None) -> User:
-    """A new account; 409 when the e-mail address is taken."""
+def create_user(
+    *,
+    session: Session,
+    email: str,
+    password: str,
+    role: Role,
+    name: str | None = None,
+    actor_id: int | None = None,
+) -> User:
+    """A new account (audited: by ``actor_id``, or self-registered when None); 409 when the e-mail
+    address is taken."""
     user = User(
         email=normalize_email(email), password_hash=hash_password(password), role=role.value, name=name
     )
     session.add(user)
     try:
-        session.commit()
+        session.flush()
     except IntegrityError as exc:
         session.rollback()
         raise Conflict("A user with this email already exists") from exc
+    audit.record(
+        session, AuditAction.user_created, actor_id=actor_id, target=("user", user.id), role=role.value
+    )
+    session.commit()
     return user
 
 
@@ -78,8 +94,9 @@ def login(
     """A bearer token for valid credentials; 401 with one message for any failure, counted by the
     throttle; 429 with the wait while this account-and-address or this address is throttled.
 
-    The password is checked in a read session: a write transaction is opened only to count a failure or
-    to clear the counter of a pair that had failed, so hashing never holds SQLite's write lock."""
+    The password is checked in a read session; the write transaction that follows counts a failure (or
+    clears the counter of a pair that had failed) and records the attempt in the audit log, so hashing
+    never holds SQLite's write lock."""
     email = normalize_email(email)
     keys = throttle.keys(email=email, address=address)
     with database.read_session() as session:
@@ -94,12 +111,15 @@ def login(
     if user is None or not valid or not user.is_active:
         with database.session() as session:
             record_failure(session, throttle, keys, now=clock.now())
+            target = ("user", user.id) if user is not None else None
+            audit.record(session, AuditAction.login_failed, target=target, address=address)
             session.commit()
         raise NotAuthenticated("Incorrect email or password")
-    if keys[0].key_hash in throttled.counted:
-        with database.session() as session:
+    with database.session() as session:
+        if keys[0].key_hash in throttled.counted:
             forget(session, keys[0])
-            session.commit()
+        audit.record(session, AuditAction.login, actor_id=user.id, target=("user", user.id), address=address)
+        session.commit()
     return _issued(tokens, user)
 
 
@@ -151,16 +171,32 @@ def update_user(
         user = session.get(User, user_id)
         if user is None:
             raise NotFound("No such user")
+        changes = _changes(user, is_active=is_active, role=role, reset=password_hash is not None)
         if is_active is not None:
             user.is_active = is_active
-        changed = password_hash is not None or (role is not None and role.value != user.role)
         if role is not None:
             user.role = role.value
-        if changed:
+        if "role" in changes or "credentials_reset" in changes:
             _set_credentials(session, user.id, password_hash=password_hash)
+        actor_id = admin.id if admin is not None else None
+        audit.record(
+            session, AuditAction.user_updated, actor_id=actor_id, target=("user", user_id), **changes
+        )
         session.commit()
         session.refresh(user)
         return user
+
+
+def _changes(user: User, *, is_active: bool | None, role: Role | None, reset: bool) -> dict[str, Any]:
+    """What an update changes, for the audit log (never the password itself)."""
+    changes: dict[str, Any] = {}
+    if role is not None and role.value != user.role:
+        changes["role"] = {"from": user.role, "to": role.value}
+    if is_active is not None and is_active != user.is_active:
+        changes["is_active"] = is_active
+    if reset:
+        changes["credentials_reset"] = True
+    return changes
 
 
 def _set_credentials(session: Session, user_id: int, *, password_hash: str | None) -> None:
@@ -183,8 +219,10 @@ def create_engine_key(
     owner_email: str | None = None,
     latitude: float | None = None,
     longitude: float | None = None,
+    actor_id: int | None = None,
 ) -> CreatedEngineKey:
-    """A new engine key, bound to an owner and/or a fixed camera location. The secret is returned once."""
+    """A new engine key, bound to an owner and/or a fixed camera location. The secret is returned once;
+    the audit log names the key, never its secret."""
     owner_id = None
     if owner_email is not None:
         owner = get_user_by_email(session=session, email=owner_email)
@@ -202,10 +240,14 @@ def create_engine_key(
     )
     session.add(record)
     try:
-        session.commit()
+        session.flush()
     except IntegrityError as exc:
         session.rollback()
         raise Conflict(f"An engine key named {name!r} already exists") from exc
+    audit.record(
+        session, AuditAction.key_created, actor_id=actor_id, target=("engine_key", record.id), name=name
+    )
+    session.commit()
     return CreatedEngineKey(record, key)
 
 
@@ -213,12 +255,15 @@ def list_engine_keys(*, session: Session) -> list[EngineKey]:
     return list(session.scalars(sa.select(EngineKey).order_by(EngineKey.id)))
 
 
-def revoke_engine_key(*, session: Session, name: str) -> EngineKey:
+def revoke_engine_key(*, session: Session, name: str, actor_id: int | None = None) -> EngineKey:
     record = session.scalar(sa.select(EngineKey).where(EngineKey.name == name))
     if record is None:
         raise NotFound(f"No engine key named {name!r}")
     if record.revoked_at is None:
         record.revoked_at = clock.now()
+        audit.record(
+            session, AuditAction.key_revoked, actor_id=actor_id, target=("engine_key", record.id), name=name
+        )
         session.commit()
     return record
 

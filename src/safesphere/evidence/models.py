@@ -34,3 +34,16 @@ class Evidence(Base):
         sa.ForeignKey("engine_keys.id", ondelete="SET NULL")
     )
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+
+
+class LegalHold(Base):
+    """An incident under legal hold: retention keeps it and its evidence, however old, until released."""
+
+    __tablename__ = "legal_holds"
+
+    incident_id: Mapped[str] = mapped_column(
+        sa.ForeignKey("incidents.incident_id", ondelete="CASCADE"), primary_key=True
+    )
+    reason: Mapped[str] = mapped_column(sa.Text)
+    placed_by: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    placed_at: Mapped[datetime] = mapped_column(UTCDateTime)

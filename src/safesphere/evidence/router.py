@@ -4,14 +4,22 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Path, UploadFile
+from fastapi import APIRouter, Form, Path, UploadFile, status
 from fastapi.responses import FileResponse
 
-from safesphere.auth.access import AuthorityUser, EngineOrAuthority
-from safesphere.core.dependencies import DatabaseDep, ReadSession, SettingsDep
+from safesphere.audit import service as audit
+from safesphere.audit.models import AuditAction
+from safesphere.auth.access import AdminUser, AuthorityUser, EngineOrAuthority
+from safesphere.core.dependencies import DatabaseDep, DbSession, ReadSession, SettingsDep
 from safesphere.core.errors import responses
-from safesphere.evidence import service
-from safesphere.evidence.schemas import EvidenceOut, IncidentEvidenceOut, ScreenshotUploadOut
+from safesphere.evidence import legal_hold, service
+from safesphere.evidence.schemas import (
+    EvidenceOut,
+    IncidentEvidenceOut,
+    LegalHoldIn,
+    LegalHoldOut,
+    ScreenshotUploadOut,
+)
 from safesphere.incidents.schemas import IncidentId
 
 MAX_EVIDENCE_ID = 2**31 - 1
@@ -77,14 +85,47 @@ def list_evidence(
 def download_evidence(
     evidence_id: Annotated[int, Path(ge=1, le=MAX_EVIDENCE_ID)],
     session: ReadSession,
+    database: DatabaseDep,
     settings: SettingsDep,
-    _: AuthorityUser,
+    user: AuthorityUser,
 ) -> FileResponse:
-    """Download an evidence file; ``X-Evidence-SHA256`` carries the digest recorded at upload."""
+    """Download an evidence file; ``X-Evidence-SHA256`` carries the digest recorded at upload. Every
+    download is in the audit log."""
     found = service.open_evidence(session=session, settings=settings, evidence_id=evidence_id)
+    audit.record_alone(database, AuditAction.evidence_downloaded, actor_id=user.id,
+                       target=("evidence", evidence_id), incident_id=found.evidence.incident_id)  # fmt: skip
     return FileResponse(
         found.path,
         media_type=found.evidence.media_type,
         filename=found.evidence.filename,
         headers={"X-Evidence-SHA256": found.evidence.sha256, "X-Content-Type-Options": "nosniff"},
     )
+
+
+@router.post(
+    "/incidents/{incident_id}/legal-hold",
+    response_model=LegalHoldOut,
+    status_code=status.HTTP_201_CREATED,
+    responses=responses(401, 403, n404="Incident not found", n409="Already on legal hold"),
+)
+def place_legal_hold(
+    incident_id: Annotated[IncidentId, Path(max_length=64)],
+    body: LegalHoldIn,
+    session: DbSession,
+    admin: AdminUser,
+) -> LegalHoldOut:
+    """Put an incident and its evidence on legal hold: retention never deletes them until released."""
+    hold = legal_hold.place(session=session, incident_id=incident_id, reason=body.reason, admin_id=admin.id)
+    return LegalHoldOut.model_validate(hold)
+
+
+@router.delete(
+    "/incidents/{incident_id}/legal-hold",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=responses(401, 403, n404="No legal hold on this incident"),
+)
+def release_legal_hold(
+    incident_id: Annotated[IncidentId, Path(max_length=64)], session: DbSession, admin: AdminUser
+) -> None:
+    """Release an incident's legal hold; retention applies to it again from its next purge."""
+    legal_hold.release(session=session, incident_id=incident_id, admin_id=admin.id)

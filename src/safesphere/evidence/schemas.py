@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from safesphere.evidence.models import Evidence
 
@@ -57,3 +57,16 @@ class IncidentEvidenceOut(BaseModel):
     incident_id: str
     count: int
     evidence: list[EvidenceOut]
+
+
+class LegalHoldIn(BaseModel):
+    reason: str = Field(min_length=1, max_length=1000, description="Why the incident is held (case, order).")
+
+
+class LegalHoldOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    incident_id: str
+    reason: str
+    placed_by: int | None
+    placed_at: datetime

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from fastapi import FastAPI
 from sqlalchemy.orm import Session
 
+from safesphere.audit import service as audit
 from safesphere.core import clock
 from safesphere.core.config import Settings
 from safesphere.core.db import Database, table
@@ -176,6 +177,7 @@ def move(
             raise NotFound("Incident not found")
         raise Conflict(f"Cannot {action.value.replace('_', ' ')} an incident that is {current}")
     add_event(session, incident_id, rule.event, actor_id=user_id, notes=details.notes, unit=details.unit)
+    audit.record(session, f"incident.{rule.event}", actor_id=user_id, target=("incident", incident_id))
     if action in (Move.resolve, Move.false_alarm):
         stops = devices_service.stop_for_incident(session=session, incident_id=incident_id)
         if stops:

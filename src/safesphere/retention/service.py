@@ -5,7 +5,9 @@ The SafeSphere Backend API document asks for "automatic data deletion after rete
 tourist's latest (their status points at it). Kept for ``SAFESPHERE_RETENTION_CLOSED_DAYS`` (365) after
 they closed: resolved or false-alarm incidents with everything recorded about them (actions, messages,
 timeline, reports, device commands, share links and evidence, files included), resolved alerts, and
-deliveries that were sent, failed or cancelled. Anything still open is kept however old it is.
+deliveries that were sent, failed or cancelled. Anything still open is kept however old it is, and so is
+an incident under legal hold (``evidence/legal_hold.py``) with its evidence. The audit log is never
+purged: it is append-only (``audit/service.py``).
 
 Both periods must be 0 (keep forever) or longer than the 30 days a safety score looks back, so scoring
 never loses its history. Deletion runs in short transactions of at most ``BATCH`` rows, so a large purge
@@ -30,7 +32,7 @@ from safesphere.core import clock
 from safesphere.core.config import Settings
 from safesphere.core.db import Database, table
 from safesphere.core.periodic import claim_period
-from safesphere.evidence import storage
+from safesphere.evidence import legal_hold, storage
 from safesphere.evidence.models import Evidence
 from safesphere.incidents.models import Incident, IncidentStatus
 from safesphere.notify.models import Delivery, DeliveryStatus
@@ -129,7 +131,11 @@ def _purge_incidents(
     """Closed incidents and what hangs off them (the foreign keys cascade); evidence files once the rows
     are gone, so a failed commit leaves no row without its file."""
     i = _incidents.c
-    old = sa.select(i.incident_id).where(i.status.in_(CLOSED_INCIDENT), i.resolved_at < before)
+    old = sa.select(i.incident_id).where(
+        i.status.in_(CLOSED_INCIDENT),
+        i.resolved_at < before,
+        i.incident_id.not_in(legal_hold.held_incidents()),
+    )
     while True:
         with database.session() as session:
             # Deleted rows drop out of ``old``, so each batch reads the next ones.

@@ -70,12 +70,12 @@ def get_zone(zone_id: int, session: ReadSession, _: AuthorityUser) -> ZoneOut:
 
 
 @router.patch("/{zone_id}", response_model=ZoneOut, responses=NOT_FOUND)
-def update_zone(zone_id: int, body: ZonePatch, session: DbSession, _: AuthorityUser) -> ZoneOut:
+def update_zone(zone_id: int, body: ZonePatch, session: DbSession, user: AuthorityUser) -> ZoneOut:
     """Change a zone's name, type or shape."""
-    return zone_out(service.update_zone(session=session, zone_id=zone_id, patch=body))
+    return zone_out(service.update_zone(session=session, zone_id=zone_id, patch=body, actor_id=user.id))
 
 
 @router.delete("/{zone_id}", status_code=status.HTTP_204_NO_CONTENT, responses=NOT_FOUND)
-def delete_zone(zone_id: int, session: DbSession, _: AuthorityUser) -> None:
+def delete_zone(zone_id: int, session: DbSession, user: AuthorityUser) -> None:
     """Remove a zone."""
-    service.delete_zone(session=session, zone_id=zone_id)
+    service.delete_zone(session=session, zone_id=zone_id, actor_id=user.id)

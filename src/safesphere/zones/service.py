@@ -8,6 +8,8 @@ import sqlalchemy as sa
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
+from safesphere.audit import service as audit
+from safesphere.audit.models import AuditAction
 from safesphere.core.errors import InvalidInput, NotFound
 from safesphere.zones.geometry import parse_polygon, polygon_center_and_radius
 from safesphere.zones.models import Zone
@@ -38,6 +40,10 @@ def _new_zone(zone_in: ZoneIn, created_by: int | None) -> Zone:
 def create_zone(*, session: Session, zone_in: ZoneIn, created_by: int | None) -> Zone:
     zone = _new_zone(zone_in, created_by)
     session.add(zone)
+    session.flush()
+    audit.record(
+        session, AuditAction.zone_created, actor_id=created_by, target=("zone", zone.id), name=zone.name
+    )
     session.commit()
     return zone
 
@@ -56,7 +62,7 @@ def list_zones(*, session: Session, zone_type: str | None = None) -> list[Zone]:
     return list(session.scalars(query))
 
 
-def update_zone(*, session: Session, zone_id: int, patch: ZonePatch) -> Zone:
+def update_zone(*, session: Session, zone_id: int, patch: ZonePatch, actor_id: int | None = None) -> Zone:
     zone = get_zone(session=session, zone_id=zone_id)
     if patch.polygon is not None and (patch.center is not None or patch.radius_km is not None):
         raise InvalidInput("give either center/radius_km or polygon, not both", loc=("body", "polygon"))
@@ -73,12 +79,20 @@ def update_zone(*, session: Session, zone_id: int, patch: ZonePatch) -> Zone:
     if patch.type is not None:
         zone.type = patch.type.value
     _apply_shape(zone, center=patch.center, radius_km=patch.radius_km, polygon=patch.polygon)
+    changed = sorted(patch.model_dump(exclude_unset=True))
+    audit.record(
+        session, AuditAction.zone_updated, actor_id=actor_id, target=("zone", zone_id), fields=changed
+    )
     session.commit()
     return zone
 
 
-def delete_zone(*, session: Session, zone_id: int) -> None:
-    session.delete(get_zone(session=session, zone_id=zone_id))
+def delete_zone(*, session: Session, zone_id: int, actor_id: int | None = None) -> None:
+    zone = get_zone(session=session, zone_id=zone_id)
+    session.delete(zone)
+    audit.record(
+        session, AuditAction.zone_deleted, actor_id=actor_id, target=("zone", zone_id), name=zone.name
+    )
     session.commit()
 
 
@@ -108,6 +122,7 @@ def import_geojson(*, session: Session, collection: ZoneFeatureCollection, creat
         for i, f in enumerate(collection.features)
     ]
     session.add_all(zones)
+    audit.record(session, AuditAction.zones_imported, actor_id=created_by, count=len(zones))
     session.commit()
     return len(zones)
 
