@@ -61,6 +61,8 @@ EXPECTED_RULES: dict[tuple[str, str], str] = {
     ("GET", "/me/contacts"): "tourist",
     ("POST", "/me/contacts"): "tourist",
     ("DELETE", "/me/contacts/{contact_id}"): "tourist",
+    ("GET", "/me/export"): "tourist",
+    ("DELETE", "/me"): "tourist",
     ("GET", "/authority/tourists"): "authority",
     ("GET", "/authority/tourists/{tourist_id}"): "authority",
     ("GET", "/authority/tourists/{tourist_id}/locations"): "authority",

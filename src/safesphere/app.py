@@ -34,6 +34,7 @@ from safesphere.metrics.router import router as metrics_router
 from safesphere.notify.router import channels_router, deliveries_router
 from safesphere.notify.worker import deliver_forever
 from safesphere.places.router import router as places_router
+from safesphere.privacy.router import router as privacy_router
 from safesphere.retention.service import purge_periodically
 from safesphere.touristapp.router import router as tourist_app_router
 from safesphere.tracking.rescoring import rescore_periodically
@@ -111,6 +112,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         places_router,
         tracking_router,
         authority_router,
+        privacy_router,
         zones_router,
         alerts_router,
         channels_router,

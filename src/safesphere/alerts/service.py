@@ -270,3 +270,22 @@ def resolve(*, session: Session, alert_id: int, user_id: int, notes: str | None)
     audit.record(session, AuditAction.alert_resolved, actor_id=user_id, target=("alert", alert_id))
     session.commit()
     return alert
+
+
+ANONYMISED = "Removed at the tourist's request (account deleted)"
+
+
+def anonymise_tourist(*, session: Session, tourist_id: int) -> int:
+    """Before a tourist's account is deleted, in its transaction (no commit): the SOS and anomaly alerts
+    they raised stay for the police without who raised them or their message; the warnings addressed to
+    them go. Returns how many alerts were kept."""
+    session.execute(
+        sa.delete(Alert).where(Alert.tourist_id == tourist_id, Alert.type == AlertType.warning.value)
+    )
+    kept = session.execute(
+        sa.update(Alert)
+        .where(Alert.tourist_id == tourist_id)
+        .values(tourist_id=None, description=ANONYMISED, updated_at=clock.now())
+        .execution_options(synchronize_session=False)
+    )
+    return int(kept.rowcount)  # type: ignore[attr-defined]

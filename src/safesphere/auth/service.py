@@ -206,6 +206,18 @@ def _set_credentials(session: Session, user_id: int, *, password_hash: str | Non
     session.execute(sa.update(User).where(User.id == user_id).values(**values))
 
 
+def delete_user(*, session: Session, user_id: int) -> None:
+    """Delete an account in the caller's transaction (no commit); engine keys bound to it are revoked
+    first. Rows that hang off the account follow its foreign keys (deleted or unlinked)."""
+    now = clock.now()
+    session.execute(
+        sa.update(EngineKey)
+        .where(EngineKey.owner_id == user_id, EngineKey.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+    session.execute(sa.delete(User).where(User.id == user_id))
+
+
 @dataclass(frozen=True)
 class CreatedEngineKey:
     record: EngineKey

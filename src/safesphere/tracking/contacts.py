@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from safesphere.auth.models import User
 from safesphere.core.errors import Conflict, NotFound
-from safesphere.tracking.models import EmergencyContact
+from safesphere.tracking.models import EmergencyContact, LocationFix, TouristStatus
 from safesphere.tracking.schemas import ContactIn, ProfileIn
 
 MAX_CONTACTS = 20
@@ -50,3 +50,12 @@ def delete_contact(*, session: Session, user_id: int, contact_id: int) -> None:
         raise NotFound("Contact not found")
     session.delete(row)
     session.commit()
+
+
+def forget_tourist(*, session: Session, tourist_id: int) -> dict[str, int]:
+    """Delete a tourist's status, location fixes and emergency contacts in the caller's transaction (no
+    commit); how many of each went, for the audit log."""
+    session.execute(sa.delete(TouristStatus).where(TouristStatus.tourist_id == tourist_id))
+    fixes = session.execute(sa.delete(LocationFix).where(LocationFix.tourist_id == tourist_id))
+    contacts = session.execute(sa.delete(EmergencyContact).where(EmergencyContact.user_id == tourist_id))
+    return {"fixes": fixes.rowcount, "contacts": contacts.rowcount}  # type: ignore[attr-defined]

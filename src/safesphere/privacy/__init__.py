@@ -1,0 +1,1 @@
+"""A tourist's own data: export all of it, delete the account."""
