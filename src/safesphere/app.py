@@ -13,12 +13,14 @@ from fastapi import FastAPI
 
 from safesphere import __version__
 from safesphere.alerts.router import router as alerts_router
+from safesphere.apidocs.router import router as apidocs_router
 from safesphere.audit.router import router as audit_router
 from safesphere.auth.router import admin_router
 from safesphere.auth.router import router as auth_router
 from safesphere.core.config import Settings
 from safesphere.core.db import Database
 from safesphere.core.errors import install_handlers
+from safesphere.core.headers import SecurityHeaders
 from safesphere.core.limits import BodySizeLimit, InFlight, InFlightLimit
 from safesphere.core.logging import configure_logging
 from safesphere.core.security import TokenService
@@ -93,15 +95,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         description="Threat incident management and tourist safety scoring.",
         lifespan=_lifespan,
+        docs_url=None,  # served by apidocs/ from the package's own files, under a CSP
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.protocol = load_protocol(settings.protocol_file)
     install_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_upload_bytes + REQUEST_BODY_SLACK)
     app.state.device_writes = InFlight()
-    app.add_middleware(  # outermost: first
+    app.add_middleware(
         InFlightLimit, limit=settings.max_in_flight_device_writes, in_flight=app.state.device_writes
     )
+    app.add_middleware(SecurityHeaders)  # outermost: every answer, 413 and 503 included
     for router in (
         health_router,
         auth_router,
@@ -122,6 +127,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         tourist_app_router,
         live_router,
         metrics_router,
+        apidocs_router,
     ):
         app.include_router(router)
     return app

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 from typing import Annotated
 
@@ -20,6 +22,7 @@ from safesphere.core import migrate
 from safesphere.core.config import Settings
 from safesphere.core.db import Database
 from safesphere.core.errors import DomainError
+from safesphere.core.files import FILE_MODE, PRIVATE_UMASK, make_private_dir, restrict_tree
 from safesphere.incidents.protocol_table import ProtocolFileError, load_protocol
 
 app = typer.Typer(help="SafeSphere: threat incident management and tourist safety.", no_args_is_help=True)
@@ -52,6 +55,26 @@ def _database_label(settings: Settings) -> str:
     return sa.make_url(settings.resolved_database_url).render_as_string(hide_password=True)
 
 
+def _make_private(settings: Settings) -> list[Path]:
+    """The data directory 0700 and its files 0600 (and a SQLite database kept elsewhere): what changed."""
+    changed = restrict_tree(settings.data_dir)
+    if settings.is_sqlite:
+        database = Path(str(sa.make_url(settings.resolved_database_url).database))
+        for path in (database, *(database.with_name(database.name + end) for end in ("-wal", "-shm"))):
+            if path.is_file() and stat.S_IMODE(path.stat().st_mode) != FILE_MODE:
+                path.chmod(FILE_MODE)
+                changed.append(path)
+    return changed
+
+
+def _report_private(changed: list[Path]) -> None:
+    if changed:
+        shown = ", ".join(str(path) for path in changed[:5]) + (" ..." if len(changed) > 5 else "")
+        console.print(
+            f"[yellow]Made {len(changed)} data paths owner-only (0700/0600):[/yellow] {shown}", soft_wrap=True
+        )
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
@@ -67,8 +90,10 @@ def serve(
         load_protocol(settings.protocol_file)
     except ProtocolFileError as exc:
         raise _fail(str(exc)) from exc
+    os.umask(PRIVATE_UMASK)  # what the server creates from now on is owner-only
     migrate.upgrade(settings)
-    settings.evidence_dir.mkdir(parents=True, exist_ok=True)
+    make_private_dir(settings.evidence_dir)
+    _report_private(_make_private(settings))
     url = f"{'https' if settings.tls_certfile else 'http'}://{host}:{port}"
     console.print(
         Panel.fit(
@@ -89,7 +114,8 @@ def serve(
         # Live streams never finish on their own: without a limit a stop would wait for every dashboard.
         timeout_graceful_shutdown=settings.shutdown_grace_s,
         # Behind a proxy every client would otherwise share the proxy's address (and its login throttle).
-        forwarded_allow_ips=settings.forwarded_allow_ips,
+        proxy_headers=bool(settings.forwarded_allow_ips),
+        forwarded_allow_ips=settings.forwarded_allow_ips or None,
         ssl_certfile=settings.tls_certfile,
         ssl_keyfile=settings.tls_keyfile,
     )

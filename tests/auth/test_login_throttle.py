@@ -144,8 +144,8 @@ def _login_via_proxy(url: str, client_address: str) -> int:
 def test_serve_counts_the_client_a_trusted_proxy_names(
     settings: Settings, trusted: str, second_client: int
 ) -> None:
-    """A proxy on loopback (the tests) is believed by default: each forwarded client is counted on its
-    own. Told to trust only another proxy, serve ignores the header and counts the proxy's address."""
+    """Told to trust the proxy on loopback (the tests), serve counts each forwarded client on its own;
+    told to trust only another proxy, it ignores the header and counts the proxy's address."""
     env = {
         "SAFESPHERE_FORWARDED_ALLOW_IPS": trusted,
         "SAFESPHERE_LOGIN_MAX_FAILURES": "2",
@@ -155,3 +155,12 @@ def test_serve_counts_the_client_a_trusted_proxy_names(
         assert [_login_via_proxy(server.url, "203.0.113.5") for _ in range(2)] == [401, 401]
         assert _login_via_proxy(server.url, "203.0.113.5") == 429
         assert _login_via_proxy(server.url, "198.51.100.9") == second_client
+
+
+def test_by_default_no_proxy_is_trusted_so_rotating_x_forwarded_for_is_throttled(settings: Settings) -> None:
+    """Out of the box a local client cannot pose as 60 addresses: each guess counts against loopback."""
+    env = {"SAFESPHERE_FORWARDED_ALLOW_IPS": Settings.model_fields["forwarded_allow_ips"].default}
+    with LiveServer(settings, extra_env=env, serve_command=True) as server:
+        answers = [_login_via_proxy(server.url, f"203.0.113.{n}") for n in range(1, 61)]
+    assert 429 in answers
+    assert answers[-1] == 429

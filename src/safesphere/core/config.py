@@ -59,9 +59,10 @@ class Settings(BaseSettings):
     )
     tls_keyfile: Path | None = Field(default=None, description="PEM private key of tls_certfile.")
     forwarded_allow_ips: str = Field(
-        default="127.0.0.1",
+        default="",
         description="Reverse proxies (comma-separated IPs or networks, or *) whose X-Forwarded-For and "
-        "X-Forwarded-Proto are believed: the client address login throttling counts.",
+        "X-Forwarded-Proto are believed: the client address login throttling counts. Empty (the default): "
+        "no proxy is, so a local client cannot pose as many by rotating X-Forwarded-For.",
     )
 
     default_timezone: str = Field(default="UTC", description="Zone a naive report timestamp is read in.")

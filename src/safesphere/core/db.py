@@ -23,6 +23,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 from safesphere.core.config import Settings
+from safesphere.core.files import create_private_file, make_private_dir
 from safesphere.core.geo import grid_cell
 from safesphere.core.writelock import LockingConnection, WriteLock, lock_path
 
@@ -145,7 +146,8 @@ def create_engine(settings: Settings, *, immediate: bool = True) -> Engine:
     if url.get_backend_name() == "sqlite":
         on_disk = bool(url.database) and url.database != ":memory:"
         if on_disk:
-            Path(str(url.database)).parent.mkdir(parents=True, exist_ok=True)
+            make_private_dir(Path(str(url.database)).parent)
+            create_private_file(Path(str(url.database)))  # SQLite gives -wal/-shm the same mode
         # Writers of all processes queue on a file lock (``core.writelock``): handed over at once.
         write_lock = lock_path(str(url.database)) if immediate and on_disk else None
         busy_timeout_s = settings.sqlite_busy_timeout_ms / 1000

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from typing import Any
 
 from safesphere.core.config import Settings
@@ -27,8 +28,50 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str)
 
 
+SECRETS = (
+    (re.compile(r"/share/[^/?#\s\"']+"), "/share/***"),  # a victim's live location
+    (re.compile(r"ssk_[A-Za-z0-9_-]+"), "ssk_***"),  # an engine key, wherever it appears
+    (re.compile(r"\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+"), r"\1 ***"),
+    (re.compile(r"([?&](?:token|key|api_key|access_token|secret|password)=)[^&\s\"']*", re.I), r"\1***"),
+)
+"""What never reaches a log line: share tokens, engine keys, credentials in headers or query strings."""
+
+
+def redact(text: str) -> str:
+    for pattern, replacement in SECRETS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+class RedactSecrets(logging.Filter):
+    """Redacts a record's arguments in place (uvicorn's access formatter unpacks them: the path is one),
+    then the whole message when a secret still shows (``"/share/%s", token``)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(redact(arg) if isinstance(arg, str) else arg for arg in record.args)
+        message = record.getMessage()
+        redacted = redact(message)
+        if redacted != message:
+            record.msg, record.args = redacted, None
+        return True
+
+
+REDACTED_LOGGERS = ("uvicorn.access", "uvicorn.error")
+"""uvicorn's own loggers: the access log writes every request path, share links included."""
+
+
+def _install_redaction() -> None:
+    for name in REDACTED_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, RedactSecrets) for f in logger.filters):
+            logger.addFilter(RedactSecrets())
+
+
 def configure_logging(settings: Settings) -> None:
+    _install_redaction()
     handler = logging.StreamHandler()
+    handler.addFilter(RedactSecrets())  # every record of ours, whichever module logged it
     if settings.log_json:
         handler.setFormatter(JsonFormatter())
     else:

@@ -15,6 +15,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from safesphere.core import clock
 from safesphere.core.config import Settings
+from safesphere.core.files import make_private_dir
 
 JWT_ALGORITHM = "HS256"
 ENGINE_KEY_PREFIX = "ssk_"
@@ -43,7 +44,7 @@ def load_or_create_secret(data_dir: Path) -> str:
     path = data_dir / SECRET_FILE_NAME
     if path.exists():
         return path.read_text().strip()
-    data_dir.mkdir(parents=True, exist_ok=True)
+    make_private_dir(data_dir)
     secret = secrets.token_urlsafe(48)
     # O_EXCL: when two workers start at once, one creates the file and the other reads it.
     try:

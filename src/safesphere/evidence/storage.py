@@ -18,6 +18,7 @@ from typing import BinaryIO
 from PIL import Image, UnidentifiedImageError
 
 from safesphere.core.errors import PayloadTooLarge, UnsupportedMediaType
+from safesphere.core.files import FILE_MODE, make_private_dir
 
 CHUNK_BYTES = 1024 * 1024
 """Uploads are copied in 1 MiB pieces so a large file never sits in memory whole."""
@@ -59,12 +60,12 @@ class _Staged:
 
 def _stage(source: BinaryIO, directory: Path, max_bytes: int) -> _Staged:
     """Copies ``source`` into a temporary file in ``directory``, hashing it; 413 past ``max_bytes``."""
-    directory.mkdir(parents=True, exist_ok=True)
+    make_private_dir(directory)
     temporary = directory / f".upload-{secrets.token_hex(8)}.part"
     digest = hashlib.sha256()
     size = 0
     try:
-        with temporary.open("xb") as target:
+        with os.fdopen(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE), "wb") as target:
             while chunk := source.read(CHUNK_BYTES):
                 size += len(chunk)
                 if size > max_bytes:
@@ -117,7 +118,7 @@ def store_image(*, source: BinaryIO, evidence_dir: Path, incident_id: str, max_b
         image_format, width, height = _identify(staged.path)
         media_type, extension = ACCEPTED_FORMATS[image_format]
         filename = f"{incident_id}_{secrets.token_hex(8)}.{extension}"
-        directory.mkdir(parents=True, exist_ok=True)
+        make_private_dir(directory)
         final = directory / filename
         os.replace(staged.path, final)
         placed = final
