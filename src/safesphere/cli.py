@@ -7,6 +7,7 @@ import stat
 from pathlib import Path
 from typing import Annotated
 
+import httpx
 import sqlalchemy as sa
 import typer
 import uvicorn
@@ -321,6 +322,8 @@ def simulate(
 
     from safesphere.simulate import report, runner
 
+    if admin_email is None and admin_password is None:
+        admin_email, admin_password = _demo_admin_for(url)
     options = runner.Options(
         base_url=url, tourists=tourists, cameras=cameras, rate=rate, duration_s=duration, seed=seed,
         admin_email=admin_email, admin_password=admin_password,
@@ -342,6 +345,45 @@ def simulate(
     console.print(report.summary_table(summary))
     for line in report.stage_lines(summary):
         console.print(line)
+
+
+def _demo_admin_for(url: str) -> tuple[str | None, str | None]:
+    """Without admin credentials: the demo admin of this machine's database (made when it has no admin),
+    so the simulator can create zones, places and camera keys. Checked against the server by logging in."""
+    from safesphere.auth.demo_admin import ensure_demo_admin
+
+    database = _database()
+    try:
+        demo = ensure_demo_admin(database=database)
+        label = _database_label(database.settings)
+    finally:
+        database.dispose()
+    if demo is None:
+        console.print(
+            f"[yellow]{label} has admin accounts: pass --admin-email/--admin-password to create zones, "
+            "places and cameras[/yellow]"
+        )
+        return None, None
+    try:
+        answer = httpx.post(
+            f"{url}/auth/login", json={"email": demo.email, "password": demo.password}, timeout=30
+        )
+    except httpx.HTTPError as exc:
+        raise _fail(f"Cannot reach the server at {url}: {exc}") from exc
+    if answer.status_code != 200:
+        raise _fail(
+            f"The server at {url} does not accept the demo admin of {label} (HTTP {answer.status_code}): it "
+            "serves another database. Run simulate with the server's SAFESPHERE_DATA_DIR/_DATABASE_URL, "
+            "or pass --admin-email/--admin-password"
+        )
+    if demo.created:
+        console.print(
+            f"No admin account in {label}: created the demo admin {demo.email} "
+            f"(password in {demo.password_file}; log in to {url}/dashboard with it)"
+        )
+    else:
+        console.print(f"Using the demo admin {demo.email} (password in {demo.password_file})")
+    return demo.email, demo.password
 
 
 @app.command()

@@ -9,12 +9,13 @@ import httpx
 from typer.testing import CliRunner
 
 from safesphere.cli import app
+from safesphere.core.config import Settings
 from safesphere.simulate import runner
 from safesphere.simulate.city import DISTRICTS, PLACES, night_district
 from safesphere.simulate.movement import Walker
 from safesphere.simulate.telemetry import threat_cv_incident
 from tests.factories import PASSWORD, Factory
-from tests.support.live import LiveServer
+from tests.support.live import LiveServer, settings_env
 
 
 def test_a_seeded_run_stores_exactly_what_its_summary_counts(
@@ -111,3 +112,46 @@ def test_a_walker_moves_at_a_plausible_speed() -> None:
         fix = walker.advance(rng, 10.0)
         assert 0 <= fix.speed < 15
         assert abs(fix.lat - DISTRICTS[1].centre[0]) < 0.05
+
+
+def test_with_no_admin_options_the_cli_makes_a_demo_admin_and_a_whole_city(
+    live_server: LiveServer, settings: Settings, factory: Factory
+) -> None:
+    """A fresh server has no admin: the command line makes one in the same database (never through
+    HTTP) and says so; a second run reuses it."""
+    command = ["simulate", "--url", live_server.url, "--tourists", "4", "--cameras", "2", "--rate", "5",
+               "--duration", "1"]  # fmt: skip
+    first = CliRunner().invoke(app, command, env=settings_env(settings))
+
+    assert first.exit_code == 0, first.output
+    assert "created the demo admin demo-admin@example.com" in first.output
+    password_file = settings.data_dir / "demo_admin_password"
+    assert password_file.stat().st_mode & 0o777 == 0o600
+    assert password_file.read_text() not in first.output
+    assert "engines: 2" in first.output
+    assert "drifting into risky zones" in first.output
+    officer = factory.authority()
+    zones = factory.client.get("/zones", headers=officer.headers).json()
+    assert len(zones) > 0
+    assert f"zones: {len(zones)} created" in first.output
+
+    second = CliRunner().invoke(app, command, env=settings_env(settings))
+    assert second.exit_code == 0, second.output
+    assert "Using the demo admin demo-admin@example.com" in second.output
+    assert f"zones: 0 created, {len(zones)} reused" in second.output
+
+
+def test_with_another_admin_and_no_admin_options_the_cli_says_what_to_pass(
+    live_server: LiveServer, settings: Settings, factory: Factory
+) -> None:
+    factory.admin()
+    result = CliRunner().invoke(
+        app, ["simulate", "--url", live_server.url, "--tourists", "4", "--cameras", "1", "--duration", "1"],
+        env=settings_env(settings),
+    )  # fmt: skip
+
+    assert result.exit_code == 0, result.output
+    assert "has admin accounts: pass --admin-email/--admin-password" in result.output
+    assert "demo-admin@example.com" not in result.output
+    assert "but no zones to drift into" in result.output
+    assert not (settings.data_dir / "demo_admin_password").exists()

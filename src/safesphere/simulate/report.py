@@ -38,9 +38,15 @@ def summary_table(summary: Summary) -> Table:
 
 def stage_lines(summary: Summary) -> list[str]:
     stage = summary.stage
+    drifters = sum(t.drifter for t in stage.tourists)
+    zones = stage.zones["created"] + stage.zones["reused"]
+    drifting = (
+        f"{drifters} drifting into risky zones"
+        if zones
+        else f"{drifters} drifters, but no zones to drift into"
+    )
     lines = [
-        f"tourists: {len(stage.tourists)} ({sum(t.night for t in stage.tourists)} at night, "
-        f"{sum(t.drifter for t in stage.tourists)} drifting into risky zones)",
+        f"tourists: {len(stage.tourists)} ({sum(t.night for t in stage.tourists)} at night, {drifting})",
         f"engines: {len(stage.cameras)} ({sum(c.site is None for c in stage.cameras)} phones)",
         f"zones: {stage.zones['created']} created, {stage.zones['reused']} reused; "
         f"places: {stage.places['created']} created, {stage.places['reused']} reused",
