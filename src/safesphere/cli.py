@@ -344,7 +344,7 @@ def simulate(
             raise _fail(str(exc)) from exc
     console.print(report.summary_table(summary))
     for line in report.stage_lines(summary):
-        console.print(line)
+        console.print(line, soft_wrap=True)
 
 
 def _demo_admin_for(url: str) -> tuple[str | None, str | None]:
@@ -361,7 +361,8 @@ def _demo_admin_for(url: str) -> tuple[str | None, str | None]:
     if demo is None:
         console.print(
             f"[yellow]{label} has admin accounts: pass --admin-email/--admin-password to create zones, "
-            "places and cameras[/yellow]"
+            "places and cameras[/yellow]",
+            soft_wrap=True,
         )
         return None, None
     try:
@@ -379,10 +380,11 @@ def _demo_admin_for(url: str) -> tuple[str | None, str | None]:
     if demo.created:
         console.print(
             f"No admin account in {label}: created the demo admin {demo.email} "
-            f"(password in {demo.password_file}; log in to {url}/dashboard with it)"
+            f"(password in {demo.password_file}; log in to {url}/dashboard with it)",
+            soft_wrap=True,
         )
     else:
-        console.print(f"Using the demo admin {demo.email} (password in {demo.password_file})")
+        console.print(f"Using the demo admin {demo.email} (password in {demo.password_file})", soft_wrap=True)
     return demo.email, demo.password
 
 
