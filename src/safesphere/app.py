@@ -33,6 +33,7 @@ from safesphere.incidents.response import escalate_periodically
 from safesphere.incidents.router import router as incidents_router
 from safesphere.live.router import router as live_router
 from safesphere.metrics.router import router as metrics_router
+from safesphere.notify.push_router import router as push_router
 from safesphere.notify.router import channels_router, deliveries_router
 from safesphere.notify.worker import deliver_forever
 from safesphere.places.router import router as places_router
@@ -123,6 +124,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         channels_router,
         devices_router,
         deliveries_router,
+        push_router,
         dashboard_router,
         tourist_app_router,
         live_router,

@@ -24,12 +24,13 @@ def settings_overrides() -> dict[str, object]:
     return {"rescore_interval_s": 0, "escalation_poll_interval_s": 3600}
 
 
-EXPECTED_REPORT_STATEMENTS = 20
+EXPECTED_REPORT_STATEMENTS = 21
 """A located CRITICAL armed report of a camera with an owner: the engine key, the replay probe, INSERT
 incident, two timeline entries around the share link's INSERT, the incident's safety alert, contacts,
 owner, the owner's latest fix and the nearest police station (two queries when none is registered) for
 the safe route step, INSERT actions, INSERT incident alerts, channels, existing delivery keys, INSERT
-deliveries, tourists seen nearby, INSERT their warnings, INSERT device commands (transaction starts and
+deliveries, tourists seen nearby, INSERT their warnings, their Web Push devices (none here, so no
+insert), INSERT device commands (transaction starts and
 ends are not counted). Tests group nothing, so there is no open-incident lookup. Pinned, so a per-row or
 per-person regression shows."""
 

@@ -129,6 +129,7 @@ def warn_tourists_nearby(
         )
     if warnings:
         session.connection().execute(_INSERT_ALERTS, warnings)
+        notify_sources.push_warnings(session=session, incident_id=incident_id, warnings=warnings)
     return len(warnings)
 
 

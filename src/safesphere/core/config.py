@@ -146,6 +146,15 @@ class Settings(BaseSettings):
     sms_gateway_username: str | None = None
     sms_gateway_token: SecretStr | None = Field(default=None, description="Password (basic) or bearer token.")
     sms_gateway_format: str = Field(default="json", pattern="^(json|form)$")
+    web_push_subject: str = Field(
+        default="mailto:safesphere@localhost",
+        pattern=r"^(mailto:|https://)",
+        description="The contact push services see in Web Push VAPID tokens (mailto: or https: URL).",
+    )
+    web_push_allow_http: bool = Field(
+        default=False,
+        description="Accept plain-http push endpoints (a local test push service); real ones are https.",
+    )
 
     # --- incident response (lifecycle, escalation, share links) ---
     escalation_after_high_s: float = Field(

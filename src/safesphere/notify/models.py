@@ -17,6 +17,7 @@ class ChannelKind(StrEnum):
     webhook = "webhook"
     email = "email"
     sms = "sms"
+    webpush = "webpush"
     log = "log"
 
 
@@ -109,3 +110,16 @@ class DeliveryAttempt(Base):
     outcome: Mapped[str] = mapped_column(sa.String(16))
     status_code: Mapped[int | None]
     error: Mapped[str | None] = mapped_column(sa.Text)
+
+
+class PushSubscription(Base):
+    """One device's Web Push subscription (the browser's ``PushSubscription``): where and how to encrypt."""
+
+    __tablename__ = "push_subscriptions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    endpoint: Mapped[str] = mapped_column(sa.String(1000), unique=True)
+    p256dh: Mapped[str] = mapped_column(sa.String(200))
+    auth: Mapped[str] = mapped_column(sa.String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)

@@ -64,6 +64,8 @@ def address_for(channel: ChannelSpec, recipient: Recipient) -> str | None:
         return recipient.email if personal else channel.config.get("to")
     if channel.kind is ChannelKind.sms:
         return recipient.phone if personal else channel.config.get("to")
+    if channel.kind is ChannelKind.webpush:
+        return None  # devices, not people: notify/push.py plans these deliveries per subscription
     return recipient.name
 
 

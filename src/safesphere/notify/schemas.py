@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, field_validator
 
 from safesphere.notify.models import ChannelKind, ChannelRole
 
@@ -71,6 +71,13 @@ class ChannelIn(BaseModel):
     )
     roles: list[ChannelRole] = Field(min_length=1)
     enabled: bool = True
+
+    @field_validator("kind")
+    @classmethod
+    def _not_built_in(cls, kind: ChannelKind) -> ChannelKind:
+        if kind not in CONFIG_MODELS:
+            raise ValueError(f"{kind} is built in (devices subscribe at /me/push-subscriptions)")
+        return kind
 
 
 class ChannelPatch(BaseModel):

@@ -12,12 +12,15 @@ import smtplib
 import time
 from dataclasses import dataclass
 from email.message import EmailMessage
+from pathlib import Path
 from typing import Any
 
 import httpx
 
+from safesphere.notify import webpush
 from safesphere.notify.models import ChannelKind
 from safesphere.notify.routing import ChannelSpec
+from safesphere.notify.webpush import PushTarget, vapid_key
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +54,8 @@ class SendResult:
     ok: bool
     status_code: int | None = None
     error: str | None = None
+    gone: bool = False
+    """The address no longer exists (a push service's 404/410): failed at once, never retried."""
 
 
 def webhook_key(secret: str) -> bytes:
@@ -140,11 +145,42 @@ def _email_blocking(channel: ChannelSpec, message: Message, timeout: float) -> S
     return SendResult(ok=True)
 
 
-async def send(
-    client: httpx.AsyncClient, channel: ChannelSpec, message: Message, timeout: float
+async def _webpush(
+    client: httpx.AsyncClient,
+    channel: ChannelSpec,
+    message: Message,
+    target: PushTarget | None,
+    timeout: float,
 ) -> SendResult:
-    """One attempt; every failure (network, timeout, refusal, non-2xx) is a result, never an exception."""
+    if target is None:
+        return SendResult(ok=False, error="the device unsubscribed", gone=True)
+    payload: dict[str, Any] = {
+        k: message.payload[k] for k in ("title", "body", "event", "tag") if k in message.payload
+    }
+    key = vapid_key(Path(str(channel.config["data_dir"])))
+    response = await webpush.push(
+        client, target, payload, key=key, subject=str(channel.config["subject"]),
+        urgency=str(message.payload.get("urgency") or "normal"), timeout=timeout,
+    )  # fmt: skip
+    if response.status_code in webpush.GONE_STATUSES:
+        return SendResult(
+            False, response.status_code, f"HTTP {response.status_code}: subscription gone", gone=True
+        )
+    return _http_result(response)
+
+
+async def send(
+    client: httpx.AsyncClient,
+    channel: ChannelSpec,
+    message: Message,
+    timeout: float,
+    push_target: PushTarget | None = None,
+) -> SendResult:
+    """One attempt; every failure (network, timeout, refusal, non-2xx) is a result, never an exception.
+    A Web Push message goes to ``push_target``, the device behind its ``push:<id>`` address."""
     try:
+        if channel.kind is ChannelKind.webpush:
+            return await _webpush(client, channel, message, push_target, timeout)
         if channel.kind is ChannelKind.webhook:
             return await _webhook(client, channel, message, timeout)
         if channel.kind is ChannelKind.sms:
@@ -161,5 +197,5 @@ async def send(
             },
         )
         return SendResult(ok=True)
-    except (httpx.HTTPError, OSError, smtplib.SMTPException) as exc:
+    except (httpx.HTTPError, OSError, smtplib.SMTPException, ValueError) as exc:
         return SendResult(ok=False, error=f"{type(exc).__name__}: {exc}"[:ERROR_TEXT_LIMIT])

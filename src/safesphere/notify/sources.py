@@ -17,7 +17,7 @@ from safesphere.core.config import Settings
 from safesphere.core.db import UTCDateTime, table
 from safesphere.incidents.lifecycle import UNACKNOWLEDGED
 from safesphere.incidents.models import Incident, IncidentAlert
-from safesphere.notify import outbox
+from safesphere.notify import outbox, push
 from safesphere.notify.models import Audience, Delivery, DeliveryStatus
 from safesphere.notify.routing import Recipient
 from safesphere.tracking.models import EmergencyContact
@@ -139,6 +139,34 @@ def deliver_safety_alert(*, session: Session, settings: Settings, alert: Alert, 
             source_id=alert.id,
         ),
     )
+    if alert.tourist_id is not None:
+        push.enqueue(session=session, notes=[_note_to_tourist(alert)])
+
+
+def _note_to_tourist(alert: Alert) -> push.Note:
+    """What the tourist's own devices are told: their SOS went out, or their score fell."""
+    if alert.type == "sos":
+        title, body = "SOS sent", "Police and your emergency contacts are being told where you are."
+    else:
+        title, body = alert.title, alert.description
+    return push.Note(
+        user_id=int(alert.tourist_id or 0), title=title, body=body, event=alert.type,
+        key_prefix=f"{SAFETY_ALERT}:{alert.id}:tourist", source_kind=SAFETY_ALERT, source_id=alert.id,
+        urgency="high" if alert.type == "sos" else "normal",
+    )  # fmt: skip
+
+
+def push_warnings(*, session: Session, incident_id: str, warnings: list[dict[str, Any]]) -> None:
+    """Nearby warnings (rows as inserted: tourist, title, description) to the warned tourists' devices."""
+    notes = [
+        push.Note(
+            user_id=int(w["tourist_id"]), title=str(w["title"]), body=str(w["description"]), event="warning",
+            key_prefix=f"warning:{incident_id}:{w['tourist_id']}", source_kind="warning",
+            source_id=incident_id, urgency="high", incident_id=incident_id,
+        )
+        for w in warnings
+    ]  # fmt: skip
+    push.enqueue(session=session, notes=notes)
 
 
 ESCALATION = "escalation"

@@ -26,10 +26,11 @@ from safesphere.core import clock
 from safesphere.core.config import Settings
 from safesphere.core.db import Database, UTCDateTime, table
 from safesphere.core.limits import InFlight
-from safesphere.notify import outbox, sources
+from safesphere.notify import outbox, push, sources
 from safesphere.notify.models import Delivery, DeliveryAttempt, DeliveryStatus
 from safesphere.notify.routing import LOG_CHANNEL, ChannelSpec
 from safesphere.notify.senders import Message, SendResult, send
+from safesphere.notify.webpush import PushTarget
 
 log = logging.getLogger(__name__)
 
@@ -188,6 +189,8 @@ def record_attempts(database: Database, settings: Settings, attempts: list[Attem
             )  # fmt: skip
         if states:
             connection.execute(_SET_STATE, states)
+        gone = [a.claimed.message.address for a in attempts if a.result.gone]
+        push.remove(connection=connection, subscription_ids=push.subscription_ids(gone))
         sources.after_attempts(session=session, finished=finished)
         session.commit()
 
@@ -215,7 +218,7 @@ def _next_state(row: Any, attempt: Attempt, settings: Settings) -> dict[str, Any
     }  # fmt: skip
     if result.ok:
         state |= {"b_status": DeliveryStatus.sent.value, "b_sent_at": finished_at, "b_last_error": None}
-    elif row.attempts >= settings.delivery_max_attempts:
+    elif row.attempts >= settings.delivery_max_attempts or result.gone:
         state |= {"b_status": DeliveryStatus.failed.value, "b_failed_at": finished_at}
         log.warning(
             "delivery %s failed after %d attempts: %s",
@@ -297,8 +300,10 @@ class DeliveryWorker:
             self._round_work_s += self._loop.time() - began
 
     async def _send_all(self, client: httpx.AsyncClient, claimed: list[Claimed]) -> None:
-        channels = await self._in_thread(self._channels)
-        attempts = await asyncio.gather(*(self._send_one(client, channels, item) for item in claimed))
+        channels, devices = await self._in_thread(self._channels, [c.message.address for c in claimed])
+        attempts = await asyncio.gather(
+            *(self._send_one(client, channels, item, devices.get(item.message.address)) for item in claimed)
+        )
         try:
             await self._in_thread(record_attempts, self.database, self.settings, list(attempts))
         except Exception:
@@ -306,12 +311,23 @@ class DeliveryWorker:
                 "could not record %d delivery attempts; their leases will retry them", len(attempts)
             )
 
-    def _channels(self) -> dict[str, ChannelSpec]:
+    def _channels(self, addresses: list[str]) -> tuple[dict[str, ChannelSpec], dict[str, PushTarget]]:
+        """The channels by name, and the subscribed devices behind the round's ``push:`` addresses."""
         with self.database.read_session() as session:
-            return {c.name: c for c in [LOG_CHANNEL, *outbox.active_channels(session, self.settings)]}
+            found = [
+                LOG_CHANNEL,
+                push.channel(self.settings),
+                *outbox.active_channels(session, self.settings),
+            ]
+            channels = {c.name: c for c in found}
+            return channels, push.targets(connection=session.connection(), addresses=addresses)
 
     async def _send_one(
-        self, client: httpx.AsyncClient, channels: dict[str, ChannelSpec], item: Claimed
+        self,
+        client: httpx.AsyncClient,
+        channels: dict[str, ChannelSpec],
+        item: Claimed,
+        device: PushTarget | None,
     ) -> Attempt:
         async with self._limit:
             started_at, began = clock.now(), time.perf_counter()
@@ -321,7 +337,7 @@ class DeliveryWorker:
             elif not channel.enabled:
                 result = SendResult(ok=False, error=f"channel {item.channel!r} is disabled")
             else:
-                result = await send(client, channel, item.message, self.settings.delivery_timeout_s)
+                result = await send(client, channel, item.message, self.settings.delivery_timeout_s, device)
             latency_ms = (time.perf_counter() - began) * 1000
         return Attempt(item, result, started_at, clock.now(), latency_ms)
 

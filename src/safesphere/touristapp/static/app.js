@@ -420,6 +420,34 @@
     }
   }
 
+  // ---------- Web Push: warnings, anomaly alerts and SOS confirmations on this device ----------
+  const fromB64url = (text) => Uint8Array.from(atob(text.replace(/-/g, "+").replace(/_/g, "/")), (c) => c.charCodeAt(0));
+
+  async function onPushToggle() {
+    const s = session;
+    try {
+      if (!("serviceWorker" in navigator) || !("PushManager" in window)) throw new Error("this browser has no Web Push");
+      const registration = await navigator.serviceWorker.ready;
+      const existing = await registration.pushManager.getSubscription();
+      if (existing) {
+        await api("/me/push-subscriptions/remove", { method: "POST", body: { endpoint: existing.endpoint } }).catch(() => {});
+        await existing.unsubscribe();
+        say("push-status", "Notifications are off on this device.", "info");
+        $("push-toggle").textContent = "Notify me on this device";
+        return;
+      }
+      if ((await Notification.requestPermission()) !== "granted") throw new Error("notifications are not allowed");
+      const { public_key: key } = await api("/push/key");
+      const subscription = await registration.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: fromB64url(key) });
+      if (s !== session) return;
+      await api("/me/push-subscriptions", { method: "POST", body: subscription.toJSON() });
+      say("push-status", "Warnings and alerts will reach this device.", "ok");
+      $("push-toggle").textContent = "Stop notifications on this device";
+    } catch (error) {
+      say("push-status", `Notifications not set up: ${error.message}`);
+    }
+  }
+
   // ---------- wiring ----------
   document.addEventListener("DOMContentLoaded", () => {
     $("login-form").addEventListener("submit", (event) => onLogin(event, false));
@@ -430,6 +458,7 @@
     $("sos").addEventListener("click", onSos);
     $("language").addEventListener("change", onLanguage);
     $("contact-form").addEventListener("submit", onAddContact);
+    $("push-toggle").addEventListener("click", onPushToggle);
     $("share-toggle").addEventListener("change", () => {
       if (!session) return;
       if ($("share-toggle").checked) { session.sentAt = 0; maybeSendFix(session, true); }
