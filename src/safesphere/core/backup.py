@@ -4,8 +4,10 @@
 copy is a compacted, self-contained file (no WAL beside it). Evidence files are never changed once
 stored, so copying them after the database snapshot gives every row its file (files newer than the
 snapshot are copied too, harmlessly). The JWT secret is left out: a restored server without it makes a
-new one and users log in again, and a backup does not carry a key to forge tokens. PostgreSQL has its
-own tools (``pg_dump``).
+new one and users log in again, and a backup does not carry a key to forge tokens. The field key
+(``<data_dir>/field_key``) is copied: without it the contacts' encrypted phone and e-mail could never be
+read again (a key set in ``SAFESPHERE_FIELD_ENCRYPTION_KEY`` is the operator's to keep). PostgreSQL has
+its own tools (``pg_dump``).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from safesphere.core import encryption
 from safesphere.core.config import Settings
 from safesphere.core.errors import Conflict, InvalidInput
 
@@ -53,6 +56,9 @@ def back_up(*, settings: Settings, target: Path) -> Backup:
                 destination.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy2(source, destination)
                 evidence_files += 1
+    field_key = settings.data_dir / encryption.KEY_FILE_NAME
+    if field_key.is_file():
+        shutil.copy2(field_key, target / encryption.KEY_FILE_NAME)  # keeps its 0600
     check = sqlite3.connect(str(copy))
     try:
         verdict = check.execute("PRAGMA integrity_check").fetchone()[0]

@@ -36,6 +36,11 @@ class Settings(BaseSettings):
     jwt_secret: str | None = Field(
         default=None, description="HS256 signing secret; generated once into <data_dir> when unset."
     )
+    field_encryption_key: SecretStr | None = Field(
+        default=None,
+        description="Fernet key (32 url-safe base64 bytes) encrypting emergency contacts' phone and e-mail "
+        "at rest; generated once into <data_dir>/field_key (0600) when unset. Losing it loses those fields.",
+    )
     jwt_issuer: str = "safesphere"
     access_token_ttl_s: int = Field(default=3600, ge=60)
     login_max_failures: int = Field(

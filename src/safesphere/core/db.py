@@ -22,6 +22,7 @@ from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
+from safesphere.core import encryption
 from safesphere.core.config import Settings
 from safesphere.core.files import create_private_file, make_private_dir
 from safesphere.core.geo import grid_cell
@@ -180,6 +181,9 @@ class Database:
         self.settings = settings
         self.engine = create_engine(settings, immediate=True)
         self.read_engine = create_engine(settings, immediate=False) if settings.is_sqlite else self.engine
+        cipher = encryption.FieldCipher.from_settings(settings)
+        for engine in {self.engine, self.read_engine}:
+            encryption.attach(engine, cipher)
         self._writer = sessionmaker(self.engine, expire_on_commit=False)
         self._reader = sessionmaker(self.read_engine, expire_on_commit=False)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -39,13 +40,15 @@ def verify_password(password_hash: str | None, password: str) -> bool:
         return False
 
 
-def load_or_create_secret(data_dir: Path) -> str:
-    """The JWT secret kept in the data directory (0600), created on first use."""
-    path = data_dir / SECRET_FILE_NAME
+def load_or_create_secret(
+    data_dir: Path, *, file_name: str = SECRET_FILE_NAME, make: Callable[[], str] | None = None
+) -> str:
+    """A secret kept in the data directory (0600), created on first use: by default the JWT secret."""
+    path = data_dir / file_name
     if path.exists():
         return path.read_text().strip()
     make_private_dir(data_dir)
-    secret = secrets.token_urlsafe(48)
+    secret = make() if make is not None else secrets.token_urlsafe(48)
     # O_EXCL: when two workers start at once, one creates the file and the other reads it.
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

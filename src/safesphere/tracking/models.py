@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from safesphere.core import clock
 from safesphere.core.db import Base, JSONType, UTCDateTime, grid_cell_column
+from safesphere.core.encryption import EncryptedText
 
 
 class LocationFix(Base):
@@ -62,6 +63,7 @@ class EmergencyContact(Base):
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(sa.String(200))
     relation: Mapped[str | None] = mapped_column(sa.String(100))
-    phone: Mapped[str | None] = mapped_column(sa.String(40))
-    email: Mapped[str | None] = mapped_column(sa.String(320))
+    phone: Mapped[str | None] = mapped_column(EncryptedText)
+    """Encrypted at rest (``core/encryption.py``), like ``email``."""
+    email: Mapped[str | None] = mapped_column(EncryptedText)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
