@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -15,6 +14,7 @@ from safesphere.core import clock
 from safesphere.core.dependencies import DbSession, ReadSession
 from safesphere.core.errors import InvalidInput, responses
 from safesphere.core.geo import BoundingBox
+from safesphere.core.params import Instant, PathId
 
 router = APIRouter(prefix="/alerts", tags=["alerts"], responses=responses(401, 403))
 NOT_FOUND = responses(409, n404="Alert not found")
@@ -40,7 +40,7 @@ def list_alerts(
     status: AlertStatus | None = None,
     type: AlertType | None = None,
     severity: Severity | None = None,
-    since: datetime | None = None,
+    since: Instant | None = None,
     bbox: Annotated[str | None, Query(description="min_lon,min_lat,max_lon,max_lat")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[AlertOut]:
@@ -58,14 +58,14 @@ def list_alerts(
 
 
 @router.post("/{alert_id}/acknowledge", response_model=AlertOut, responses=NOT_FOUND)
-def acknowledge(alert_id: int, session: DbSession, user: AuthorityUser) -> AlertOut:
+def acknowledge(alert_id: PathId, session: DbSession, user: AuthorityUser) -> AlertOut:
     """Mark an open alert as seen by this officer."""
     return AlertOut.from_alert(service.acknowledge(session=session, alert_id=alert_id, user_id=user.id))
 
 
 @router.post("/{alert_id}/resolve", response_model=AlertOut, responses=NOT_FOUND)
 def resolve(
-    alert_id: int, session: DbSession, user: AuthorityUser, body: ResolveIn | None = None
+    alert_id: PathId, session: DbSession, user: AuthorityUser, body: ResolveIn | None = None
 ) -> AlertOut:
     """Close an alert with notes; who and when are recorded."""
     notes = body.notes if body else None

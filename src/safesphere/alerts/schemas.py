@@ -66,6 +66,6 @@ class ResolveIn(BaseModel):
 class SosIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    lat: float | None = Field(default=None, ge=-90, le=90)
-    lon: float | None = Field(default=None, ge=-180, le=180)
+    lat: float | None = Field(default=None, ge=-90, le=90, strict=True, allow_inf_nan=False)
+    lon: float | None = Field(default=None, ge=-180, le=180, strict=True, allow_inf_nan=False)
     message: str | None = Field(default=None, max_length=1000)

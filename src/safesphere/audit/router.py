@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
@@ -12,6 +11,7 @@ from safesphere.audit.schemas import AuditEntryOut
 from safesphere.auth.access import AdminUser
 from safesphere.core.dependencies import ReadSession
 from safesphere.core.errors import responses
+from safesphere.core.params import Instant
 
 router = APIRouter(prefix="/admin", tags=["admin"], responses=responses(401, 403))
 
@@ -30,8 +30,8 @@ def audit_log(
     ] = None,
     target_type: Annotated[str | None, Query(max_length=32, description="`incident`, `user`, …")] = None,
     target_id: Annotated[str | None, Query(max_length=100)] = None,
-    since: Annotated[datetime | None, Query(description="From this time (inclusive).")] = None,
-    until: Annotated[datetime | None, Query(description="Before this time.")] = None,
+    since: Annotated[Instant | None, Query(description="From this time (inclusive).")] = None,
+    until: Annotated[Instant | None, Query(description="Before this time.")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> list[AuditEntryOut]:

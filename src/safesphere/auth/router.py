@@ -27,6 +27,7 @@ from safesphere.core.config import Settings
 from safesphere.core.db import Database
 from safesphere.core.dependencies import DatabaseDep, DbSession, ReadSession, SettingsDep, TokensDep
 from safesphere.core.errors import responses
+from safesphere.core.params import Offset, PathId
 from safesphere.core.security import TokenService
 
 router = APIRouter(tags=["auth"])
@@ -141,7 +142,7 @@ def list_users(
     _: AdminUser,
     role: Role | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> list[UserOut]:
     """All accounts, optionally of one role."""
     users = service.list_users(session=session, role=role, limit=limit, offset=offset)
@@ -153,7 +154,7 @@ def list_users(
     response_model=UserOut,
     responses=responses(n404="No such user", n409="An admin cannot deactivate or demote their own account"),
 )
-def update_user(user_id: int, body: UserUpdateIn, database: DatabaseDep, admin: AdminUser) -> UserOut:
+def update_user(user_id: PathId, body: UserUpdateIn, database: DatabaseDep, admin: AdminUser) -> UserOut:
     """Deactivate or reactivate an account, change its role or reset its password. A role or password
     change ends the account's sessions; a deactivated account is refused at once."""
     user = service.update_user(

@@ -78,8 +78,8 @@ class EngineKeyCreateIn(BaseModel):
 
     name: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.\-]+$")
     owner_email: EmailStr | None = None
-    latitude: float | None = Field(default=None, ge=-90, le=90)
-    longitude: float | None = Field(default=None, ge=-180, le=180)
+    latitude: float | None = Field(default=None, ge=-90, le=90, strict=True, allow_inf_nan=False)
+    longitude: float | None = Field(default=None, ge=-180, le=180, strict=True, allow_inf_nan=False)
 
     @model_validator(mode="after")
     def _both_or_neither(self) -> EngineKeyCreateIn:

@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from safesphere.auth.access import EngineKeyAuth
 from safesphere.core.dependencies import DbSession
 from safesphere.core.errors import responses
+from safesphere.core.params import PathId
 from safesphere.devices import service
 from safesphere.devices.models import DeviceCommand
 from safesphere.devices.schemas import CommandListOut, CommandOut
@@ -35,7 +36,7 @@ def pending_commands(session: DbSession, engine: EngineKeyAuth) -> CommandListOu
 @router.post(
     "/commands/{command_id}/ack", response_model=CommandOut, responses=responses(n404="Command not found")
 )
-def acknowledge_command(command_id: int, session: DbSession, engine: EngineKeyAuth) -> CommandOut:
+def acknowledge_command(command_id: PathId, session: DbSession, engine: EngineKeyAuth) -> CommandOut:
     return command_out(
         service.acknowledge(session=session, engine_key_id=engine.key_id, command_id=command_id)
     )

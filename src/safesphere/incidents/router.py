@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request
@@ -12,6 +11,7 @@ from safesphere.auth.access import AuthorityUser, EngineKeyAuth, Public
 from safesphere.core import clock
 from safesphere.core.dependencies import DbSession, ReadSession, SettingsDep
 from safesphere.core.errors import responses
+from safesphere.core.params import Instant
 from safesphere.devices.router import command_out
 from safesphere.incidents import queries, response, service, share_page
 from safesphere.incidents.lifecycle import Move
@@ -131,8 +131,8 @@ def list_incidents(
     _: AuthorityUser,
     threat_level: ThreatLevel | None = None,
     status: Annotated[str | None, Query(pattern=STATUS_PATTERN)] = None,
-    since: Annotated[datetime | None, Query(description="Seen at or after (naive: default zone).")] = None,
-    until: Annotated[datetime | None, Query(description="Seen before (naive: default zone).")] = None,
+    since: Annotated[Instant | None, Query(description="Seen at or after (naive: default zone).")] = None,
+    until: Annotated[Instant | None, Query(description="Seen before (naive: default zone).")] = None,
     limit: Limit = 100,
     offset: Offset = 0,
 ) -> IncidentListOut:

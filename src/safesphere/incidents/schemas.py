@@ -99,9 +99,11 @@ class ThreatReportIn(BaseModel):
     full_telemetry: Annotated[dict[str, Any], AfterValidator(telemetry_value)] = Field(
         default_factory=dict, description="Stored whole; size and nesting capped."
     )
-    latitude: float | None = Field(default=None, ge=-90, le=90, allow_inf_nan=False)
-    longitude: float | None = Field(default=None, ge=-180, le=180, allow_inf_nan=False)
-    location_accuracy_m: float | None = Field(default=None, ge=0, le=MAX_ACCURACY_M, allow_inf_nan=False)
+    latitude: float | None = Field(default=None, ge=-90, le=90, strict=True, allow_inf_nan=False)
+    longitude: float | None = Field(default=None, ge=-180, le=180, strict=True, allow_inf_nan=False)
+    location_accuracy_m: float | None = Field(
+        default=None, ge=0, le=MAX_ACCURACY_M, strict=True, allow_inf_nan=False
+    )
     source_id: StorableText | None = Field(default=None, min_length=1, max_length=MAX_SOURCE_ID_LENGTH)
 
     @field_validator("timestamp")

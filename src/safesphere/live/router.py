@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -12,6 +12,7 @@ from safesphere.auth.access import AuthorityUser
 from safesphere.core import clock
 from safesphere.core.dependencies import DatabaseDep, SettingsDep
 from safesphere.core.errors import InvalidInput, responses
+from safesphere.core.params import Instant
 from safesphere.live import feed
 
 REPLAY_LIMIT = timedelta(hours=24)
@@ -34,7 +35,7 @@ async def live_events(
     settings: SettingsDep,
     _: AuthorityUser,
     since: Annotated[
-        datetime | None,
+        Instant | None,
         Query(description="Resume from a previous stream's last event id (at most 24 h back); default now."),
     ] = None,
 ) -> StreamingResponse:

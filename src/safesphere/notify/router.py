@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, status
 from safesphere.auth.access import AdminUser, AuthorityUser
 from safesphere.core.dependencies import DbSession, ReadSession, SettingsDep
 from safesphere.core.errors import responses
+from safesphere.core.params import Offset, PathId
 from safesphere.notify import service
 from safesphere.notify.models import Channel, Delivery, DeliveryStatus
 from safesphere.notify.outbox import channel_spec
@@ -59,13 +60,13 @@ def create_channel(body: ChannelIn, session: DbSession, _: AdminUser) -> Channel
 
 
 @channels_router.patch("/{channel_id}", response_model=ChannelOut, responses=CHANNEL_NOT_FOUND)
-def update_channel(channel_id: int, body: ChannelPatch, session: DbSession, _: AdminUser) -> ChannelOut:
+def update_channel(channel_id: PathId, body: ChannelPatch, session: DbSession, _: AdminUser) -> ChannelOut:
     """Change config, roles, enabled, or the secret (an empty secret removes it)."""
     return _stored_out(service.update_channel(session=session, channel_id=channel_id, patch=body))
 
 
 @channels_router.delete("/{channel_id}", status_code=status.HTTP_204_NO_CONTENT, responses=CHANNEL_NOT_FOUND)
-def delete_channel(channel_id: int, session: DbSession, _: AdminUser) -> None:
+def delete_channel(channel_id: PathId, session: DbSession, _: AdminUser) -> None:
     service.delete_channel(session=session, channel_id=channel_id)
 
 
@@ -82,7 +83,7 @@ def list_deliveries(
     source_id: Annotated[str | None, Query(max_length=64)] = None,
     incident_id: Annotated[str | None, Query(max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> DeliveryPage:
     """Every message the platform owes someone, newest first, with its delivery state."""
     page = service.list_deliveries(
@@ -95,7 +96,7 @@ def list_deliveries(
 @deliveries_router.get(
     "/{delivery_id}", response_model=DeliveryDetailOut, responses=responses(n404="Delivery not found")
 )
-def get_delivery(delivery_id: int, session: ReadSession, _: AuthorityUser) -> DeliveryDetailOut:
+def get_delivery(delivery_id: PathId, session: ReadSession, _: AuthorityUser) -> DeliveryDetailOut:
     """One delivery with its payload and every attempt (time, latency, outcome, error)."""
     delivery, attempts = service.get_delivery(session=session, delivery_id=delivery_id)
     return DeliveryDetailOut(

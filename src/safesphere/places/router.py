@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, status
 from safesphere.auth.access import AnyUser, AuthorityUser
 from safesphere.core.dependencies import DbSession, ReadSession, SettingsDep
 from safesphere.core.errors import responses
+from safesphere.core.params import Offset, PathId
 from safesphere.places import service
 from safesphere.places.models import Place, PlaceKind
 from safesphere.places.schemas import (
@@ -91,20 +92,20 @@ def list_places(
     _: AnyUser,
     kind: PlaceKind | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> list[PlaceOut]:
     """Registered places, optionally of one kind."""
     return [place_out(p) for p in service.list_places(session=session, kind=kind, limit=limit, offset=offset)]
 
 
 @router.get("/{place_id}", response_model=PlaceOut, responses=responses(n404="Place not found"))
-def get_place(place_id: int, session: ReadSession, _: AnyUser) -> PlaceOut:
+def get_place(place_id: PathId, session: ReadSession, _: AnyUser) -> PlaceOut:
     """One place."""
     return place_out(service.get_place(session=session, place_id=place_id))
 
 
 @router.patch("/{place_id}", response_model=PlaceOut, responses=responses(n404="Place not found"))
-def update_place(place_id: int, body: PlacePatch, session: DbSession, _: AuthorityUser) -> PlaceOut:
+def update_place(place_id: PathId, body: PlacePatch, session: DbSession, _: AuthorityUser) -> PlaceOut:
     """Change a place's fields."""
     return place_out(service.update_place(session=session, place_id=place_id, patch=body))
 
@@ -112,6 +113,6 @@ def update_place(place_id: int, body: PlacePatch, session: DbSession, _: Authori
 @router.delete(
     "/{place_id}", status_code=status.HTTP_204_NO_CONTENT, responses=responses(n404="Place not found")
 )
-def delete_place(place_id: int, session: DbSession, _: AuthorityUser) -> None:
+def delete_place(place_id: PathId, session: DbSession, _: AuthorityUser) -> None:
     """Remove a place."""
     service.delete_place(session=session, place_id=place_id)

@@ -9,8 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from safesphere.places.models import PlaceKind
 
-Latitude = Field(ge=-90, le=90)
-Longitude = Field(ge=-180, le=180)
+Latitude = Field(ge=-90, le=90, strict=True, allow_inf_nan=False)
+Longitude = Field(ge=-180, le=180, strict=True, allow_inf_nan=False)
 
 
 class PlaceIn(BaseModel):
@@ -29,8 +29,8 @@ class PlacePatch(BaseModel):
 
     name: str | None = Field(default=None, min_length=1, max_length=200)
     kind: PlaceKind | None = None
-    lat: float | None = Field(default=None, ge=-90, le=90)
-    lon: float | None = Field(default=None, ge=-180, le=180)
+    lat: float | None = Field(default=None, ge=-90, le=90, strict=True, allow_inf_nan=False)
+    lon: float | None = Field(default=None, ge=-180, le=180, strict=True, allow_inf_nan=False)
     address: str | None = Field(default=None, max_length=300)
     phone: str | None = Field(default=None, max_length=40)
 

@@ -13,6 +13,7 @@ from safesphere.auth.access import AuthorityUser, TouristUser
 from safesphere.auth.models import User
 from safesphere.core.dependencies import DbSession, ReadSession, SettingsDep
 from safesphere.core.errors import responses
+from safesphere.core.params import Offset, PathId
 from safesphere.scoring.recommendations import pick_language
 from safesphere.tracking import contacts, monitoring, service
 from safesphere.tracking.models import EmergencyContact, LocationFix, TouristStatus
@@ -292,7 +293,7 @@ def post_contact(body: ContactIn, session: DbSession, user: TouristUser) -> Cont
     status_code=status.HTTP_204_NO_CONTENT,
     responses=responses(n404="Contact not found"),
 )
-def delete_contact(contact_id: int, session: DbSession, user: TouristUser) -> None:
+def delete_contact(contact_id: PathId, session: DbSession, user: TouristUser) -> None:
     """Remove one of the tourist's own emergency contacts."""
     contacts.delete_contact(session=session, user_id=user.id, contact_id=contact_id)
 
@@ -316,7 +317,7 @@ def monitor_tourists(
     risk_level: Annotated[str | None, Query(pattern="^(low|medium|high|critical)$")] = None,
     bbox: Annotated[str | None, Query(description="min_lon,min_lat,max_lon,max_lat")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> dict[str, object]:
     """Every tourist's latest position, scores and risk level, worst first."""
     rows = monitoring.list_tourists(
@@ -326,7 +327,7 @@ def monitor_tourists(
 
 
 @authority_router.get("/tourists/{tourist_id}", responses=responses(n404="Tourist not found"))
-def monitor_tourist(tourist_id: int, session: ReadSession, _: AuthorityUser) -> dict[str, object]:
+def monitor_tourist(tourist_id: PathId, session: ReadSession, _: AuthorityUser) -> dict[str, object]:
     """One tourist: profile, current status, emergency contacts and recent alerts."""
     detail = monitoring.tourist_detail(session=session, tourist_id=tourist_id)
     return {
@@ -339,7 +340,7 @@ def monitor_tourist(tourist_id: int, session: ReadSession, _: AuthorityUser) -> 
 
 @authority_router.get("/tourists/{tourist_id}/locations", responses=responses(n404="Tourist not found"))
 def monitor_tourist_locations(
-    tourist_id: int,
+    tourist_id: PathId,
     session: ReadSession,
     _: AuthorityUser,
     hours_back: Annotated[int, Query(ge=1, le=720)] = 24,

@@ -6,16 +6,22 @@ from datetime import datetime
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, EmailStr, Field, model_validator
 
+from safesphere.core.params import Instant
+
 
 class LocationIn(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
-    lat: float = Field(ge=-90, le=90, validation_alias=AliasChoices("lat", "latitude"))
-    lon: float = Field(ge=-180, le=180, validation_alias=AliasChoices("lon", "longitude"))
-    altitude: float | None = Field(default=None, ge=-1000, le=20000)
-    speed: float | None = Field(default=None, ge=0, le=1000, description="m/s")
-    accuracy: float | None = Field(default=None, ge=0, le=100_000, description="metres")
-    timestamp: datetime
+    lat: float = Field(
+        ge=-90, le=90, strict=True, allow_inf_nan=False, validation_alias=AliasChoices("lat", "latitude")
+    )
+    lon: float = Field(
+        ge=-180, le=180, strict=True, allow_inf_nan=False, validation_alias=AliasChoices("lon", "longitude")
+    )
+    altitude: float | None = Field(default=None, ge=-1000, le=20000, strict=True)
+    speed: float | None = Field(default=None, ge=0, le=1000, strict=True, description="m/s")
+    accuracy: float | None = Field(default=None, ge=0, le=100_000, strict=True, description="metres")
+    timestamp: Instant
 
 
 class FactorOut(BaseModel):

@@ -9,6 +9,7 @@ from fastapi import APIRouter, status
 from safesphere.auth.access import AuthorityUser
 from safesphere.core.dependencies import DbSession, ReadSession
 from safesphere.core.errors import responses
+from safesphere.core.params import PathId
 from safesphere.zones import service
 from safesphere.zones.models import Zone, ZoneType
 from safesphere.zones.schemas import (
@@ -64,18 +65,18 @@ def list_zones(session: ReadSession, _: AuthorityUser, type: ZoneType | None = N
 
 
 @router.get("/{zone_id}", response_model=ZoneOut, responses=NOT_FOUND)
-def get_zone(zone_id: int, session: ReadSession, _: AuthorityUser) -> ZoneOut:
+def get_zone(zone_id: PathId, session: ReadSession, _: AuthorityUser) -> ZoneOut:
     """One zone."""
     return zone_out(service.get_zone(session=session, zone_id=zone_id))
 
 
 @router.patch("/{zone_id}", response_model=ZoneOut, responses=NOT_FOUND)
-def update_zone(zone_id: int, body: ZonePatch, session: DbSession, user: AuthorityUser) -> ZoneOut:
+def update_zone(zone_id: PathId, body: ZonePatch, session: DbSession, user: AuthorityUser) -> ZoneOut:
     """Change a zone's name, type or shape."""
     return zone_out(service.update_zone(session=session, zone_id=zone_id, patch=body, actor_id=user.id))
 
 
 @router.delete("/{zone_id}", status_code=status.HTTP_204_NO_CONTENT, responses=NOT_FOUND)
-def delete_zone(zone_id: int, session: DbSession, user: AuthorityUser) -> None:
+def delete_zone(zone_id: PathId, session: DbSession, user: AuthorityUser) -> None:
     """Remove a zone."""
     service.delete_zone(session=session, zone_id=zone_id, actor_id=user.id)

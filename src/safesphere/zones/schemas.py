@@ -15,8 +15,8 @@ MAX_RADIUS_KM = 100.0
 
 
 class LatLon(BaseModel):
-    lat: float = Field(ge=-90, le=90)
-    lon: float = Field(ge=-180, le=180)
+    lat: float = Field(ge=-90, le=90, strict=True, allow_inf_nan=False)
+    lon: float = Field(ge=-180, le=180, strict=True, allow_inf_nan=False)
 
 
 def _valid_polygon(value: dict[str, Any] | None) -> dict[str, Any] | None:

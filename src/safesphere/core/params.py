@@ -1,0 +1,48 @@
+"""Shared annotated types for what clients send: every integer and datetime with its range in the OpenAPI
+schema, coordinates and numbers strict, so hostile input is a 422 naming the field, never a 500."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import Path, Query
+from pydantic import AfterValidator, Field
+
+MAX_ID = 2**63 - 1
+"""Row ids are 64-bit signed integers in SQLite and PostgreSQL: a larger one cannot exist (and would
+overflow the driver)."""
+
+MAX_OFFSET = 10_000_000
+"""Paging further than this is a scan, not a page."""
+
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(9000, 1, 1, tzinfo=UTC)
+"""A client's time outside these bounds is a mistake or an attack; inside, shifting it by any time zone
+stays a valid datetime (``0001-01-01T00:00:00Z`` moved to UTC+2 overflowed)."""
+
+
+def _in_range(value: datetime) -> datetime:
+    # Compared as wall time: converting 0001-01-01T00:00+05:00 to UTC would itself overflow. The bounds
+    # are far from the calendar's edges, so an offset (at most a day) cannot matter.
+    if not EARLIEST.replace(tzinfo=None) <= value.replace(tzinfo=None) < LATEST.replace(tzinfo=None):
+        raise ValueError(f"must be between {EARLIEST:%Y-%m-%d} and {LATEST:%Y-%m-%d}")
+    return value
+
+
+Instant = Annotated[datetime, AfterValidator(_in_range)]
+"""A datetime a client sends (body or query): aware or naive, between EARLIEST and LATEST."""
+
+PathId = Annotated[int, Path(ge=1, le=MAX_ID)]
+"""A row id in the path."""
+
+QueryId = Annotated[int, Query(ge=1, le=MAX_ID)]
+"""A row id as a query filter."""
+
+Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Skip this many rows.")]
+
+Latitude = Annotated[float, Field(ge=-90, le=90, strict=True, allow_inf_nan=False)]
+"""Degrees north, a JSON number: ``true`` and ``"48.8"`` are refused, not read as 1.0 and 48.8."""
+
+Longitude = Annotated[float, Field(ge=-180, le=180, strict=True, allow_inf_nan=False)]
+"""Degrees east, a JSON number."""
