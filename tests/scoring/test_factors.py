@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -39,11 +40,64 @@ def test_a_jump_of_ten_km_in_a_minute_is_implausible_even_if_the_phone_says_it_s
     assert result.details.startswith("Implausible movement: ")
 
 
-def test_running_off_at_seven_times_the_usual_pace_is_sudden() -> None:
-    result = factors.speed_anomaly(fix_at(NOON_UTC, speed=8.5), None, [1.2, 1.2, 1.3])
+def _km_east(km: float) -> float:
+    return km / (111.195 * math.cos(math.radians(PARIS[0])))
 
-    assert result.score == c.SPEED_SCORE_SUDDEN
-    assert result.details == "Sudden speed change: 31 km/h, usually 4 km/h"
+
+def test_a_high_speed_train_at_300_kmh_is_vehicle_speed_not_implausible() -> None:
+    """Issue 15: a 300 km/h train read as a 32,000 km/h teleport (10, "press SOS")."""
+    previous = PreviousFix(PARIS[0], PARIS[1] - _km_east(5.0), NOON_UTC - timedelta(minutes=1), 83.0, 10.0)
+    train = Fix(PARIS[0], PARIS[1], NOON_UTC, 83.3, 10.0)
+
+    result = factors.speed_anomaly(train, previous, [82.0, 83.0, 84.0])
+
+    assert (result.score, result.details) == (c.SPEED_SCORE_VEHICLE, "Vehicle speed (300 km/h)")
+
+
+def test_a_jump_faster_than_the_ground_limit_is_implausible_unless_at_aircraft_altitude() -> None:
+    previous = PreviousFix(PARIS[0], PARIS[1] - _km_east(15.0), NOON_UTC - timedelta(minutes=1))
+    on_the_ground = Fix(PARIS[0], PARIS[1], NOON_UTC, None, None, 35.0)
+    in_the_air = Fix(PARIS[0], PARIS[1], NOON_UTC, None, 10.0, 10_500.0)
+
+    assert factors.speed_anomaly(on_the_ground, previous, []).details == "Implausible movement: 900 km/h"
+    assert factors.speed_anomaly(in_the_air, previous, []).score == c.SPEED_SCORE_VEHICLE
+    slower_limit = factors.speed_anomaly(
+        Fix(PARIS[0], PARIS[1], NOON_UTC, 70.0), None, [], max_ground_speed_mps=60
+    )
+    assert slower_limit.score == c.SPEED_SCORE_IMPLAUSIBLE  # the limit is a setting
+
+
+def test_boarding_a_bus_after_walking_is_a_change_of_mode_not_an_anomaly() -> None:
+    """Issue 15: walking then a bus at 47 km/h read as "Sudden speed change" (50, "press SOS")."""
+    result = factors.speed_anomaly(fix_at(NOON_UTC, speed=13.0), None, [1.2, 1.2, 1.3])
+
+    assert (result.score, result.details) == (c.SPEED_SCORE_NORMAL, "Normal movement speed")
+
+
+def test_two_fixes_200_m_apart_with_150_m_accuracy_each_may_not_have_moved() -> None:
+    """Issue 15: 200 m in 2.4 s read as 300 km/h; the accuracy radii (300 m together) cover the move."""
+    previous = PreviousFix(PARIS[0] - 0.2 / 111.195, PARIS[1], NOON_UTC - timedelta(seconds=2.4), None, 150.0)
+    now = Fix(PARIS[0], PARIS[1], NOON_UTC, None, 150.0)
+
+    result = factors.speed_anomaly(now, previous, [])
+
+    assert (result.score, result.facts["speed_kmh"]) == (c.SPEED_SCORE_NORMAL, 0.0)
+    assert factors.implied_speed_mps(Fix(PARIS[0], PARIS[1], NOON_UTC, None, 0.0), previous) == (
+        pytest.approx((200 - 150) / 2.4, rel=1e-3)
+    )
+
+
+def test_a_sudden_stop_after_vehicle_speed_scores_low_only_at_night_in_a_risky_zone() -> None:
+    stopped = fix_at(NOON_UTC, speed=0.0)
+
+    danger = factors.speed_anomaly(stopped, None, [16.0, 17.0, 15.5], dark_in_risky_zone=True)
+    ordinary = factors.speed_anomaly(stopped, None, [16.0, 17.0, 15.5], dark_in_risky_zone=False)
+
+    assert (danger.score, danger.details) == (
+        c.SPEED_SCORE_SUDDEN_STOP,
+        "Sudden stop after 58 km/h, at night in a risky zone",
+    )
+    assert ordinary.score == c.SPEED_SCORE_NORMAL
 
 
 def test_riding_a_bus_all_along_is_vehicle_speed_not_sudden() -> None:
@@ -106,9 +160,17 @@ def test_nearby_alerts_weigh_severity_closeness_and_recency() -> None:
 
 
 def test_the_crowd_plateaus() -> None:
-    assert factors.crowd_density(0).score == c.CROWD_SCORE_ALONE
-    assert factors.crowd_density(8).details == "8 tourists within 1km"
-    assert factors.crowd_density(c.CROWD_PLATEAU).score == factors.crowd_density(500).score == 100.0
+    assert factors.crowd_density(0, empty_is_risk=True).score == c.CROWD_SCORE_ALONE
+    assert factors.crowd_density(8, empty_is_risk=True).details == "8 tourists within 1km"
+    plateau = factors.crowd_density(c.CROWD_PLATEAU, empty_is_risk=True).score
+    assert plateau == factors.crowd_density(500, empty_is_risk=False).score == 100.0
+
+
+def test_no_app_users_around_is_neutral_unless_emptiness_is_a_risk() -> None:
+    """Issue 15: alone at noon in a central square scored 40 ("stay in well-populated areas")."""
+    assert factors.crowd_density(0, empty_is_risk=False).score == c.CROWD_SCORE_NEUTRAL == 70.0
+    assert factors.crowd_density(10, empty_is_risk=False).score == 85.0
+    assert factors.crowd_density(10, empty_is_risk=True).score == 70.0
 
 
 @pytest.mark.parametrize(

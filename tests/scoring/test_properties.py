@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 import random
@@ -13,7 +14,7 @@ from shapely.geometry import Polygon
 
 from safesphere.scoring import constants as c
 from safesphere.scoring.assessment import assess, tourist_safety_score
-from safesphere.scoring.factors import zone_risk
+from safesphere.scoring.factors import speed_anomaly, zone_risk
 from safesphere.scoring.model import AlertObservation, Fix, PreviousFix, ScoringInput, ZoneProximity
 from safesphere.zones.geometry import ZoneShape, relation
 
@@ -190,3 +191,48 @@ def test_the_tourist_score_lies_between_this_location_and_their_history(
 
     low, high = (location, location) if history is None else sorted((location, history))
     assert round(low, 2) - 0.01 <= blended <= round(high, 2) + 0.01
+
+
+def _with(data: ScoringInput, **changes: object) -> ScoringInput:
+    return dataclasses.replace(data, **changes)  # type: ignore[arg-type]
+
+
+@PROPERTY_SETTINGS
+@given(st.data(), st.sampled_from(c.NOT_COUNTED_ALERT_TYPES))
+def test_another_tourists_anomaly_alert_or_a_warning_never_changes_a_score(
+    data: st.DataObject, kind: str
+) -> None:
+    """Issue 15: an anomaly alert is a signal about one person and a warning a copy of an incident, so
+    neither moves anyone's score (nearby or history)."""
+    before = data.draw(scoring_inputs())
+    extra = dataclasses.replace(data.draw(alerts_near(before.fix)), type=kind, alert_id=99)
+    after = _with(
+        before,
+        nearby_alerts=[*before.nearby_alerts, extra],
+        historical_alerts=[extra, *before.historical_alerts],
+    )
+
+    assert assess(after) == assess(before)
+
+
+@PROPERTY_SETTINGS
+@given(
+    scoring_inputs(),
+    st.floats(min_value=0.0, max_value=500.0),
+    st.floats(min_value=0.0, max_value=500.0),
+    st.floats(min_value=0.0, max_value=2000.0),
+    st.booleans(),
+)
+def test_a_wider_accuracy_radius_never_lowers_speed_anomaly(
+    data: ScoringInput, fix_accuracy: float, previous_accuracy: float, growth: float, dark_in_risky: bool
+) -> None:
+    """Issue 15: the less sure the fixes are of where they were, the less a move between them can say."""
+    previous = data.previous_fix or PreviousFix(data.fix.lat + 0.01, data.fix.lon, data.fix.timestamp)
+    previous = dataclasses.replace(previous, accuracy_m=previous_accuracy)
+    sharp = dataclasses.replace(data.fix, accuracy_m=fix_accuracy)
+    blurred = dataclasses.replace(data.fix, accuracy_m=fix_accuracy + growth)
+
+    def score(fix: Fix) -> float:
+        return speed_anomaly(fix, previous, data.recent_speeds_mps, dark_in_risky_zone=dark_in_risky).score
+
+    assert score(blurred) >= score(sharp)

@@ -68,11 +68,21 @@ def test_many_alerts_around_a_fix_score_exactly_as_the_factors_loop_scores_them(
                 10.0,
             )
             nearby, history = repository.alerts_around(
-                session, tourist_id=tourist_id, lat=fix.lat, lon=fix.lon, at=fix.timestamp
+                session,
+                lat=fix.lat,
+                lon=fix.lon,
+                at=fix.timestamp,
+                received=NOW,
+                skew_tolerance_s=settings.clock_skew_tolerance_s,
             )
             by_arrays += len(history) >= assessor.ARRAYS_FROM and len(nearby) >= assessor.ARRAYS_FROM
             scored = assessor.score_fix(
-                session=session, settings=settings, zone_index=zone_index, tourist_id=tourist_id, fix=fix
+                session=session,
+                settings=settings,
+                zone_index=zone_index,
+                tourist_id=tourist_id,
+                fix=fix,
+                received_at=NOW,
             )
             with_lists = replace(
                 scored.data,

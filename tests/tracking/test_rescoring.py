@@ -78,13 +78,29 @@ def _alert(rng: random.Random, tourist_ids: list[int], n: int) -> Alert:
     lat, lon = _near(rng)
     occurred = NOW - timedelta(minutes=rng.choice((rng.uniform(0, 600), rng.uniform(0, 60 * 24 * 40))))
     kind = rng.choice(("incident", "incident", "sos", "anomaly", "warning"))
-    status = rng.choice(("open", "acknowledged", "resolved", "resolved"))
-    resolved = occurred + timedelta(minutes=rng.uniform(1, 300)) if status == "resolved" else None
+    status = rng.choice(("open", "acknowledged", "resolved", "resolved", "false_alarm"))
+    resolved = occurred + timedelta(minutes=rng.uniform(1, 300)) if status != "open" else None
     return Alert(
         type=kind, severity=rng.choice(SEVERITIES), title=f"Alert {n}", description="city", latitude=lat,
         longitude=lon, occurred_at=occurred, status=status, resolved_at=resolved,
         tourist_id=rng.choice([None, *tourist_ids]) if kind in ("anomaly", "sos", "warning") else None,
+        created_at=occurred + timedelta(seconds=rng.uniform(-100, 900)),  # clocks ahead, late spools
     )  # fmt: skip
+
+
+def _skewed_alerts(rng: random.Random, fixes: list[LocationFix]) -> list[Alert]:
+    """Alerts dated up to 150 s after a fix (a device clock behind the server's), received before or
+    after it: the clock-skew tolerance counts the first kind only."""
+    alerts = []
+    for fix in rng.sample(fixes, 12):
+        at = fix.timestamp + timedelta(seconds=rng.uniform(0, 150))
+        alerts.append(
+            Alert(type=rng.choice(("incident", "sos")), severity=rng.choice(SEVERITIES), title="skewed",
+                  description="city", latitude=fix.latitude + rng.uniform(-0.002, 0.002),
+                  longitude=fix.longitude, occurred_at=at, status="open",
+                  created_at=fix.created_at + timedelta(seconds=rng.uniform(-60, 60)))
+        )  # fmt: skip
+    return alerts
 
 
 def _fix_times(rng: random.Random, count: int) -> list[datetime]:
@@ -116,10 +132,14 @@ def build(db: Database, *, seed: int, tourists: int = 8, fixes_each: int = 9, al
                 lat, lon = lat + rng.uniform(-step, step), lon + rng.uniform(-step, step)
                 score = rng.choice((None, round(rng.uniform(20, 99), 2)))
                 rows.append(LocationFix(tourist_id=tourist_id, latitude=lat, longitude=lon, timestamp=at,
-                                        speed=rng.choice((None, rng.uniform(0, 30))), accuracy=10.0,
+                                        speed=rng.choice((None, rng.uniform(0, 30))),
+                                        accuracy=rng.choice((None, 10.0, 150.0)),
+                                        altitude=rng.choice((None, 35.0, 10_000.0)),
+                                        created_at=at + timedelta(seconds=rng.uniform(-5, 60)),
                                         safety_score=score, tourist_safety_score=score))  # fmt: skip
         rng.shuffle(rows)  # ids in no particular time order, as late and spooled fixes arrive
         session.add_all(rows)
+        session.add_all(_skewed_alerts(rng, [r for r in rows if r.timestamp > NOW - timedelta(hours=3)]))
         session.flush()
         for tourist_id in ids:
             own = [r for r in rows if r.tourist_id == tourist_id]
@@ -146,8 +166,9 @@ def per_fix_rescoring(
         for fix in fixes:
             scored = score_fix(session=session, settings=settings, zone_index=zone_index,
                                tourist_id=fix.tourist_id,
-                               fix=Fix(fix.latitude, fix.longitude, fix.timestamp, fix.speed, fix.accuracy),
-                               fix_id=fix.id)  # fmt: skip
+                               fix=Fix(fix.latitude, fix.longitude, fix.timestamp, fix.speed, fix.accuracy,
+                                       fix.altitude),
+                               fix_id=fix.id, received_at=fix.created_at)  # fmt: skip
             fix.safety_score = scored.assessment.location_safety_score  # seen by the next fixes' averages
             results[fix.id] = Rescored(fix.safety_score, scored.tourist_safety_score,
                                        scored.assessment.risk_level, factor_rows(scored))  # fmt: skip

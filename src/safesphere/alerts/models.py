@@ -53,6 +53,7 @@ class Alert(Base):
             "status",
             "resolved_at",
             "id",
+            "created_at",  # a skewed event counts only if received before the fix (index-only too)
         ),
         sa.Index("ix_alerts_tourist_type_time", "tourist_id", "type", "occurred_at"),
     )

@@ -10,7 +10,12 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from safesphere.scoring.assessment import validate_weights
-from safesphere.scoring.constants import DEFAULT_WEIGHTS, HISTORY_WINDOW, TOURIST_HISTORY_WINDOW
+from safesphere.scoring.constants import (
+    DEFAULT_WEIGHTS,
+    HISTORY_WINDOW,
+    MAX_GROUND_SPEED_KMH,
+    TOURIST_HISTORY_WINDOW,
+)
 
 KIB = 1024
 MIB = 1024 * KIB
@@ -100,6 +105,11 @@ class Settings(BaseSettings):
     anomaly_alert_threshold: float = Field(default=50.0, ge=0, le=100)
     anomaly_alert_cooldown_s: int = Field(default=1800, ge=0)
     max_fix_future_s: int = Field(default=300, ge=0, description="How far ahead of now a fix may be dated.")
+    max_ground_speed_kmh: float = Field(
+        default=MAX_GROUND_SPEED_KMH,
+        gt=0,
+        description="The fastest plausible ground travel (high-speed rail); a faster move is a broken fix.",
+    )
     rescore_interval_s: int = Field(
         default=300, ge=0, description="Background rescoring period in seconds; 0 switches it off."
     )

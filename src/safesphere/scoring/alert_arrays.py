@@ -88,11 +88,17 @@ class _Counted:
 
 
 def _count(
-    pairs: AlertPairs, fix_lat: Floats, fix_lon: Floats, weights: Floats, radius_km: float, window_s: float
+    pairs: AlertPairs,
+    fix_lat: Floats,
+    fix_lon: Floats,
+    weights: Floats,
+    radius_km: float,
+    window: tuple[float, float],
 ) -> _Counted:
-    """The alerts each fix counts (inside window and radius) and their penalties added in list order."""
+    """The alerts each fix counts (inside window and radius) and their penalties added in list order;
+    ``window`` is (earliest, latest) age in seconds (the latest negative by the clock-skew tolerance)."""
     distance = haversine_km(fix_lat[pairs.fix], fix_lon[pairs.fix], pairs.lat, pairs.lon)
-    timely = (pairs.age_s >= 0) & (pairs.age_s <= window_s)
+    timely = (pairs.age_s >= window[0]) & (pairs.age_s <= window[1])
     members = timely & (distance <= radius_km)
     term = np.where(members, weights * _influence(distance / radius_km), 0.0)
     count = len(fix_lat)
@@ -101,13 +107,17 @@ def _count(
     return _Counted(members, term, np.bincount(pairs.fix[members], minlength=count), unsure)
 
 
-def nearby_alerts(pairs: AlertPairs, fix_lat: Floats, fix_lon: Floats) -> list[FactorResult | None]:
+def nearby_alerts(
+    pairs: AlertPairs, fix_lat: Floats, fix_lon: Floats, skew_tolerance_s: float = 0.0
+) -> list[FactorResult | None]:
     """``factors.nearby_alerts`` for each fix (None where only the factor itself can tell)."""
     window = c.NEARBY_ALERT_WINDOW.total_seconds()
     table = np.array(
         [c.NEARBY_SEVERITY_PENALTY.get(s, c.NEARBY_SEVERITY_PENALTY["low"]) for s in c.SEVERITY_ORDER]
     )
-    counted = _count(pairs, fix_lat, fix_lon, table[pairs.severity], c.NEARBY_ALERT_RADIUS_KM, window)
+    counted = _count(
+        pairs, fix_lat, fix_lon, table[pairs.severity], c.NEARBY_ALERT_RADIUS_KM, (-skew_tolerance_s, window)
+    )
     term = np.where(counted.members, counted.penalty * _influence(pairs.age_s / window), 0.0)
     penalties = _sequential_sums(pairs.fix, term, len(fix_lat)).tolist()
     worst = np.full(len(fix_lat), -1)
@@ -130,13 +140,17 @@ def nearby_alerts(pairs: AlertPairs, fix_lat: Floats, fix_lon: Floats) -> list[F
     return results
 
 
-def historical_risk(pairs: AlertPairs, fix_lat: Floats, fix_lon: Floats) -> list[FactorResult | None]:
+def historical_risk(
+    pairs: AlertPairs, fix_lat: Floats, fix_lon: Floats, skew_tolerance_s: float = 0.0
+) -> list[FactorResult | None]:
     """``factors.historical_risk`` for each fix (None where only the factor itself can tell)."""
     table = np.array(
         [c.HISTORY_SEVERITY_PENALTY.get(s, c.HISTORY_SEVERITY_PENALTY["low"]) for s in c.SEVERITY_ORDER]
     )
     window = c.HISTORY_WINDOW.total_seconds()
-    counted = _count(pairs, fix_lat, fix_lon, table[pairs.severity], c.HISTORY_RADIUS_KM, window)
+    counted = _count(
+        pairs, fix_lat, fix_lon, table[pairs.severity], c.HISTORY_RADIUS_KM, (-skew_tolerance_s, window)
+    )
     penalties = _sequential_sums(pairs.fix, counted.penalty, len(fix_lat)).tolist()
     results: list[FactorResult | None] = []
     for n, penalty, unsure in zip(counted.count.tolist(), penalties, counted.unsure.tolist(), strict=True):

@@ -32,14 +32,24 @@ def factor_results(data: ScoringInput, known: Mapping[str, FactorResult] | None 
     """The six factors of ``data``, in FACTOR_NAMES order. ``known`` holds factors already computed from
     this same data (batched rescoring computes the alert factors of a whole batch over arrays)."""
     known = known or {}
-    fix = data.fix
+    fix, skew = data.fix, data.clock_skew_tolerance_s
+    zone, time = factors.zone_risk(data.zones), factors.time_of_day(fix)
+    dark = time.score < c.TIME_SCORE_DAYLIGHT
+    in_risky_zone = bool(zone.facts.get("inside")) and zone.facts.get("zone_type") in c.ZONE_SCORE_INSIDE
+    speed = factors.speed_anomaly(
+        fix,
+        data.previous_fix,
+        data.recent_speeds_mps,
+        max_ground_speed_mps=data.max_ground_speed_mps,
+        dark_in_risky_zone=dark and in_risky_zone,
+    )
     return [
-        known.get("nearby_alerts") or factors.nearby_alerts(fix, data.nearby_alerts),
-        factors.zone_risk(data.zones),
-        factors.time_of_day(fix),
-        factors.crowd_density(data.tourists_nearby),
-        factors.speed_anomaly(fix, data.previous_fix, data.recent_speeds_mps),
-        known.get("historical_risk") or factors.historical_risk(fix, data.historical_alerts),
+        known.get("nearby_alerts") or factors.nearby_alerts(fix, data.nearby_alerts, skew),
+        zone,
+        time,
+        factors.crowd_density(data.tourists_nearby, empty_is_risk=dark or in_risky_zone),
+        speed,
+        known.get("historical_risk") or factors.historical_risk(fix, data.historical_alerts, skew),
     ]
 
 

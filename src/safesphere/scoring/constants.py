@@ -26,6 +26,13 @@ NEARBY_SEVERITY_PENALTY: dict[str, float] = {"critical": 40.0, "high": 25.0, "me
 NEARBY_MIN_INFLUENCE = 0.5
 """An alert at the edge of the radius or window still counts half: it is nearby and recent by definition."""
 
+NOT_COUNTED_ALERT_TYPES = ("anomaly", "warning")
+"""Alert types no score counts: an anomaly alert is a signal to the police about one person (derived from
+a score, it would feed every score around it), a warning is a copy of an incident addressed to one
+tourist. Incidents, SOS and alerts of any other type (authority-created ones) count."""
+NOT_COUNTED_ALERT_STATUSES = ("false_alarm",)
+"""A false alarm counts in no score from the moment it is marked (nearby and history)."""
+
 # --- zone_risk ---
 ZONE_SCORE_OUTSIDE = 80.0
 """Ordinary ground: no zone says anything about it."""
@@ -50,24 +57,35 @@ CROWD_RADIUS_KM = 1.0
 CROWD_WINDOW = timedelta(minutes=30)
 """Another tourist counts if their latest fix in the last 30 minutes is within 1 km."""
 CROWD_SCORE_ALONE = 40.0
-"""Nobody around: isolation is a risk, not a certainty of harm."""
+"""Nobody around at night or inside a risky/restricted zone: isolation there is a risk, not a certainty."""
+CROWD_SCORE_NEUTRAL = 70.0
+"""Nobody around in daylight outside risky zones: few app users is no evidence of an empty street, so the
+score stays neutral (at LOW_FACTOR_SCORE: no advice) and only people around raise it."""
 CROWD_PLATEAU = 20
 """From 20 tourists on, more people add no more safety."""
 
 # --- speed_anomaly ---
-SPEED_IMPLAUSIBLE_MPS = 70.0
-"""252 km/h: faster than any ground travel a tourist does; a jump like that is a spoofed or broken fix."""
+MAX_GROUND_SPEED_KMH = 350.0
+"""High-speed rail's top speed (the setting ``max_ground_speed_kmh``): faster on the ground is a broken or
+spoofed fix."""
+AIRCRAFT_MIN_ALTITUDE_M = 6000.0
+"""Higher than any town (La Rinconada, 5,100 m): a fix up there may be on an aircraft."""
+AIRCRAFT_MAX_KMH = 1100.0
+"""An airliner's cruise with a jet-stream tailwind: the limit for a fix at aircraft altitude."""
 SPEED_VEHICLE_MPS = 15.0
 """54 km/h: a vehicle, not walking; normal for tourists but worth a small note."""
-SPEED_SUDDEN_FACTOR = 3.0
-SPEED_SUDDEN_MIN_DELTA_MPS = 5.0
-"""A change to three times the usual speed and at least 18 km/h faster is sudden (e.g. fleeing, abduction)."""
+SPEED_STOP_MPS = 0.5
+"""Below this a tourist is standing still."""
 SPEED_MIN_INTERVAL_S = 1.0
 """Fixes closer in time than this give no meaningful implied speed."""
 SPEED_SCORE_NORMAL = 100.0
 SPEED_SCORE_VEHICLE = 80.0
-SPEED_SCORE_SUDDEN = 50.0
+"""Any vehicle up to the ground limit, and any change of mode (walk, bus, walk): not an anomaly."""
+SPEED_SCORE_SUDDEN_STOP = 50.0
+"""A stop after vehicle speed, at night inside a risky or restricted zone: a car pulled over where harm is
+likely (the one movement pattern that says danger)."""
 SPEED_SCORE_IMPLAUSIBLE = 10.0
+"""A jump no vehicle could make: the fix is broken or spoofed, so nothing about it can be trusted."""
 
 # --- historical_risk ---
 HISTORY_RADIUS_KM = 1.0

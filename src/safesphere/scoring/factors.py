@@ -57,14 +57,15 @@ _NEARBY_WINDOW_S = c.NEARBY_ALERT_WINDOW.total_seconds()
 _HISTORY_WINDOW_S = c.HISTORY_WINDOW.total_seconds()
 
 
-def nearby_alerts(fix: Fix, alerts: list[AlertObservation]) -> FactorResult:
-    """Alerts within 2 km in the 6 hours before the fix, weighted by severity, closeness and recency."""
+def nearby_alerts(fix: Fix, alerts: list[AlertObservation], skew_tolerance_s: float = 0.0) -> FactorResult:
+    """Alerts within 2 km in the 6 hours before the fix (up to ``skew_tolerance_s`` after it: clocks
+    differ), weighted by severity, closeness and recency."""
     counted: list[AlertObservation] = []
     penalty = 0.0
     here = _DistancesFrom(fix.lat, fix.lon)
     for alert in alerts:
         age = (fix.timestamp - alert.occurred_at).total_seconds()
-        if age < 0 or age > _NEARBY_WINDOW_S:
+        if age < -skew_tolerance_s or age > _NEARBY_WINDOW_S or alert.type in c.NOT_COUNTED_ALERT_TYPES:
             continue
         distance = here.km(alert.lat, alert.lon)
         if distance > c.NEARBY_ALERT_RADIUS_KM:
@@ -179,39 +180,71 @@ def time_of_day(fix: Fix) -> FactorResult:
     )
 
 
-def crowd_density(tourists_nearby: int) -> FactorResult:
-    """More people is safer, up to a plateau."""
+def crowd_density(tourists_nearby: int, empty_is_risk: bool) -> FactorResult:
+    """More people is safer, up to a plateau. Nobody around lowers the score only where emptiness is a
+    risk (``empty_is_risk``: night, or inside a risky zone); elsewhere few app users says nothing."""
     n = max(0, tourists_nearby)
-    score = c.CROWD_SCORE_ALONE + (100.0 - c.CROWD_SCORE_ALONE) * min(n, c.CROWD_PLATEAU) / c.CROWD_PLATEAU
+    floor = c.CROWD_SCORE_ALONE if empty_is_risk else c.CROWD_SCORE_NEUTRAL
+    score = floor + (100.0 - floor) * min(n, c.CROWD_PLATEAU) / c.CROWD_PLATEAU
     noun = "tourist" if n == 1 else "tourists"
-    return FactorResult("crowd_density", round(score, 2), f"{n} {noun} within 1km", {"count": n})
+    return FactorResult(
+        "crowd_density",
+        round(score, 2),
+        f"{n} {noun} within 1km",
+        {"count": n, "empty_is_risk": empty_is_risk},
+    )
 
 
-def speed_anomaly(fix: Fix, previous: PreviousFix | None, recent_speeds_mps: list[float]) -> FactorResult:
-    """Reported speed and the speed implied by the previous fix, against the tourist's own recent movement."""
-    reported = fix.speed_mps or 0.0
-    implied = None
-    if previous is not None:
-        seconds = (fix.timestamp - previous.timestamp).total_seconds()
-        if seconds >= c.SPEED_MIN_INTERVAL_S:
-            implied = haversine_km(previous.lat, previous.lon, fix.lat, fix.lon) * 1000 / seconds
-    fastest = max(reported, implied or 0.0)
+def implied_speed_mps(fix: Fix, previous: PreviousFix | None, *, less_accuracy: bool = True) -> float | None:
+    """The speed the move from ``previous`` implies, the distance less both fixes' accuracy radii (never
+    below zero): two fixes 200 m apart with 150 m accuracy each may not have moved at all."""
+    if previous is None:
+        return None
+    seconds = (fix.timestamp - previous.timestamp).total_seconds()
+    if seconds < c.SPEED_MIN_INTERVAL_S:
+        return None
+    metres = haversine_km(previous.lat, previous.lon, fix.lat, fix.lon) * 1000
+    uncertain = (fix.accuracy_m or 0.0) + (previous.accuracy_m or 0.0) if less_accuracy else 0.0
+    return max(0.0, metres - uncertain) / seconds
+
+
+def speed_limit_mps(fix: Fix, max_ground_speed_mps: float) -> float:
+    """Ground travel up to ``max_ground_speed_mps`` (high-speed rail); an aircraft's only at altitude."""
+    if fix.altitude_m is not None and fix.altitude_m >= c.AIRCRAFT_MIN_ALTITUDE_M:
+        return max(max_ground_speed_mps, c.AIRCRAFT_MAX_KMH / 3.6)
+    return max_ground_speed_mps
+
+
+def speed_anomaly(
+    fix: Fix,
+    previous: PreviousFix | None,
+    recent_speeds_mps: list[float],
+    *,
+    max_ground_speed_mps: float = c.MAX_GROUND_SPEED_KMH / 3.6,
+    dark_in_risky_zone: bool = False,
+) -> FactorResult:
+    """Only a jump no vehicle could make, or a sudden stop after vehicle speed at night inside a risky
+    zone, scores low; a train, a bus and a change of mode (walk, bus, walk) are ordinary movement."""
+    fastest = max(fix.speed_mps or 0.0, implied_speed_mps(fix, previous) or 0.0)
     facts: dict[str, object] = {"speed_kmh": round(fastest * 3.6, 1)}
-    if fastest > c.SPEED_IMPLAUSIBLE_MPS:
+    if fastest > speed_limit_mps(fix, max_ground_speed_mps):
+        facts["kind"] = "implausible"
         return FactorResult(
             "speed_anomaly",
             c.SPEED_SCORE_IMPLAUSIBLE,
             f"Implausible movement: {fastest * 3.6:.0f} km/h",
             facts,
         )
-    if recent_speeds_mps:
+    # a stop needs evidence of standing still: the raw move, not one a wide accuracy radius shrank
+    raw = max(fix.speed_mps or 0.0, implied_speed_mps(fix, previous, less_accuracy=False) or 0.0)
+    if dark_in_risky_zone and recent_speeds_mps and raw < c.SPEED_STOP_MPS:
         usual = statistics.median(recent_speeds_mps)
-        if fastest > usual * c.SPEED_SUDDEN_FACTOR and fastest - usual >= c.SPEED_SUDDEN_MIN_DELTA_MPS:
-            facts["usual_kmh"] = round(usual * 3.6, 1)
+        if usual >= c.SPEED_VEHICLE_MPS:
+            facts |= {"kind": "sudden_stop", "usual_kmh": round(usual * 3.6, 1)}
             return FactorResult(
                 "speed_anomaly",
-                c.SPEED_SCORE_SUDDEN,
-                f"Sudden speed change: {fastest * 3.6:.0f} km/h, usually {usual * 3.6:.0f} km/h",
+                c.SPEED_SCORE_SUDDEN_STOP,
+                f"Sudden stop after {usual * 3.6:.0f} km/h, at night in a risky zone",
                 facts,
             )
     if fastest > c.SPEED_VEHICLE_MPS:
@@ -221,13 +254,14 @@ def speed_anomaly(fix: Fix, previous: PreviousFix | None, recent_speeds_mps: lis
     return FactorResult("speed_anomaly", c.SPEED_SCORE_NORMAL, "Normal movement speed", facts)
 
 
-def historical_risk(fix: Fix, alerts: list[AlertObservation]) -> FactorResult:
-    """Alerts and located incidents within 1 km in the 30 days before the fix, severity-weighted."""
+def historical_risk(fix: Fix, alerts: list[AlertObservation], skew_tolerance_s: float = 0.0) -> FactorResult:
+    """Alerts and located incidents within 1 km in the 30 days before the fix (up to
+    ``skew_tolerance_s`` after it), severity-weighted."""
     penalty, count = 0.0, 0
     here = _DistancesFrom(fix.lat, fix.lon)
     for alert in alerts:
         age = (fix.timestamp - alert.occurred_at).total_seconds()
-        if age < 0 or age > _HISTORY_WINDOW_S:
+        if age < -skew_tolerance_s or age > _HISTORY_WINDOW_S or alert.type in c.NOT_COUNTED_ALERT_TYPES:
             continue
         distance = here.km(alert.lat, alert.lon)
         if distance > c.HISTORY_RADIUS_KM:

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import NamedTuple
 
+from safesphere.scoring import constants as c
+
 
 @dataclass(frozen=True)
 class Fix:
@@ -16,6 +18,7 @@ class Fix:
     timestamp: datetime
     speed_mps: float | None = None
     accuracy_m: float | None = None
+    altitude_m: float | None = None
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,7 @@ class PreviousFix:
     lon: float
     timestamp: datetime
     speed_mps: float | None = None
+    accuracy_m: float | None = None
 
 
 @dataclass(frozen=True)
@@ -61,6 +65,11 @@ class ScoringInput:
     tourists_nearby: int = 0
     previous_fix: PreviousFix | None = None
     recent_speeds_mps: list[float] = field(default_factory=list)
+    max_ground_speed_mps: float = c.MAX_GROUND_SPEED_KMH / 3.6
+    """The fastest plausible ground travel (setting ``max_ground_speed_kmh``)."""
+    clock_skew_tolerance_s: float = 0.0
+    """How far after the fix an alert's event time may lie and still count (setting
+    ``clock_skew_tolerance_s``); the gatherer leaves out those received after the fix."""
 
 
 class FactorResult(NamedTuple):

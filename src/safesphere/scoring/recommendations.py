@@ -48,6 +48,12 @@ TEXTS: dict[str, dict[str, str]] = {
         "es": "Permanezca en zonas turísticas concurridas",
         "fr": "Restez dans les zones touristiques fréquentées",
     },
+    "location_jump": {
+        "en": "Your position jumped implausibly: check your phone's location",
+        "hi": "आपकी स्थिति असंभव रूप से बदली: फ़ोन का लोकेशन जाँचें",
+        "es": "Su posición saltó de forma imposible: compruebe la ubicación del teléfono",
+        "fr": "Votre position a sauté de façon impossible : vérifiez la localisation du téléphone",
+    },
     "speed": {
         "en": "Unusual movement detected: if you are in danger, press SOS",
         "hi": "असामान्य गतिविधि दिखी: खतरे में हों तो SOS दबाएँ",
@@ -153,8 +159,11 @@ def recommend(data: ScoringInput, assessment: Assessment, language: str = DEFAUL
         advice.append(_say("night", language, local_time=by_name["time_of_day"].facts["local_time"]))
     if by_name["crowd_density"].score < LOW_FACTOR_SCORE:
         advice.append(_say("crowd", language))
-    if by_name["speed_anomaly"].score < LOW_FACTOR_SCORE:
-        advice.append(_say("speed", language))
+    speed = by_name["speed_anomaly"]
+    if speed.score < LOW_FACTOR_SCORE:  # SOS only where movement says danger, never for a broken fix
+        advice.append(
+            _say("speed" if speed.facts.get("kind") == "sudden_stop" else "location_jump", language)
+        )
     history = by_name["historical_risk"]
     if history.score < LOW_FACTOR_SCORE:
         advice.append(_say("history", language, count=history.facts["count"]))

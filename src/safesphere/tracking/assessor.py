@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import numpy as np
 from sqlalchemy.orm import Session
 
+from safesphere.core import clock
 from safesphere.core.config import Settings
 from safesphere.scoring import alert_arrays
 from safesphere.scoring.alert_arrays import SEVERITY_INDEX, AlertPairs, Floats
@@ -68,15 +69,24 @@ def score_fix(
     tourist_id: int,
     fix: Fix,
     fix_id: int | None = None,
+    received_at: datetime | None = None,
 ) -> ScoredFix:
-    """The assessment of ``fix`` with data as of its own time; ``fix_id`` excludes the stored fix itself.
-    The caller refreshes ``zone_index`` first (once per transaction, however many fixes it scores)."""
+    """The assessment of ``fix`` with data as of its own time; ``fix_id`` excludes the stored fix itself,
+    ``received_at`` is when the server received it (now for a new fix): alerts received later count only
+    if their event time is not after the fix's. The caller refreshes ``zone_index`` first (once per
+    transaction, however many fixes it scores)."""
+    skew = settings.clock_skew_tolerance_s
     nearby_rows, history_rows = repository.alerts_around(
-        session, tourist_id=tourist_id, lat=fix.lat, lon=fix.lon, at=fix.timestamp
+        session,
+        lat=fix.lat,
+        lon=fix.lon,
+        at=fix.timestamp,
+        received=received_at or clock.now(),
+        skew_tolerance_s=skew,
     )
     at_us = microseconds(fix.timestamp)
-    near, nearby = _alert_factor(alert_arrays.nearby_alerts, nearby_rows, fix, at_us)
-    past, history = _alert_factor(alert_arrays.historical_risk, history_rows, fix, at_us)
+    near, nearby = _alert_factor(alert_arrays.nearby_alerts, nearby_rows, fix, at_us, skew)
+    past, history = _alert_factor(alert_arrays.historical_risk, history_rows, fix, at_us, skew)
     previous, speeds = repository.recent_movement(
         session, tourist_id=tourist_id, before=fix.timestamp, exclude_fix_id=fix_id
     )
@@ -90,6 +100,8 @@ def score_fix(
         ),
         previous_fix=previous,
         recent_speeds_mps=speeds,
+        max_ground_speed_mps=settings.max_ground_speed_kmh / 3.6,
+        clock_skew_tolerance_s=skew,
     )
     known = {result.name: result for result in (near, past) if result is not None}
     assessment = assess(data, settings.scoring_weights, known)
@@ -104,11 +116,11 @@ ARRAYS_FROM = 12
 the same doubles as the factor's own loop, which costs about 6 µs an alert and is cheaper below this). A
 fix in a busy district has hundreds in its 30 days."""
 
-ArrayFactor = Callable[[AlertPairs, Floats, Floats], list[FactorResult | None]]
+ArrayFactor = Callable[[AlertPairs, Floats, Floats, float], list[FactorResult | None]]
 
 
 def _alert_factor(
-    array_factor: ArrayFactor, rows: list[repository.AlertRow], fix: Fix, at_us: int
+    array_factor: ArrayFactor, rows: list[repository.AlertRow], fix: Fix, at_us: int, skew: float
 ) -> tuple[FactorResult | None, list[AlertObservation]]:
     """The factor's result over arrays when there are many alerts (then the factor needs no list), else
     None and the alerts as the factor itself takes them (also where the arrays leave a fix to it)."""
@@ -121,7 +133,7 @@ def _alert_factor(
             age_s=(at_us - np.array(time_us, dtype=np.int64)) / 1e6,
             severity=np.array([SEVERITY_INDEX.get(s, -1) for s in severity], dtype=np.int64),
         )
-        result = array_factor(pairs, np.array([fix.lat]), np.array([fix.lon]))[0]
+        result = array_factor(pairs, np.array([fix.lat]), np.array([fix.lon]), skew)[0]
         if result is not None:
             return result, []
     return None, alert_observations(rows)

@@ -54,13 +54,20 @@ class RunData:
     fixes: RecentFixes
     alerts: RecentAlerts
     zone_index: ZoneIndex
+    skew_tolerance_s: float
+    """Settings.clock_skew_tolerance_s."""
+    max_ground_speed_mps: float
+    """Settings.max_ground_speed_kmh in m/s."""
 
 
 def next_batch(session: Session, *, run: RunData, since: datetime, after_id: int, size: int) -> Batch | None:
     """The next ``size`` fixes since ``since`` after ``after_id`` (by id), with their scoring inputs."""
     f = _fixes.c
     rows = session.execute(
-        sa.select(f.id, f.accuracy).where(f.timestamp >= since, f.id > after_id).order_by(f.id).limit(size)
+        sa.select(f.id, f.accuracy, f.altitude)
+        .where(f.timestamp >= since, f.id > after_id)
+        .order_by(f.id)
+        .limit(size)
     ).all()
     if not rows:
         return None
@@ -70,11 +77,12 @@ def next_batch(session: Session, *, run: RunData, since: datetime, after_id: int
     held = [recent.by_id[row.id] for row in rows]
     first, last = rows[0].id, rows[-1].id
     older = _older_scores(session, recent, since, first, last)
-    nearby, history = run.alerts.around(held)
+    skew = run.skew_tolerance_s
+    nearby, history = run.alerts.around(held, skew)
     lat = np.array([f.lat for f in held], dtype=np.float64)
     lon = np.array([f.lon for f in held], dtype=np.float64)
-    nearby_results = alert_arrays.nearby_alerts(nearby.pairs, lat, lon)
-    history_results = alert_arrays.historical_risk(history.pairs, lat, lon)
+    nearby_results = alert_arrays.nearby_alerts(nearby.pairs, lat, lon, skew)
+    history_results = alert_arrays.historical_risk(history.pairs, lat, lon, skew)
     zones = deciding_zones(run.zone_index, held)
     crowd = recent.crowd(held)
     fixes = []
@@ -82,13 +90,15 @@ def next_batch(session: Session, *, run: RunData, since: datetime, after_id: int
         previous, speeds = recent.movement(fix)
         near, past = nearby_results[i], history_results[i]
         data = ScoringInput(
-            fix=Fix(fix.lat, fix.lon, fix.timestamp, fix.speed, row.accuracy),
+            fix=Fix(fix.lat, fix.lon, fix.timestamp, fix.speed, row.accuracy, row.altitude),
             nearby_alerts=nearby.of(i) if near is None else [],
             historical_alerts=history.of(i) if past is None else [],
             zones=zones[i],
             tourists_nearby=crowd[i],
             previous_fix=previous,
             recent_speeds_mps=speeds,
+            max_ground_speed_mps=run.max_ground_speed_mps,
+            clock_skew_tolerance_s=skew,
         )
         known = {"nearby_alerts": near, "historical_risk": past}
         older_sum, older_count = older.get(fix.id, (None, 0))

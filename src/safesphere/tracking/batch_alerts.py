@@ -4,14 +4,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from safesphere.alerts.models import Alert, AlertStatus, AlertType
+from safesphere.alerts.models import Alert, AlertStatus
 from safesphere.scoring import constants as c
 from safesphere.scoring.alert_arrays import SEVERITY_INDEX, AlertPairs
 from safesphere.scoring.model import AlertObservation
@@ -26,12 +26,13 @@ NOT_RESOLVED = float(np.iinfo(np.int64).max)
 
 _ALERT_COLUMNS = (
     Alert.id, Alert.cell, Alert.latitude, Alert.longitude, Alert.severity, Alert.occurred_at, Alert.type,
-    Alert.tourist_id,
+    Alert.created_at,
 )  # fmt: skip
+_COUNTED_TYPE = Alert.type.not_in(c.NOT_COUNTED_ALERT_TYPES)
 
 
 class RecentAlerts:
-    """The alerts any fix of the run may count (from 30 days before ``since`` on, warnings aside), read
+    """The alerts any fix of the run may count (from 30 days before ``since`` on, of the counted types), read
     once and then topped up: before each batch the new ones are added and every one's status is read
     again (one narrow query), so each batch sees the alerts as they then stand, as the per-fix queries do.
     They are kept in the order the repository's indexed scan returns them: cell, time, id."""
@@ -48,9 +49,7 @@ class RecentAlerts:
         """Add the alerts stored since the last call, and read every held alert's status again."""
         a = Alert.__table__.c
         new = session.execute(
-            sa.select(*_ALERT_COLUMNS).where(
-                a.occurred_at >= self.start, a.id > self._max_id, a.type != AlertType.warning.value
-            )
+            sa.select(*_ALERT_COLUMNS).where(a.occurred_at >= self.start, a.id > self._max_id, _COUNTED_TYPE)
         ).all()
         if new:
             self._rows = sorted([*self._rows, *new], key=lambda r: (r.cell, r.occurred_at, r.id))
@@ -60,9 +59,7 @@ class RecentAlerts:
         # only a resolution after ``since`` can leave an alert open for some fix of the run
         resolved_later = sa.case((a.resolved_at > self.since, a.resolved_at), else_=None)
         for alert_id, status, resolved_at in session.execute(
-            sa.select(a.id, a.status, resolved_later).where(
-                a.occurred_at >= self.start, a.type != AlertType.warning.value
-            )
+            sa.select(a.id, a.status, resolved_later).where(a.occurred_at >= self.start, _COUNTED_TYPE)
         ).all():
             position = self._position.get(alert_id)
             if position is not None:
@@ -77,30 +74,33 @@ class RecentAlerts:
         ]
         self._lat = np.array([r.latitude for r in rows], dtype=np.float64)
         self._lon = np.array([r.longitude for r in rows], dtype=np.float64)
-        self._own = np.array([_own_tourist(r.type, r.tourist_id) for r in rows], dtype=np.int64)
+        self._received_us = np.array([microseconds(r.created_at) for r in rows], dtype=np.int64)
         self._severity = np.array([SEVERITY_INDEX.get(r.severity, -1) for r in rows], dtype=np.int64)
         self._points = gridjoin.TimedPoints(
             self._lat, self._lon, np.array([microseconds(r.occurred_at) for r in rows], dtype=np.int64)
         )
 
-    def around(self, batch: list[RecentFix]) -> tuple[FixAlerts, FixAlerts]:
+    def around(self, batch: list[RecentFix], skew_tolerance_s: float) -> tuple[FixAlerts, FixAlerts]:
         """(nearby, historical) for each fix: the alerts ``repository.alerts_around`` lists for it, in its
         order, less those its factors would skip as too far away."""
         lat = np.array([f.lat for f in batch], dtype=np.float64)
         lon = np.array([f.lon for f in batch], dtype=np.float64)
         at = np.array([f.time_us for f in batch], dtype=np.int64)
-        tourist = np.array([f.tourist_id for f in batch], dtype=np.int64)
-        query, point = self._points.pairs(lat, lon, c.HISTORY_RADIUS_KM, at - duration_us(LOOK_BACK), at)
-        history = self._per_fix(query, point, tourist, at)
+        received = np.array([f.received_us for f in batch], dtype=np.int64)
+        ahead = at + duration_us(timedelta(seconds=skew_tolerance_s))
+        query, point = self._points.pairs(lat, lon, c.HISTORY_RADIUS_KM, at - duration_us(LOOK_BACK), ahead)
+        history = self._per_fix(query, point, at, received)
         nearby_start = at - duration_us(c.NEARBY_ALERT_WINDOW)
-        query, point = self._points.pairs(lat, lon, c.NEARBY_ALERT_RADIUS_KM, nearby_start, at)
+        query, point = self._points.pairs(lat, lon, c.NEARBY_ALERT_RADIUS_KM, nearby_start, ahead)
         open_then = self._resolved_us[point] > at[query]
-        nearby = self._per_fix(query[open_then], point[open_then], tourist, at)
+        nearby = self._per_fix(query[open_then], point[open_then], at, received)
         return nearby, history
 
-    def _per_fix(self, query: Ints, point: Ints, tourist: Ints, at: Ints) -> FixAlerts:
-        """Per fix, its alerts in the stored order, less the fix's own tourist's anomaly alerts."""
-        keep = (self._own[point] != tourist[query]) & (self._resolved_us[point] > -np.inf)
+    def _per_fix(self, query: Ints, point: Ints, at: Ints, received: Ints) -> FixAlerts:
+        """Per fix, its alerts in the stored order: not false alarms, and after the fix's time only if
+        received by the fix's receipt."""
+        in_time = (self._points.time_us[point] <= at[query]) | (self._received_us[point] <= received[query])
+        keep = in_time & (self._resolved_us[point] > -np.inf)
         order = np.lexsort((point[keep], query[keep]))
         query, point = query[keep][order], point[keep][order]
         pairs = AlertPairs(
@@ -131,12 +131,10 @@ class FixAlerts:
 
 def _resolved_us(status: str, resolved_at: datetime | None) -> float:
     """When the alert stopped counting as open: ``alerts_around``'s ``(resolved_at or at) > at`` test (a
-    resolution before the run's fixes, or without a time, closed it for all of them)."""
+    resolution before the run's fixes, or without a time, closed it for all of them). A false alarm counts
+    for nobody (-inf, as an alert gone from the table)."""
+    if status in c.NOT_COUNTED_ALERT_STATUSES:
+        return -np.inf
     if status != AlertStatus.resolved.value:
         return NOT_RESOLVED
     return float(microseconds(resolved_at)) if resolved_at is not None else float(np.iinfo(np.int64).min)
-
-
-def _own_tourist(alert_type: str, tourist_id: int | None) -> int:
-    """The tourist whose own anomaly alert this is (left out of their score), else -1."""
-    return tourist_id if alert_type == AlertType.anomaly.value and tourist_id is not None else -1

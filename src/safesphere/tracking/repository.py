@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from safesphere.alerts.models import Alert, AlertStatus, AlertType
+from safesphere.alerts.models import Alert, AlertStatus
 from safesphere.core.db import epoch_us
 from safesphere.core.geo import BoundingBox, bounding_box, grid_cells, haversine_km
 from safesphere.scoring import constants as c
@@ -63,30 +63,27 @@ def _within(table: sa.FromClause, prefix: str = "", *, by_cell: bool) -> list[sa
 
 @cache
 def _alerts_around_query(
-    *, nearby_by_cell: bool, history_by_cell: bool, for_tourist: bool
+    *, nearby_by_cell: bool, history_by_cell: bool
 ) -> sa.CompoundSelect[int, float, float, str, int, str, bool]:
     """The history rows (1 km box, 30 days), then the nearby rows (2 km box, last 6 h, open then), each an
     indexed range over its own cells and window: one range over the 2 km box's cells for 30 days would read
-    about twice the rows, most of which count as neither."""
+    about twice the rows, most of which count as neither. Every column tested is in the covering index."""
     a = _alerts.c
-    counted = [a.type != AlertType.warning.value]  # a copy of an incident alert that already counts
-    if for_tourist:
-        counted.append(
-            sa.or_(
-                a.tourist_id.is_(None),
-                a.tourist_id != sa.bindparam("tourist_id"),
-                a.type != AlertType.anomaly.value,
-            )
-        )
+    counted = [
+        a.type.not_in(c.NOT_COUNTED_ALERT_TYPES),
+        a.status.not_in(c.NOT_COUNTED_ALERT_STATUSES),
+        # after the fix's time (by the clock-skew tolerance) only if received before the fix was
+        sa.or_(a.occurred_at <= sa.bindparam("at"), a.created_at <= sa.bindparam("received")),
+    ]
     columns = (a.id, a.latitude, a.longitude, a.severity, epoch_us(a.occurred_at), a.type)
     history = sa.select(*columns, sa.literal(False).label("nearby")).where(
         *_within(_alerts, "history_", by_cell=history_by_cell),
-        a.occurred_at.between(sa.bindparam("since"), sa.bindparam("at")),
+        a.occurred_at.between(sa.bindparam("since"), sa.bindparam("ahead")),
         *counted,
     )
     nearby = sa.select(*columns, sa.literal(True).label("nearby")).where(
         *_within(_alerts, by_cell=nearby_by_cell),
-        a.occurred_at.between(sa.bindparam("recent"), sa.bindparam("at")),
+        a.occurred_at.between(sa.bindparam("recent"), sa.bindparam("ahead")),
         sa.or_(a.status != AlertStatus.resolved.value, a.resolved_at > sa.bindparam("at")),
         *counted,
     )
@@ -99,23 +96,25 @@ microseconds since the epoch, ``core.db.epoch_us``: no datetime is made per row)
 
 
 def alerts_around(
-    session: Session, *, tourist_id: int | None, lat: float, lon: float, at: datetime
+    session: Session, *, lat: float, lon: float, at: datetime, received: datetime, skew_tolerance_s: float
 ) -> tuple[list[AlertRow], list[AlertRow]]:
-    """(nearby: open as of ``at``, 2 km box, 6 h) and (historical: 1 km box, 30 days), never after ``at``.
+    """(nearby: open as of ``at``, 2 km box, 6 h) and (historical: 1 km box, 30 days): the alerts that
+    count (``NOT_COUNTED_ALERT_TYPES`` and false alarms never do) whose event time is in the window before
+    ``at``, or up to ``skew_tolerance_s`` after it if received by ``received`` (the fix's receipt): a
+    device clock a little behind never hides a threat, and rescoring never looks ahead.
 
-    The tourist's own anomaly alerts are left out so a low score does not feed on itself. The boxes
-    hold the radii; the score measures the exact distances. Each list is in the index's order.
+    The boxes hold the radii; the score measures the exact distances. Each list is in the index's order.
     """
     params = _box_params(bounding_box(lat, lon, c.NEARBY_ALERT_RADIUS_KM))
     params |= _box_params(bounding_box(lat, lon, c.HISTORY_RADIUS_KM), "history_")
-    params |= {"since": at - ALERT_LOOKBACK, "recent": at - c.NEARBY_ALERT_WINDOW, "at": at}
-    if tourist_id is not None:
-        params["tourist_id"] = tourist_id
-    query = _alerts_around_query(
-        nearby_by_cell="cells" in params,
-        history_by_cell="history_cells" in params,
-        for_tourist=tourist_id is not None,
-    )
+    params |= {
+        "since": at - ALERT_LOOKBACK,
+        "recent": at - c.NEARBY_ALERT_WINDOW,
+        "at": at,
+        "ahead": at + timedelta(seconds=skew_tolerance_s),
+        "received": received,
+    }
+    query = _alerts_around_query(nearby_by_cell="cells" in params, history_by_cell="history_cells" in params)
     lists: tuple[list[AlertRow], list[AlertRow]] = ([], [])
     for alert_id, lat_, lon_, severity, time_us, kind, is_nearby in session.execute(query, params).all():
         lists[bool(is_nearby)].append((alert_id, lat_, lon_, severity, time_us, kind))
@@ -166,10 +165,12 @@ def _own_fixes_before(*, excluding: bool) -> list[sa.ColumnElement[bool]]:
 
 
 @cache
-def _recent_movement_query(*, excluding: bool) -> sa.Select[float, float, datetime, float | None]:
+def _recent_movement_query(
+    *, excluding: bool
+) -> sa.Select[float, float, datetime, float | None, float | None]:
     f = _fixes.c
     return (
-        sa.select(f.latitude, f.longitude, f.timestamp, f.speed)
+        sa.select(f.latitude, f.longitude, f.timestamp, f.speed, f.accuracy)
         .where(*_own_fixes_before(excluding=excluding))
         .order_by(f.timestamp.desc(), f.id.desc())
         .limit(RECENT_MOVEMENT_LIMIT)
@@ -194,7 +195,7 @@ def recent_movement(
     if not fixes:
         return None, []
     first = fixes[0]
-    previous = PreviousFix(first.latitude, first.longitude, first.timestamp, first.speed)
+    previous = PreviousFix(first.latitude, first.longitude, first.timestamp, first.speed, first.accuracy)
     return previous, [f.speed for f in fixes if f.speed is not None]
 
 

@@ -94,7 +94,13 @@ def update_location_safety_scores(
     with database.read_session() as session:
         total = session.scalar(sa.select(sa.func.count()).where(LocationFix.timestamp >= since)) or 0
     recent = RecentFixes(since - HELD_BEFORE_START)
-    run = RunData(recent, RecentAlerts(since), zone_index)
+    run = RunData(
+        recent,
+        RecentAlerts(since),
+        zone_index,
+        skew_tolerance_s=settings.clock_skew_tolerance_s,
+        max_ground_speed_mps=settings.max_ground_speed_kmh / 3.6,
+    )
     done, last_id = 0, 0
     while True:
         with database.read_session() as session:

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Request, status
 
 from safesphere.alerts import service as alerts_service
+from safesphere.alerts.models import Alert
 from safesphere.alerts.router import parse_bbox
 from safesphere.alerts.schemas import AlertOut, SosIn
 from safesphere.auth.access import AuthorityUser, TouristUser
@@ -14,6 +15,7 @@ from safesphere.auth.models import User
 from safesphere.core.dependencies import DbSession, ReadSession, SettingsDep
 from safesphere.core.errors import responses
 from safesphere.core.params import Offset, PathId
+from safesphere.scoring.assessment import risk_level
 from safesphere.scoring.recommendations import pick_language
 from safesphere.tracking import contacts, monitoring, service
 from safesphere.tracking.models import EmergencyContact, LocationFix, TouristStatus
@@ -85,6 +87,8 @@ def update_location(
         location_safety_score=update.scored.assessment.location_safety_score,
         tourist_safety_score=update.scored.tourist_safety_score,
         risk_level=update.scored.assessment.risk_level,
+        location_risk_level=update.scored.assessment.risk_level,
+        tourist_risk_level=risk_level(update.scored.tourist_safety_score),
         ai_analysis=AiAnalysis(
             factors=_factors(update.factors), recommendations=update.scored.recommendations(language)
         ),
@@ -112,6 +116,7 @@ def safety_trend(
             timestamp=f.timestamp,
             safety_score=f.safety_score or 0.0,
             risk_level=f.risk_level or "critical",
+            location_risk_level=f.risk_level or "critical",
             location=Point(lat=f.latitude, lon=f.longitude),
         )
         for f in fixes
@@ -149,6 +154,8 @@ def safety_analysis(
         location=AnalysisLocation(id=fix.id, lat=fix.latitude, lon=fix.longitude, timestamp=fix.timestamp),
         safety_score=scored.assessment.location_safety_score,
         risk_level=scored.assessment.risk_level,
+        location_risk_level=scored.assessment.risk_level,
+        tourist_risk_level=current.risk_level if current else None,
         factors=factors,
         recommendations=scored.recommendations(pick_language(user.preferred_language, accept_language)),
         tourist_profile=TouristProfileSummary(
@@ -157,6 +164,27 @@ def safety_analysis(
             last_seen=current.last_seen if current else None,
         ),
     )
+
+
+OTHERS_PLACE_DECIMALS = 3
+"""Another tourist's alert is shown at about 100 m (3 decimals of a degree), never at their exact fix."""
+OTHERS_TITLES = {"sos": ("SOS nearby", "A tourist nearby asked for help. Keep your distance and call "
+                         "the police if you see danger.")}  # fmt: skip
+"""What a tourist reads of another tourist's alert, by type: no message, name or contact of theirs."""
+
+
+def _nearby_alert(alert: Alert, distance_km: float, viewer_id: int) -> NearbyAlert:
+    """The alert as the viewer may see it: their own in full, another tourist's generic and approximate."""
+    if alert.tourist_id is None or alert.tourist_id == viewer_id:
+        title, description, lat, lon = alert.title, alert.description, alert.latitude, alert.longitude
+    else:
+        title, description = OTHERS_TITLES.get(alert.type, ("Alert nearby", "A risk was reported nearby."))
+        lat, lon = round(alert.latitude, OTHERS_PLACE_DECIMALS), round(alert.longitude, OTHERS_PLACE_DECIMALS)
+        distance_km = round(distance_km, 1)
+    return NearbyAlert(
+        alert_id=alert.id, type=alert.type, severity=alert.severity, title=title, description=description,
+        distance_km=round(distance_km, 2), location=Point(lat=lat, lon=lon), timestamp=alert.occurred_at,
+    )  # fmt: skip
 
 
 @router.get("/location/nearby-risks", response_model=NearbyRisksOut, responses=NO_LOCATION)
@@ -170,13 +198,7 @@ def nearby_risks(
     found = service.nearby_risks(
         session=session, zone_index=_zone_index(request), tourist_id=user.id, radius_km=radius_km
     )
-    alerts = [
-        NearbyAlert(
-            alert_id=a.id, type=a.type, severity=a.severity, title=a.title, description=a.description,
-            distance_km=round(d, 2), location=Point(lat=a.latitude, lon=a.longitude), timestamp=a.occurred_at,
-        )
-        for a, d in found.alerts
-    ]  # fmt: skip
+    alerts = [_nearby_alert(a, d, user.id) for a, d in found.alerts]
     zones = [
         NearbyZone(
             zone_id=z.zone.zone_id, name=z.zone.name, type=z.zone.type, distance_km=round(z.distance_km, 2),
@@ -213,6 +235,9 @@ def safety_score(session: ReadSession, user: TouristUser) -> SafetyScoreOut:
         safety_score=current.tourist_safety_score,
         risk_level=current.risk_level,
         last_updated=current.last_seen,
+        location_safety_score=current.location_safety_score,
+        location_risk_level=risk_level(current.location_safety_score),
+        tourist_risk_level=current.risk_level,
     )
 
 
@@ -306,6 +331,8 @@ def _status_row(user: User, current: TouristStatus) -> dict[str, object]:
         "location_safety_score": current.location_safety_score,
         "tourist_safety_score": current.tourist_safety_score,
         "risk_level": current.risk_level,
+        "location_risk_level": risk_level(current.location_safety_score),
+        "tourist_risk_level": current.risk_level,
         "last_seen": current.last_seen.isoformat(),
     }
 

@@ -42,7 +42,9 @@ class LocationUpdateOut(BaseModel):
     location_id: int
     location_safety_score: float
     tourist_safety_score: float
-    risk_level: str
+    risk_level: str = Field(description="The location score's band (location_risk_level).")
+    location_risk_level: str = Field(description="The band of the location safety score (alerts follow it).")
+    tourist_risk_level: str = Field(description="The band of the blended tourist safety score.")
     ai_analysis: AiAnalysis
     alert_triggered: bool
     alert_id: int | None
@@ -69,6 +71,7 @@ class TrendPoint(BaseModel):
     timestamp: datetime
     safety_score: float
     risk_level: str
+    location_risk_level: str = Field(description="safety_score and risk_level are the location score's.")
     location: Point
 
 
@@ -103,7 +106,9 @@ class TouristProfileSummary(BaseModel):
 class SafetyAnalysisOut(BaseModel):
     location: AnalysisLocation
     safety_score: float
-    risk_level: str
+    risk_level: str = Field(description="The location score's band (location_risk_level).")
+    location_risk_level: str
+    tourist_risk_level: str | None = Field(description="The band of the tourist's current blended score.")
     factors: list[FactorOut]
     recommendations: list[str]
     tourist_profile: TouristProfileSummary
@@ -117,6 +122,9 @@ class CurrentLocation(BaseModel):
 
 
 class NearbyAlert(BaseModel):
+    """A risk near the tourist. Another tourist's alert shows only its type, severity, a generic title and
+    an approximate place: never their message, name, contact or exact track."""
+
     alert_id: int
     type: str
     severity: str
@@ -154,9 +162,12 @@ class NearbyRisksOut(BaseModel):
 
 
 class SafetyScoreOut(BaseModel):
-    safety_score: float
-    risk_level: str
+    safety_score: float = Field(description="The blended tourist safety score.")
+    risk_level: str = Field(description="The tourist score's band (tourist_risk_level).")
     last_updated: datetime
+    location_safety_score: float = Field(description="The latest fix's location score (alerts follow it).")
+    location_risk_level: str = Field(description="The band of the location safety score (alerts follow it).")
+    tourist_risk_level: str = Field(description="The band of the blended tourist safety score.")
 
 
 class ProfileOut(BaseModel):

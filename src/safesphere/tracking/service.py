@@ -10,13 +10,13 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from safesphere.alerts import service as alerts_service
-from safesphere.alerts.models import Alert, AlertType
+from safesphere.alerts.models import Alert, AlertStatus
 from safesphere.core import clock
 from safesphere.core.config import Settings
 from safesphere.core.errors import InvalidInput, NotFound
 from safesphere.core.geo import bounding_box, haversine_km
 from safesphere.scoring.assessment import risk_level
-from safesphere.scoring.constants import SEVERITY_ORDER
+from safesphere.scoring.constants import NOT_COUNTED_ALERT_STATUSES, NOT_COUNTED_ALERT_TYPES, SEVERITY_ORDER
 from safesphere.scoring.model import Fix
 from safesphere.tracking import repository
 from safesphere.tracking.assessor import ScoredFix, score_fix
@@ -108,7 +108,9 @@ def update_location(
         raise InvalidInput(
             f"is more than {settings.max_fix_future_s} seconds in the future", loc=("body", "timestamp")
         )
-    fix_data = Fix(location.lat, location.lon, timestamp, location.speed, location.accuracy)
+    fix_data = Fix(
+        location.lat, location.lon, timestamp, location.speed, location.accuracy, location.altitude
+    )
     zone_index.refresh_if_changed(session)
     scored = score_fix(
         session=session, settings=settings, zone_index=zone_index, tourist_id=tourist_id, fix=fix_data
@@ -185,8 +187,9 @@ def analyse_latest(
         settings=settings,
         zone_index=zone_index,
         tourist_id=tourist_id,
-        fix=Fix(fix.latitude, fix.longitude, fix.timestamp, fix.speed, fix.accuracy),
+        fix=Fix(fix.latitude, fix.longitude, fix.timestamp, fix.speed, fix.accuracy, fix.altitude),
         fix_id=fix.id,
+        received_at=fix.created_at,
     )
     return fix, scored, session.get(TouristStatus, tourist_id)
 
@@ -201,31 +204,29 @@ class NearbyRisks:
 def nearby_risks(
     *, session: Session, zone_index: ZoneIndex, tourist_id: int, radius_km: float
 ) -> NearbyRisks:
-    """Open alerts (other than the tourist's own anomalies) and risky/restricted zones within the radius."""
+    """Open alerts that count as risks (``NOT_COUNTED_ALERT_TYPES`` and false alarms never do: no
+    anomaly alert, no warning copy) and risky or restricted zones within the radius; an incident once."""
     fix = latest_fix(session=session, tourist_id=tourist_id)
     box = bounding_box(fix.latitude, fix.longitude, radius_km)
     candidates = session.scalars(
         sa.select(Alert)
         .where(
-            Alert.status != "resolved",
+            Alert.status.not_in((AlertStatus.resolved.value, *NOT_COUNTED_ALERT_STATUSES)),
+            Alert.type.not_in(NOT_COUNTED_ALERT_TYPES),
             Alert.latitude.between(box.min_lat, box.max_lat),
             Alert.longitude.between(box.min_lon, box.max_lon),
-            sa.or_(
-                Alert.tourist_id.is_(None),
-                Alert.tourist_id != tourist_id,
-                Alert.type != AlertType.anomaly.value,
-            ),
         )
-        .order_by(Alert.occurred_at.desc())
+        .order_by(Alert.occurred_at.desc(), Alert.id.desc())
         .limit(500)
     )
-    alerts = sorted(
-        (
-            (alert, haversine_km(fix.latitude, fix.longitude, alert.latitude, alert.longitude))
-            for alert in candidates
-        ),
-        key=lambda pair: pair[1],
-    )
+    alerts, incidents = [], set()
+    for alert in candidates:
+        if alert.incident_id is not None:
+            if alert.incident_id in incidents:
+                continue
+            incidents.add(alert.incident_id)
+        alerts.append((alert, haversine_km(fix.latitude, fix.longitude, alert.latitude, alert.longitude)))
+    alerts.sort(key=lambda pair: pair[1])
     zone_index.refresh_if_changed(session)
     zones = [z for z in zone_index.near(fix.latitude, fix.longitude, radius_km) if z.zone.type != "safe"]
     return NearbyRisks(fix, [(a, d) for a, d in alerts if d <= radius_km], zones)

@@ -46,11 +46,15 @@ class RecentFix:
     speed: float | None
     score: float | None
     """The stored location score, replaced as soon as this run rescores the fix."""
+    accuracy: float | None
+    received_us: int
+    """When the server received it (``created_at``), exact microseconds since the epoch."""
 
 
 _COLUMNS = (
     LocationFix.id, LocationFix.tourist_id, LocationFix.latitude, LocationFix.longitude,
-    LocationFix.timestamp, LocationFix.speed, LocationFix.safety_score,
+    LocationFix.timestamp, LocationFix.speed, LocationFix.safety_score, LocationFix.accuracy,
+    LocationFix.created_at,
 )  # fmt: skip
 
 
@@ -70,7 +74,9 @@ class RecentFixes:
         query = sa.select(*_COLUMNS).where(LocationFix.timestamp >= self.start, LocationFix.id > self._max_id)
         new = sorted(
             (
-                RecentFix(r[0], r[1], r[2], r[3], r[4], microseconds(r[4]), r[5], r[6])
+                RecentFix(
+                    r[0], r[1], r[2], r[3], r[4], microseconds(r[4]), r[5], r[6], r[7], microseconds(r[8])
+                )
                 for r in session.execute(query).all()
             ),
             key=_by_tourist_and_time,
@@ -104,7 +110,7 @@ class RecentFixes:
         if not latest:
             return None, []
         first = latest[0]
-        return PreviousFix(first.lat, first.lon, first.timestamp, first.speed), [
+        return PreviousFix(first.lat, first.lon, first.timestamp, first.speed, first.accuracy), [
             f.speed for f in latest if f.speed is not None
         ]
 
