@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
 from typing import Any
 
+import anyio
 import anyio.to_thread
 from fastapi import FastAPI
 
@@ -19,6 +20,7 @@ from safesphere.auth.router import admin_router
 from safesphere.auth.router import router as auth_router
 from safesphere.core.config import Settings
 from safesphere.core.db import Database
+from safesphere.core.dependencies import release_in_route_threads
 from safesphere.core.errors import install_handlers
 from safesphere.core.headers import SecurityHeaders
 from safesphere.core.limits import BodySizeLimit, InFlight, InFlightLimit
@@ -49,6 +51,8 @@ from safesphere.zones.spatial_index import ZoneIndex
 BackgroundTask = Callable[[FastAPI], Coroutine[Any, Any, None]]
 """A long-running coroutine started with the server and cancelled at shutdown."""
 
+SERVICE_THREADS = 4
+"""Threads for session closes and health pings, apart from the route threads they must not wait for."""
 REQUEST_BODY_SLACK = 64 * 1024
 """Room for multipart framing and form fields around the largest allowed upload."""
 
@@ -75,6 +79,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     # Routes are CPU-bound Python and SQLite runs one writer at a time, so more threads only fight the
     # event loop for the GIL: with anyio's 40 the loop could not even read new requests under a flood.
     anyio.to_thread.current_default_thread_limiter().total_tokens = settings.route_threads
+    # Short database work that must never queue behind routes: closing a session, pinging for /health.
+    app.state.service_threads = anyio.CapacityLimiter(SERVICE_THREADS)
     tasks = [asyncio.create_task(task(app)) for task in _background_tasks(settings)]
     try:
         yield
@@ -108,7 +114,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         InFlightLimit, limit=settings.max_in_flight_device_writes, in_flight=app.state.device_writes
     )
     app.add_middleware(SecurityHeaders)  # outermost: every answer, 413 and 503 included
-    for router in (
+    routers = (
         health_router,
         auth_router,
         admin_router,
@@ -130,6 +136,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         live_router,
         metrics_router,
         apidocs_router,
-    ):
+    )
+    release_in_route_threads(routers)
+    for router in routers:
         app.include_router(router)
     return app

@@ -111,8 +111,8 @@ def _engine_from(session: ReadSession, key: str | None) -> EnginePrincipal | Non
 
 
 @_rule("public")
-def public() -> None:
-    """Anyone may call."""
+async def public() -> None:
+    """Anyone may call. ``async`` so it costs no route thread: ``/health`` answers while all are busy."""
 
 
 @_rule("user")

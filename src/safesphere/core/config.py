@@ -36,7 +36,12 @@ class Settings(BaseSettings):
     )
     sqlite_busy_timeout_ms: int = Field(default=30_000, ge=0)
     sqlite_synchronous: str = Field(default="FULL", pattern="^(OFF|NORMAL|FULL|EXTRA)$")
-    db_pool_size: int = Field(default=10, ge=1)
+    db_pool_timeout_s: float = Field(
+        default=3.0,
+        gt=0,
+        description="How long a request waits for a database connection before it gets a 503 with "
+        "Retry-After (the pool itself is sized from route_threads: see core.db.pool_size).",
+    )
 
     jwt_secret: str | None = Field(
         default=None, description="HS256 signing secret; generated once into <data_dir> when unset."

@@ -141,8 +141,27 @@ def _configure_sqlite(
             raise
 
 
-def create_engine(settings: Settings, *, immediate: bool = True) -> Engine:
-    """An engine for ``settings``; on SQLite ``immediate`` picks write (True) or read behaviour."""
+CONNECTIONS_PER_ROUTE_THREAD = 2
+"""A route may hold a write and a read session at once (its access check reads, its use case writes)."""
+BACKGROUND_CONNECTIONS = 4
+"""Rescoring, delivery, escalation and retention each hold at most one connection at a time."""
+HEALTH_CONNECTIONS = 1
+"""``/health`` pings on its own connection, so it answers while every request connection is busy."""
+
+
+def pool_size(settings: Settings) -> int:
+    """Connections of one process's request pool, derived from its threads: every thread that can hold
+    a connection has one waiting for it, so a thread never waits on a connection that only a waiting
+    thread could free (``core.dependencies`` returns each request's connection in its route thread)."""
+    return CONNECTIONS_PER_ROUTE_THREAD * settings.route_threads + BACKGROUND_CONNECTIONS
+
+
+def create_engine(settings: Settings, *, immediate: bool = True, connections: int | None = None) -> Engine:
+    """An engine for ``settings``; on SQLite ``immediate`` picks write (True) or read behaviour.
+
+    ``connections`` (default ``pool_size``) is a hard cap: no overflow, and a checkout that waits longer
+    than ``db_pool_timeout_s`` raises ``sqlalchemy.exc.TimeoutError`` (answered 503 by ``core.errors``)."""
+    connections = connections or pool_size(settings)
     url = sa.make_url(settings.resolved_database_url)
     if url.get_backend_name() == "sqlite":
         on_disk = bool(url.database) and url.database != ":memory:"
@@ -155,7 +174,6 @@ def create_engine(settings: Settings, *, immediate: bool = True) -> Engine:
         # SQLite runs one writer at a time. Writers of this process queue for the write engine's single
         # pooled connection, and the one that commits hands it straight to the next; on the file lock
         # they would sleep in SQLite's busy handler (1, 2, 5 ... 100 ms) while the lock sat free.
-        pool_size = 1 if immediate else settings.db_pool_size
         engine = sa.create_engine(
             url,
             connect_args={
@@ -163,15 +181,34 @@ def create_engine(settings: Settings, *, immediate: bool = True) -> Engine:
                 "timeout": busy_timeout_s,
                 **({"factory": LockingConnection} if write_lock is not None else {}),
             },
-            pool_size=pool_size,
-            max_overflow=0 if immediate else 2 * settings.db_pool_size,
-            pool_timeout=busy_timeout_s,
+            pool_size=1 if immediate else connections,
+            max_overflow=0,
+            pool_timeout=busy_timeout_s if immediate else settings.db_pool_timeout_s,
         )
         _configure_sqlite(engine, settings, write_lock=write_lock, timeout_s=busy_timeout_s)
         return engine
     return sa.create_engine(
-        url, pool_size=settings.db_pool_size, max_overflow=2 * settings.db_pool_size, pool_pre_ping=True
+        url,
+        pool_size=connections,
+        max_overflow=0,
+        pool_timeout=settings.db_pool_timeout_s,
+        pool_pre_ping=True,
     )
+
+
+WROTE = "safesphere.wrote"
+"""``Session.info`` key: the session flushed changes in its current transaction."""
+
+
+def _track_writes(factory: sessionmaker[Session]) -> None:
+    @event.listens_for(factory, "after_flush")
+    def _flushed(session: Session, _context: Any) -> None:
+        session.info[WROTE] = True
+
+    @event.listens_for(factory, "after_transaction_end")
+    def _ended(session: Session, transaction: Any) -> None:
+        if transaction.parent is None:
+            session.info.pop(WROTE, None)
 
 
 class Database:
@@ -184,8 +221,11 @@ class Database:
         cipher = encryption.FieldCipher.from_settings(settings)
         for engine in {self.engine, self.read_engine}:
             encryption.attach(engine, cipher)
+        self.health_engine = create_engine(settings, immediate=False, connections=HEALTH_CONNECTIONS)
         self._writer = sessionmaker(self.engine, expire_on_commit=False)
         self._reader = sessionmaker(self.read_engine, expire_on_commit=False)
+        for factory in (self._writer, self._reader):
+            _track_writes(factory)
 
     def new_session(self) -> Session:
         """A new write session; the caller closes it."""
@@ -208,14 +248,16 @@ class Database:
             yield session
 
     def ping(self) -> bool:
+        """Whether the database answers, asked on a connection of its own (never queued behind requests)."""
         try:
-            with self.read_engine.connect() as connection:
+            with self.health_engine.connect() as connection:
                 connection.execute(sa.text("SELECT 1"))
         except sa.exc.SQLAlchemyError:
             return False
         return True
 
     def dispose(self) -> None:
+        self.health_engine.dispose()
         self.engine.dispose()
         if self.read_engine is not self.engine:
             self.read_engine.dispose()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import sqlalchemy.exc
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
@@ -142,6 +143,19 @@ async def _handle_validation_error(_request: Request, exc: Exception) -> JSONRes
     return JSONResponse({"detail": jsonable_encoder(_json_safe(exc.errors()))}, status_code=422)
 
 
+DATABASE_BUSY_RETRY_AFTER_S = 1
+"""A pool checkout timed out: the burst that filled the pool drains within about a second."""
+
+
+async def _handle_database_busy(_request: Request, _exc: Exception) -> JSONResponse:
+    return JSONResponse(
+        {"detail": f"Busy: no database connection free; retry in {DATABASE_BUSY_RETRY_AFTER_S} s"},
+        status_code=503,
+        headers={"Retry-After": str(DATABASE_BUSY_RETRY_AFTER_S)},
+    )
+
+
 def install_handlers(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, _handle_domain_error)
+    app.add_exception_handler(sqlalchemy.exc.TimeoutError, _handle_database_busy)
     app.add_exception_handler(RequestValidationError, _handle_validation_error)
