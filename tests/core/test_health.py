@@ -17,11 +17,11 @@ def test_health_is_public_and_healthy(client: TestClient) -> None:
 
 
 def test_health_is_unhealthy_when_the_database_does_not_answer(client: TestClient, db: Database) -> None:
-    db.read_engine.dispose()
-    url = db.read_engine.url
+    db.health_engine.dispose()  # /health pings on its own connection
+    url = db.health_engine.url
     import sqlalchemy as sa
 
-    db.read_engine = sa.create_engine(
+    db.health_engine = sa.create_engine(
         url.set(database="/nonexistent/dir/x.db") if url.get_backend_name() == "sqlite" else url.set(port=1)
     )
     response = client.get("/health")
