@@ -115,6 +115,7 @@ EXPECTED_RULES: dict[tuple[str, str], str] = {
     ("GET", "/docs/favicon.png"): "public",
     ("GET", "/redoc"): "public",
     ("GET", "/redoc/redoc.standalone.js"): "public",
+    ("GET", "/dashboard/settings"): "authority",
 }
 """Every API route of the app and who may call it. A new route fails the suite until it is listed here."""
 

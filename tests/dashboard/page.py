@@ -6,6 +6,7 @@ A live render replaces rows, list items and markers, so reads happen in one step
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -119,3 +120,15 @@ def open_high_incident(driver: WebDriver, server: LiveServer, factory: Factory, 
     detail = (By.CSS_SELECTOR, f'#incident-detail[data-incident-id="{incident_id}"]')
     wait(driver).until(ec.visibility_of_element_located(detail))
     return incident_id
+
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "dashboard"
+"""Screenshots of each view, for a reviewer (ignored by git; CI may keep the folder)."""
+
+
+def screenshot(driver: WebDriver, name: str) -> Path:
+    """Saves the page as ``test-artifacts/dashboard/<name>.png`` and returns the path."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    driver.get_screenshot_as_file(str(path))
+    return path

@@ -45,11 +45,12 @@ def test_an_authority_sees_incidents_and_statistics_and_logs_out(
     wait(browser).until(ec.text_to_be_present_in_element((By.ID, "stats-total"), "2"))
     assert browser.find_element(By.ID, "stats-CRITICAL").text == "1"
     assert browser.find_element(By.ID, "stats-LOW").text == "1"
-    # Both located incidents are on the map, and the located ones also raised open alerts.
+    # Both located incidents are on the map; their own alerts are their rows, not work-queue cards.
     wait(browser).until(
         lambda d: len(d.find_elements(By.CSS_SELECTOR, "#map circle.incident[data-incident-id]")) == 2
     )
-    wait(browser).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#alert-list li[data-alert-id]")) >= 1)
+    wait(browser).until(ec.text_to_be_present_in_element((By.ID, "queue-count"), "0 SOS · 0 anomaly"))
+    assert not browser.find_elements(By.CSS_SELECTOR, "#alert-list li[data-alert-id]")
     stored = session_storage(browser)
     assert stored["safesphere.token"]
     assert browser.execute_script("return window.localStorage.length;") == 0
@@ -129,7 +130,9 @@ def test_acknowledge_moves_the_incident_on_in_the_api(
     timeline = factory.client.get(f"/incidents/{incident_id}/timeline", headers=officer.headers).json()
     acknowledged = [e for e in timeline["entries"] if e["kind"] == "acknowledged"]
     assert [e["actor_id"] for e in acknowledged] == [officer.user.id]
-    wait(browser).until(ec.text_to_be_present_in_element((By.ID, "detail-timeline"), "acknowledged"))
+    wait(browser).until(
+        ec.text_to_be_present_in_element((By.ID, "detail-timeline"), f"Acknowledged by {officer.user.email}")
+    )
     wait(browser).until(
         lambda d: (
             not d.find_element(
@@ -249,8 +252,10 @@ def test_a_burst_of_live_incidents_is_drawn_in_a_few_renders(
                    weapon_types=[], latitude=48.86, longitude=2.36)  # fmt: skip
 
     wait(browser).until(
-        lambda d: len(d.find_elements(By.CSS_SELECTOR, "#incident-list tr[data-incident-id]")) == burst
+        ec.text_to_be_present_in_element((By.ID, "incident-count"), f"{burst} open · {burst} listed")
     )
+    rows = browser.find_elements(By.CSS_SELECTOR, "#incident-list tr[data-incident-id]")
+    assert len(rows) == 25, "a page of the list, never the whole night"
     renders: int = browser.execute_script("return window.listRenders;")
     assert renders <= burst // 4, f"{renders} renders of the list for {burst} live events"
     assert severe_console_entries(browser) == []

@@ -125,7 +125,7 @@ def test_the_lists_are_read_once_the_stream_has_said_hello(
     assert state["helloDelivered"]
     assert state["listsBeforeHello"] == 0, state["log"]
     lists = [i for i, path in enumerate(state["log"]) if path.startswith(("/incidents?", "/alerts?"))]
-    assert len(lists) == 3, state["log"]  # incidents, open and acknowledged alerts
+    assert len(lists) == 5, state["log"]  # incidents; SOS and anomalies, open and acknowledged
     assert min(lists) > state["log"].index("/live/events")
     assert row_attribute(browser, incident_id, "data-status") == "actions_executed"
     assert severe_console_entries(browser) == []
@@ -150,7 +150,9 @@ def test_a_list_read_before_a_live_change_does_not_undo_it(
         httpx.Client(base_url=server.url, timeout=30) as api,
     ):
         log_in(browser, server, officer)
-        wait(browser).until(lambda d: (gate(d) or {}).get("held") == 3)  # the three lists are read
+        wait(browser).until(
+            lambda d: (gate(d) or {}).get("held") == 5
+        )  # incidents; SOS and anomalies, open and acknowledged
 
         acknowledge(api, officer, changed)
         resolved = api.post(f"/alerts/{incident_alert['alert_id']}/resolve", headers=officer.headers)

@@ -202,7 +202,7 @@ def test_dispatch_note_and_resolve_from_the_detail_reach_the_api_and_the_timelin
     wait(browser).until(lambda d: row_attribute(d, incident_id, "data-status") == "dispatched")
     dispatched = [e for e in _timeline(factory, officer, incident_id) if e["kind"] == "dispatched"]
     assert [(e["actor_id"], e["details"]["unit"]) for e in dispatched] == [(officer.user.id, "Patrol 12")]
-    wait(browser).until(lambda d: "unit: Patrol 12" in _shown_timeline(d))
+    wait(browser).until(lambda d: f"Unit Patrol 12 dispatched by {officer.user.email}" in _shown_timeline(d))
 
     browser.find_element(By.ID, "note-text").send_keys("Suspect left northbound on foot")
     click(browser, '#incident-detail button[data-action="note"]')
@@ -211,7 +211,9 @@ def test_dispatch_note_and_resolve_from_the_detail_reach_the_api_and_the_timelin
     assert [(e["actor_id"], e["details"]["text"]) for e in notes] == [
         (officer.user.id, "Suspect left northbound on foot")
     ]
-    wait(browser).until(lambda d: "text: Suspect left northbound on foot" in _shown_timeline(d))
+    wait(browser).until(
+        lambda d: f"Note by {officer.user.email}: Suspect left northbound on foot" in _shown_timeline(d)
+    )
     assert browser.find_element(By.ID, "note-text").get_attribute("value") == ""
 
     Select(browser.find_element(By.ID, "resolve-outcome")).select_by_value("resolved")
@@ -223,7 +225,7 @@ def test_dispatch_note_and_resolve_from_the_detail_reach_the_api_and_the_timelin
         officer.user.id
     ]
     wait(browser).until(lambda d: attribute(d, "#incident-detail", "data-status") == "resolved")
-    assert "resolved" in _shown_timeline(browser)
+    assert f"Resolved by {officer.user.email}" in _shown_timeline(browser)
     for action in ("acknowledge", "dispatch", "resolve"):
         button = f'#incident-detail button[data-action="{action}"]'
         assert attribute(browser, button, "disabled") is not None, f"{action} is spent once resolved"

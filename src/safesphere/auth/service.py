@@ -62,6 +62,16 @@ def get_user(*, session: Session, user_id: int) -> User | None:
     return session.get(User, user_id)
 
 
+def emails_by_id(*, session: Session, user_ids: set[int]) -> dict[int, str]:
+    """The email of each of these users (one query), for naming who did what."""
+    if not user_ids:
+        return {}
+    return {
+        row.id: row.email
+        for row in session.execute(sa.select(User.id, User.email).where(User.id.in_(user_ids)))
+    }
+
+
 def get_user_by_email(*, session: Session, email: str) -> User | None:
     return session.scalar(sa.select(User).where(User.email == normalize_email(email)))
 

@@ -209,6 +209,17 @@ class Settings(BaseSettings):
     )
     live_keepalive_s: float = Field(default=15.0, gt=0, description="A comment line this often when idle.")
 
+    # --- dashboard ---
+    dashboard_city_lat: float | None = Field(
+        default=None, ge=-90, le=90, description="The map's first view when nothing is active (with lon)."
+    )
+    dashboard_city_lon: float | None = Field(
+        default=None, ge=-180, le=180, description="See dashboard_city_lat."
+    )
+    dashboard_city_radius_km: float = Field(
+        default=5.0, gt=0, le=500, description="How much of the city the fallback view shows around it."
+    )
+
     # --- retention (retention/service.py) ---
     retention_fix_days: int = Field(
         default=90,

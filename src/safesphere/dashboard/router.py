@@ -11,8 +11,10 @@ from pathlib import Path
 
 from fastapi import APIRouter
 from fastapi.responses import Response
+from pydantic import BaseModel
 
-from safesphere.auth.access import Public
+from safesphere.auth.access import AuthorityUser, Public
+from safesphere.core.dependencies import SettingsDep
 
 STATIC_DIR = Path(__file__).parent / "static"
 
@@ -59,3 +61,26 @@ def dashboard_script(_: Public) -> Response:
 def dashboard_styles(_: Public) -> Response:
     """The dashboard's styles."""
     return _serve("app.css", "text/css; charset=utf-8")
+
+
+class CityOut(BaseModel):
+    lat: float
+    lon: float
+    radius_km: float
+
+
+class DashboardSettingsOut(BaseModel):
+    city: CityOut | None
+
+
+@router.get("/settings", response_model=DashboardSettingsOut)
+def dashboard_settings(settings: SettingsDep, _: AuthorityUser) -> DashboardSettingsOut:
+    """What the page needs of the server's configuration: the city its map shows when nothing is active
+    (``SAFESPHERE_DASHBOARD_CITY_LAT``/``_LON``/``_RADIUS_KM``; null when not set)."""
+    lat, lon = settings.dashboard_city_lat, settings.dashboard_city_lon
+    city = (
+        None
+        if lat is None or lon is None
+        else CityOut(lat=lat, lon=lon, radius_km=settings.dashboard_city_radius_km)
+    )
+    return DashboardSettingsOut(city=city)

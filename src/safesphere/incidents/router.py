@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse
 
+from safesphere.auth import service as auth_service
 from safesphere.auth.access import AuthorityUser, EngineKeyAuth, Public
 from safesphere.core import clock
 from safesphere.core.dependencies import DbSession, ReadSession, SettingsDep
@@ -252,11 +253,20 @@ def timeline(incident_id: IncidentIdPath, session: ReadSession, _: AuthorityUser
     """Every change, note, escalation and delivery outcome of the incident, oldest first."""
     entries = response.timeline(session=session, incident_id=incident_id)
     incident = queries.require_incident(session=session, incident_id=incident_id)
+    actors = {e.actor_id for e in entries if e.actor_id is not None}
+    emails = auth_service.emails_by_id(session=session, user_ids=actors)
     return TimelineOut(
         incident_id=incident_id,
         status=incident.status,
         entries=[
-            TimelineEntryOut(at=e.at, kind=e.kind, actor_id=e.actor_id, details=e.details) for e in entries
+            TimelineEntryOut(
+                at=e.at,
+                kind=e.kind,
+                actor_id=e.actor_id,
+                actor_email=emails.get(e.actor_id or 0),
+                details=e.details,
+            )
+            for e in entries
         ],
     )
 

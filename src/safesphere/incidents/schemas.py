@@ -326,6 +326,7 @@ class TimelineEntryOut(BaseModel):
     at: datetime
     kind: str
     actor_id: int | None
+    actor_email: str | None = Field(default=None, description="Who did it, for the timeline in words.")
     details: dict[str, Any]
 
 

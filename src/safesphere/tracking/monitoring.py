@@ -46,6 +46,8 @@ def list_tourists(
 class TouristDetail:
     user: User
     status: TouristStatus | None
+    last_fix: LocationFix | None
+    """The fix the status was taken from: the dashboard shows its age and accuracy with an SOS."""
     contacts: list[EmergencyContact]
     alerts: list[Alert]
 
@@ -59,9 +61,11 @@ def _tourist(session: Session, tourist_id: int) -> User:
 
 def tourist_detail(*, session: Session, tourist_id: int) -> TouristDetail:
     user = _tourist(session, tourist_id)
+    status = session.get(TouristStatus, tourist_id)
     return TouristDetail(
         user=user,
-        status=session.get(TouristStatus, tourist_id),
+        status=status,
+        last_fix=session.get(LocationFix, status.last_fix_id) if status is not None else None,
         contacts=list_contacts(session=session, user_id=tourist_id),
         alerts=alerts_service.list_alerts(session=session, tourist_id=tourist_id, limit=RECENT_ALERTS_SHOWN),
     )

@@ -355,11 +355,13 @@ def monitor_tourists(
 
 @authority_router.get("/tourists/{tourist_id}", responses=responses(n404="Tourist not found"))
 def monitor_tourist(tourist_id: PathId, session: ReadSession, _: AuthorityUser) -> dict[str, object]:
-    """One tourist: profile, current status, emergency contacts and recent alerts."""
+    """One tourist: profile, current status, the fix it was taken from (age, accuracy), emergency contacts
+    and recent alerts."""
     detail = monitoring.tourist_detail(session=session, tourist_id=tourist_id)
     return {
         "profile": profile_out(detail.user).model_dump(),
         "status": _status_row(detail.user, detail.status) if detail.status else None,
+        "last_fix": history_item(detail.last_fix).model_dump(mode="json") if detail.last_fix else None,
         "contacts": [contact_out(c).model_dump(mode="json") for c in detail.contacts],
         "recent_alerts": [AlertOut.from_alert(a).model_dump(mode="json") for a in detail.alerts],
     }

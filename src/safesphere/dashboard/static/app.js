@@ -9,7 +9,20 @@
   const URGENT = new Set(["HIGH", "CRITICAL"]);
   const UNACKNOWLEDGED = new Set(["logged", "actions_executed"]);
   const OPEN = new Set(["logged", "actions_executed", "acknowledged", "dispatched"]);
-  const UNRESOLVED = ["open", "acknowledged"]; // alert statuses the open-alerts panel and the map show
+  const UNRESOLVED = ["open", "acknowledged"]; // alert statuses the work queue and the map show
+  // Only these alerts are police work of their own: an incident's alerts are its row, and a warning is a
+  // message *to* a tourist near a threat, never work for an officer.
+  const QUEUE_TYPES = ["sos", "anomaly"];
+  const SEVERITY_RANK = { CRITICAL: 0, HIGH: 1, MEDIUM: 2, LOW: 3 };
+  const ALERT_RANK = { critical: 0, high: 1, medium: 2, low: 3 };
+  const STATUS_WORDS = {
+    logged: "Logged", actions_executed: "Protocol actions taken", acknowledged: "Acknowledged",
+    dispatched: "Unit dispatched", resolved: "Resolved", false_alarm: "False alarm", open: "Open",
+  };
+  const AUDIENCE_WORDS = { police: "Police paged", supervisor: "Supervisor paged", contact: "Emergency contact messaged", user: "Tourist told" };
+  const PAGE_ROWS = 25; // incidents per page: the page never grows with the night
+  const QUEUE_PAGE = 10; // queue cards shown before "Show more"
+  const ACTIVE_TOURIST_MS = 15 * 60 * 1000; // a tourist seen this recently is part of the map's first view
   const STATS_MIN_INTERVAL_MS = 2000; // live bursts must not turn into a statistics query per event
   const TOURISTS_INTERVAL_MS = 10000;
   const BACKOFF_MIN_MS = 1000;
@@ -40,7 +53,7 @@
     return {
       token, role, email,
       incidents: new Map(), incidentsLoaded: false, incidentsSeq: 0, fresh: new Set(),
-      alerts: new Map(), alertsSeq: 0, zones: [], tourists: [],
+      alerts: new Map(), alertsSeq: 0, zones: [], tourists: [], people: new Map(), page: 0, queueShown: QUEUE_PAGE, city: null,
       watching: { incidents: new Set(), alerts: new Set() }, listsDue: false,
       selected: null, view: null, shownView: null, detailSeq: 0, dirty: new Set(), renderTimer: null, evidenceUrls: [], cursor: null, abort: new AbortController(),
       timers: [], statsTimer: null, statsLast: 0, retryMs: BACKOFF_MIN_MS,
@@ -68,7 +81,21 @@
   }
 
   const when = (iso) => (iso ? new Date(iso).toLocaleString() : "–");
-  const ms = (value) => (value === null || value === undefined ? "–" : `${(value / 1000).toFixed(1)} s`);
+  // Durations the way an officer reads them: 9 ms, 1.4 s, 3 min.
+  function ms(value) {
+    if (value === null || value === undefined) return "–";
+    if (value < 1000) return `${Math.round(value)} ms`;
+    if (value < 60000) return `${(value / 1000).toFixed(1)} s`;
+    return `${Math.round(value / 60000)} min`;
+  }
+  const statusWords = (status) => STATUS_WORDS[status] || status;
+  function ago(iso) {
+    if (!iso) return "–";
+    const seconds = Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000));
+    if (seconds < 60) return `${seconds} s ago`;
+    if (seconds < 3600) return `${Math.round(seconds / 60)} min ago`;
+    return `${Math.round(seconds / 3600)} h ago`;
+  }
   const sleep = (delay, signal) =>
     new Promise((resolve) => {
       const timer = setTimeout(resolve, delay);
@@ -182,6 +209,7 @@
     $("who").textContent = `${email} (${role})`;
     refreshStats(s);
     loadZones(s);
+    loadCity(s);
     loadTourists(s);
     s.timers.push(setInterval(() => loadTourists(s), TOURISTS_INTERVAL_MS));
     s.timers.push(setTimeout(() => listsWithoutStream(s), HELLO_WAIT_MS));
@@ -191,6 +219,8 @@
   function clearDashboard() {
     delete $("incident-list").dataset.loaded;
     delete $("alert-list").dataset.loaded;
+    $("queue-more").hidden = true;
+    for (const id of ["incident-count", "incident-page", "queue-count"]) $(id).textContent = "";
     for (const id of ["incident-list", "alert-list", "map", "detail-timeline", "detail-actions",
       "detail-alerts", "detail-evidence", "detail-facts"]) $(id).replaceChildren();
     $("incident-detail").hidden = true;
@@ -280,13 +310,26 @@
     return (!level || incident.threat_level === level) && (!status || incident.status === status);
   }
 
+  // The work order: what still needs the police first, then the most severe, then the longest waiting.
   function sortedIncidents(s) {
     return [...s.incidents.values()].filter(matchesFilters).sort((a, b) =>
-      b.timestamp.localeCompare(a.timestamp) || b.incident_id.localeCompare(a.incident_id));
+      Number(!OPEN.has(a.status)) - Number(!OPEN.has(b.status))
+      || (SEVERITY_RANK[a.threat_level] ?? 9) - (SEVERITY_RANK[b.threat_level] ?? 9)
+      || (OPEN.has(a.status) ? a.timestamp.localeCompare(b.timestamp) : b.timestamp.localeCompare(a.timestamp))
+      || b.incident_id.localeCompare(a.incident_id));
   }
 
   function renderIncidents(s) {
-    const rows = sortedIncidents(s).slice(0, MAX_ROWS).map((incident) => {
+    const all = sortedIncidents(s);
+    const pages = Math.max(1, Math.ceil(Math.min(all.length, MAX_ROWS) / PAGE_ROWS));
+    s.page = Math.min(s.page, pages - 1);
+    const first = s.page * PAGE_ROWS;
+    const open = all.filter((i) => OPEN.has(i.status)).length;
+    $("incident-count").textContent = `${open} open · ${all.length} listed`;
+    $("incident-page").textContent = all.length ? `${first + 1}–${Math.min(first + PAGE_ROWS, all.length)} of ${all.length}` : "none";
+    $("incident-prev").disabled = s.page === 0;
+    $("incident-next").disabled = s.page >= pages - 1;
+    const rows = all.slice(first, first + PAGE_ROWS).map((incident) => {
       const classes = [`level-${incident.threat_level}`];
       if (s.fresh.has(incident.incident_id)) classes.push("new");
       if (incident.incident_id === s.selected) classes.push("selected");
@@ -300,7 +343,7 @@
       el("td", { text: incident.incident_id }),
       el("td", { className: "level", text: incident.threat_level }),
       el("td", { text: incident.threat_score.toFixed(2) }),
-      el("td", { className: "status", text: incident.status }),
+      el("td", { className: "status", text: statusWords(incident.status) }),
       el("td", { text: incident.source_id || "–" }));
     });
     $("incident-list").replaceChildren(...rows);
@@ -373,13 +416,14 @@
   }
 
   // ---------- alerts, zones, tourists ----------
-  // The panel holds every alert not resolved yet: an acknowledged one still waits for its Resolve.
+  // The queue holds every SOS and anomaly not resolved yet (an acknowledged one still waits for its
+  // Resolve); read by type, so a night of warnings to tourists can never crowd an SOS out of the page.
   async function loadAlerts(s) {
     const seq = ++s.alertsSeq;
     const seen = watch(s, "alerts");
     try {
-      const pages = await Promise.all(
-        UNRESOLVED.map((status) => api(s, `/alerts?status=${status}&limit=500`)));
+      const pages = await Promise.all(UNRESOLVED.flatMap((status) => QUEUE_TYPES.map((type) =>
+        api(s, `/alerts?status=${status}&type=${type}&limit=500`))));
       if (!alive(s) || seq !== s.alertsSeq) return;
       // A resolution seen meanwhile is newer than the listed open alert: merged first, then dropped.
       s.alerts = merged(pages.flat(), "alert_id", seen);
@@ -395,6 +439,7 @@
   }
 
   function upsertAlert(s, alert) {
+    if (!QUEUE_TYPES.includes(alert.type)) return;
     noteSeen(s, "alerts", alert.alert_id, alert);
     if (!newer(alert, s.alerts.get(alert.alert_id))) return;
     if (UNRESOLVED.includes(alert.status)) s.alerts.set(alert.alert_id, alert);
@@ -413,25 +458,75 @@
     }
   }
 
+  // SOS first, then by severity, then the longest waiting; a page of cards, more on request.
   function renderAlerts(s) {
-    const alerts = [...s.alerts.values()].sort((a, b) => b.timestamp.localeCompare(a.timestamp));
-    $("alert-list").replaceChildren(...alerts.map((alert) => el("li", {
-      className: `alert severity-${alert.severity} ${alert.status}`, "data-alert-id": alert.alert_id,
+    const alerts = [...s.alerts.values()].sort((a, b) =>
+      Number(a.type !== "sos") - Number(b.type !== "sos")
+      || (ALERT_RANK[a.severity] ?? 9) - (ALERT_RANK[b.severity] ?? 9)
+      || a.timestamp.localeCompare(b.timestamp));
+    const sos = alerts.filter((a) => a.type === "sos").length;
+    $("queue-count").textContent = `${sos} SOS · ${alerts.length - sos} anomaly`;
+    const shown = alerts.slice(0, s.queueShown);
+    $("alert-list").replaceChildren(...shown.map((alert) => alertCard(s, alert)));
+    const more = $("queue-more");
+    more.hidden = alerts.length <= shown.length;
+    more.textContent = `Show ${Math.min(QUEUE_PAGE, alerts.length - shown.length)} more of ${alerts.length - shown.length}`;
+  }
+
+  function alertCard(s, alert) {
+    const card = el("li", {
+      className: `alert ${alert.type} severity-${alert.severity} ${alert.status}`, "data-alert-id": alert.alert_id,
       "data-type": alert.type, "data-status": alert.status,
     },
-    el("strong", { text: `${alert.type.toUpperCase()} · ${alert.severity}` }), " ",
+    el("strong", { text: `${alert.type === "sos" ? "SOS" : "Anomaly"} · ${alert.severity}` }), " ",
     alert.status === "acknowledged" ? el("em", { text: "acknowledged" }) : null, " ",
     el("span", { text: alert.title }), " ",
-    el("small", { text: when(alert.timestamp) }),
-    el("p", { text: alert.description }),
-    alert.incident_id ? el("button", {
-      type: "button", text: `Incident ${alert.incident_id}`,
-      onclick: () => select(s, alert.incident_id, { focus: true }),
-    }) : null,
-    el("button", { type: "button", "data-action": "acknowledge", text: "Acknowledge",
-      disabled: alert.status !== "open", onclick: () => alertAction(s, alert.alert_id, "acknowledge") }),
-    el("button", { type: "button", "data-action": "resolve", text: "Resolve",
-      onclick: () => alertAction(s, alert.alert_id, "resolve") }))));
+    el("small", { text: `${when(alert.timestamp)} (${ago(alert.timestamp)})` }),
+    el("p", { text: alert.description }));
+    if (alert.tourist_id !== null) card.append(personFacts(s, alert));
+    card.append(
+      el("button", { type: "button", "data-action": "locate", text: "Locate",
+        onclick: () => locate(s, alert) }),
+      el("button", { type: "button", "data-action": "acknowledge", text: "Acknowledge",
+        disabled: alert.status !== "open", onclick: () => alertAction(s, alert.alert_id, "acknowledge") }),
+      el("button", { type: "button", "data-action": "resolve", text: "Resolve",
+        onclick: () => alertAction(s, alert.alert_id, "resolve") }));
+    return card;
+  }
+
+  // The person in distress: name, phone and last fix (its age and accuracy), read once per tourist.
+  function personFacts(s, alert) {
+    const facts = el("dl", { className: "person", "data-tourist-id": alert.tourist_id });
+    const fill = (person) => {
+      const fix = person.last_fix;
+      facts.replaceChildren(
+        fact("Name", person.profile.name || person.profile.email),
+        fact("Phone", person.profile.phone || "none given"),
+        fact("Last fix", fix ? `${fix.lat.toFixed(5)}, ${fix.lon.toFixed(5)}` : "none"),
+        fact("Fix age", fix ? ago(fix.timestamp) : "–"),
+        fact("Accuracy", fix && fix.accuracy !== null ? `±${Math.round(fix.accuracy)} m` : "unknown"));
+    };
+    if (!s.people.has(alert.tourist_id)) {
+      s.people.set(alert.tourist_id, api(s, `/authority/tourists/${alert.tourist_id}`));
+    }
+    s.people.get(alert.tourist_id).then((person) => { if (alive(s)) fill(person); })
+      .catch((error) => { s.people.delete(alert.tourist_id); report(s, error, "alert-message"); });
+    return facts;
+  }
+
+  // Centres the map at street scale on the person's last fix (else where the alert was raised).
+  async function locate(s, alert) {
+    let point = { lon: alert.location.lon, lat: alert.location.lat };
+    if (alert.tourist_id !== null && s.people.has(alert.tourist_id)) {
+      try {
+        const fix = (await s.people.get(alert.tourist_id)).last_fix;
+        if (fix) point = { lon: fix.lon, lat: fix.lat };
+      } catch (_) { /* the card already says why */ }
+    }
+    if (!alive(s)) return;
+    focusOn(s, { longitude: point.lon, latitude: point.lat });
+    renderMap(s);
+    $("map").dataset.located = String(alert.alert_id);
   }
 
   async function loadZones(s) {
@@ -440,6 +535,17 @@
       if (!alive(s)) return;
       s.zones = zones;
       renderMap(s);
+    } catch (error) {
+      report(s, error, "alert-message");
+    }
+  }
+
+  async function loadCity(s) {
+    try {
+      const out = await api(s, "/dashboard/settings");
+      if (!alive(s)) return;
+      s.city = out.city;
+      if (s.view === null) renderMap(s);
     } catch (error) {
       report(s, error, "alert-message");
     }
@@ -554,14 +660,7 @@
     const map = $("map");
     const incidents = sortedIncidents(s).filter((i) => i.latitude !== null && i.longitude !== null);
     const alerts = [...s.alerts.values()];
-    const points = [
-      ...incidents.map((i) => [i.longitude, i.latitude]),
-      ...alerts.map((a) => [a.location.lon, a.location.lat]),
-      ...s.tourists.map((t) => [t.location.lon, t.location.lat]),
-      ...s.zones.filter((z) => !z.polygon).map((z) => [z.center.lon, z.center.lat]),
-      ...s.zones.flatMap(zoneRings),
-    ];
-    const view = s.view || fitView(points);
+    const view = s.view || firstView(s, incidents, alerts);
     s.shownView = view;
     if (view === null) {
       const empty = svg("text", { x: MAP_W / 2, y: MAP_H / 2, "text-anchor": "middle", class: "empty" });
@@ -595,7 +694,7 @@
     for (const alert of alerts) {
       const [x, y] = project.xy(alert.location.lon, alert.location.lat);
       const node = marker(`alert severity-${alert.severity} ${alert.status}`, x, y, 6,
-        `${alert.type} (${alert.status}): ${alert.title}`,
+        `${alert.type === "sos" ? "SOS" : "Anomaly"} (${alert.status}): ${alert.title}`,
         { "data-alert-id": alert.alert_id });
       if (alert.incident_id) node.addEventListener("click", () => select(s, alert.incident_id));
       nodes.push(node);
@@ -606,12 +705,52 @@
       if (s.fresh.has(incident.incident_id)) classes.push("new");
       if (incident.incident_id === s.selected) classes.push("selected");
       const node = marker(classes.join(" "), x, y, 8,
-        `${incident.incident_id}: ${incident.threat_level}, ${incident.status}`,
+        `${incident.incident_id}: ${incident.threat_level}, ${statusWords(incident.status)}`,
         { "data-incident-id": incident.incident_id });
       node.addEventListener("click", () => select(s, incident.incident_id));
       nodes.push(node);
     }
+    nodes.push(scaleBar(view));
     map.replaceChildren(...nodes);
+  }
+
+  // What is active now: open incidents, SOS and anomalies not resolved, tourists seen in the last
+  // 15 minutes. Without any, the configured city; without one, everything located.
+  function firstView(s, incidents, alerts) {
+    const recent = Date.now() - ACTIVE_TOURIST_MS;
+    const active = [
+      ...incidents.filter((i) => OPEN.has(i.status)).map((i) => [i.longitude, i.latitude]),
+      ...alerts.map((a) => [a.location.lon, a.location.lat]),
+      ...s.tourists.filter((t) => Date.parse(t.last_seen) >= recent).map((t) => [t.location.lon, t.location.lat]),
+    ];
+    if (active.length) return fitView(active);
+    if (s.city) {
+      const { lat, lon, radius_km: radius } = s.city;
+      const dLat = radius / KM_PER_DEG;
+      const dLon = dLat / Math.max(Math.cos((lat * Math.PI) / 180), 0.01);
+      return fitView([[lon - dLon, lat - dLat], [lon + dLon, lat + dLat]]);
+    }
+    return fitView([
+      ...incidents.map((i) => [i.longitude, i.latitude]),
+      ...s.tourists.map((t) => [t.location.lon, t.location.lat]),
+      ...s.zones.filter((z) => !z.polygon).map((z) => [z.center.lon, z.center.lat]),
+      ...s.zones.flatMap(zoneRings),
+    ]);
+  }
+
+  // A round distance (1, 2 or 5 × 10^n m) about a fifth of the map wide, drawn bottom left.
+  function scaleBar(view) {
+    const kmPerPx = KM_PER_DEG / view.scale;
+    const target = kmPerPx * MAP_W * 0.2;
+    const power = 10 ** Math.floor(Math.log10(target));
+    const km = [5, 2, 1].map((m) => m * power).find((v) => v <= target) || power;
+    const width = km / kmPerPx;
+    const group = svg("g", { class: "scale-bar", "data-km": km, transform: `translate(12 ${MAP_H - 14})` });
+    group.append(svg("path", { d: `M0 -6 V0 H${width.toFixed(1)} V-6` }));
+    const label = svg("text", { x: (width / 2).toFixed(1), y: -8, "text-anchor": "middle" });
+    label.textContent = km >= 1 ? `${km} km` : `${Math.round(km * 1000)} m`;
+    group.append(label);
+    return group;
   }
 
   // ---------- incident detail ----------
@@ -654,7 +793,7 @@
       ? `${incident.location.latitude.toFixed(5)}, ${incident.location.longitude.toFixed(5)} (${incident.location.source})`
       : "unknown";
     $("detail-facts").replaceChildren(
-      fact("Status", incident.status),
+      fact("Status", statusWords(incident.status)),
       fact("Seen", when(incident.timestamp)),
       fact("Score", incident.threat_score.toFixed(2)),
       fact("People", String(incident.people_count)),
@@ -671,18 +810,46 @@
         || (action === "dispatch" && !(UNACKNOWLEDGED.has(incident.status) || incident.status === "acknowledged"))
         || (action === "resolve" && !OPEN.has(incident.status));
     }
-    $("detail-timeline").replaceChildren(...timeline.entries.map((entry) => el("li", {},
-      el("time", { text: when(entry.at) }), " ", el("strong", { text: entry.kind }), " ",
-      el("span", { text: Object.entries(entry.details).filter(([, v]) => v !== null && v !== "")
-        .map(([k, v]) => `${k}: ${typeof v === "object" ? JSON.stringify(v) : v}`).join(", ") }))));
+    const queued = new Map(timeline.entries.filter((e) => e.kind === "delivery_queued")
+      .map((e) => [e.details.delivery_id, e.at]));
+    $("detail-timeline").replaceChildren(...timeline.entries.map((entry) => el("li", { "data-kind": entry.kind },
+      el("time", { text: when(entry.at) }), " ", el("span", { text: timelineWords(entry, queued) }))));
     $("detail-actions").replaceChildren(...incident.actions.map((action) => el("li", {
       text: `${when(action.executed_at)} ${action.action_type} – ${action.status}: ${action.description}`,
     })));
     $("detail-alerts").replaceChildren(...incident.alerts.map((alert) => el("li", {
       "data-alert-id": alert.id,
-      text: `${alert.alert_type} to ${alert.recipient} – ${alert.status}${alert.sent_at ? ` at ${when(alert.sent_at)}` : ""}: ${alert.message}`,
+      text: `${alert.alert_type} to ${alert.recipient} – ${statusWords(alert.status)}${alert.sent_at ? ` at ${when(alert.sent_at)}` : ""}: ${alert.message}`,
     })));
     renderEvidence(s, incident.evidence);
+  }
+
+  // A timeline entry as a sentence: "Police paged by webhook — delivered in 9 ms", "Acknowledged by …".
+  function timelineWords(entry, queued) {
+    const d = entry.details;
+    const by = entry.actor_email ? ` by ${entry.actor_email}` : "";
+    const who = `${AUDIENCE_WORDS[d.audience] || `Message to ${d.audience}`} by ${d.channel}`;
+    switch (entry.kind) {
+      case "reported": return `Reported as ${d.threat_level}${d.source_id ? ` by ${d.source_id}` : ""}; protocol: ${d.action_taken || "none"}`;
+      case "escalated_by_report": return `Escalated from ${d.from_level} to ${d.threat_level} by a repeated report`;
+      case "report_attached": return `Repeated report attached (${d.threat_level}, score ${Number(d.threat_score).toFixed(2)})`;
+      case "escalated": return `Escalated, round ${d.round}: paged ${(d.audiences || []).join(", ")}`;
+      case "share_link_created": return "Live-location link created for the contacts";
+      case "commands_issued": return `Device told: ${(d.commands || []).join(", ").replaceAll("_", " ")}`;
+      case "note": return `Note${by}: ${d.text}`;
+      case "acknowledged": return `Acknowledged${by}`;
+      case "dispatched": return `Unit ${d.unit} dispatched${by}`;
+      case "resolved": return `Resolved${by}${d.notes ? `: ${d.notes}` : ""}`;
+      case "false_alarm": return `Closed as a false alarm${by}${d.notes ? `: ${d.notes}` : ""}`;
+      case "delivery_queued": return `${who} — queued`;
+      case "delivery_sent": {
+        const start = queued.get(d.delivery_id);
+        const took = start ? ` in ${ms(Date.parse(entry.at) - Date.parse(start))}` : "";
+        return `${who} — delivered${took}${d.attempts > 1 ? ` after ${d.attempts} attempts` : ""}`;
+      }
+      case "delivery_failed": return `${who} — failed after ${d.attempts} attempts: ${d.last_error || "no reason given"}`;
+      default: return `${statusWords(entry.kind)}${by}`;
+    }
   }
 
   async function renderEvidence(s, evidence) {
@@ -856,8 +1023,14 @@
     wireMap();
     $("logout").addEventListener("click", () => logout("You are logged out."));
     for (const id of ["filter-level", "filter-status"]) {
-      $(id).addEventListener("change", () => { if (session) loadIncidents(session); });
+      $(id).addEventListener("change", () => { if (session) { session.page = 0; loadIncidents(session); } });
     }
+    const turn = (step) => { if (session) { session.page = Math.max(0, session.page + step); renderIncidents(session); } };
+    $("incident-prev").addEventListener("click", () => turn(-1));
+    $("incident-next").addEventListener("click", () => turn(1));
+    $("queue-more").addEventListener("click", () => {
+      if (session) { session.queueShown += QUEUE_PAGE; renderAlerts(session); }
+    });
     for (const button of document.querySelectorAll("#incident-detail button[data-action]")) {
       button.addEventListener("click", () => incidentAction(button.dataset.action));
     }
