@@ -7,9 +7,9 @@ from dataclasses import replace
 
 import pytest
 
-from safesphere.incidents.grouping import regroup, worse_facts
+from safesphere.incidents.grouping import regroup, repeat_record, worse_facts
 from safesphere.incidents.models import ReportGrouping
-from safesphere.incidents.protocol import SAMPLE_FACTS, IncidentFacts, ThreatLevel
+from safesphere.incidents.protocol import SAMPLE_FACTS, IncidentFacts, ThreatLevel, plan_response
 from safesphere.incidents.protocol_table import DEFAULT_PROTOCOL
 
 HIGH = replace(SAMPLE_FACTS, threat_level=ThreatLevel.HIGH, weapon_detected=False, weapon_types=())
@@ -70,3 +70,28 @@ def test_a_weapon_in_a_repeat_of_a_critical_adds_the_armed_threat_step_alone() -
     assert [step.action_type for step in regrouped.plan.actions] == ["armed_threat_escalation"]
     assert [alert.alert_type for alert in regrouped.plan.alerts] == ["armed_threat"]
     assert "gun" in regrouped.plan.alerts[0].message
+
+
+def test_a_grouped_report_records_each_of_its_steps_as_run_for_the_case_or_not_repeated_and_why() -> None:
+    own = plan_response(DEFAULT_PROTOCOL, replace(HIGH, weapon_detected=True, weapon_types=("gun",)))
+    critical_steps = frozenset(
+        step.action_type for step in plan_response(DEFAULT_PROTOCOL, SAMPLE_FACTS).actions
+    )
+
+    record = repeat_record(
+        own=own, case_id="INC_A", case_level=ThreatLevel.CRITICAL,
+        taken=critical_steps - {"armed_threat_escalation"},
+        ran={"armed_threat_escalation": "1 police page queued"},
+    )  # fmt: skip
+
+    assert {(step.action_type, step.status) for step in record} == {
+        *((step, "not_repeated") for step in HIGH_STEPS),
+        ("armed_threat_escalation", "executed"),
+    }
+    reasons = {step.action_type: step.result for step in record}
+    assert reasons["notify_police"] == "not repeated: covered by open incident INC_A (CRITICAL protocol)"
+    assert reasons["armed_threat_escalation"] == "run for open incident INC_A: 1 police page queued"
+    high_again = repeat_record(
+        own=own, case_id="INC_A", case_level=ThreatLevel.HIGH, taken=HIGH_STEPS, ran={}
+    )
+    assert {step.result for step in high_again} == {"not repeated: open incident INC_A already took it"}

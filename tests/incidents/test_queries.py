@@ -26,7 +26,7 @@ DOCUMENTED_FIELDS = {
 LIST_ITEM_FIELDS = {
     "incident_id", "timestamp", "threat_level", "threat_score", "people_count", "weapon_detected",
     "is_critical", "status", "action_taken", "latitude", "longitude", "source_id", "created_at",
-    "duplicate_count", "last_reported_at", "updated_at",
+    "duplicate_count", "grouped_into", "last_reported_at", "updated_at",
 }  # fmt: skip
 """An incident in ``GET /incidents`` (and, the same shape, an ``incident`` event of the live feed)."""
 REPORTED_AT = datetime(2026, 2, 10, 14, 31, tzinfo=UTC)
@@ -244,7 +244,7 @@ def test_statistics_count_with_one_aggregate_query(
     empty = client.get("/statistics", headers=authority.headers).json()
     assert empty["statistics"] == {
         "total_incidents": 0, "count_LOW": 0, "count_MEDIUM": 0, "count_HIGH": 0, "count_CRITICAL": 0,
-        "weapons_detected": 0, "critical_incidents": 0,
+        "weapons_detected": 0, "critical_incidents": 0, "grouped_reports": 0, "open_cases": 0,
     }  # fmt: skip
     for level, weapon, critical in [
         ("LOW", False, False), ("LOW", False, False), ("MEDIUM", False, False),
@@ -259,7 +259,7 @@ def test_statistics_count_with_one_aggregate_query(
     _utc(body["timestamp"])
     assert body["statistics"] == {
         "total_incidents": 7, "count_LOW": 2, "count_MEDIUM": 1, "count_HIGH": 2, "count_CRITICAL": 2,
-        "weapons_detected": 2, "critical_incidents": 3,
+        "weapons_detected": 2, "critical_incidents": 3, "grouped_reports": 0, "open_cases": 7,
     }  # fmt: skip
     on_incidents = [s for s in statements if "FROM incidents" in s]
     counts = [s for s in on_incidents if "response_time_ms" not in s and "time_to_acknowledge_ms" not in s]

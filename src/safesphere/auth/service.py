@@ -312,3 +312,8 @@ def authenticate_engine_key(*, session: Session, key: str) -> EngineKeyIdentity 
     """The live key matching ``key``, or None for an unknown or revoked one."""
     row = session.connection().execute(_LIVE_KEY, {"key_hash": hash_engine_key(key)}).first()
     return EngineKeyIdentity(*row) if row is not None else None
+
+
+def is_engine_key_name(*, session: Session, name: str) -> bool:
+    """Whether an engine key (live or revoked) has this name: another key's name is not a source to claim."""
+    return session.scalar(sa.select(EngineKey.id).where(EngineKey.name == name).limit(1)) is not None

@@ -47,9 +47,9 @@ def _uploader_fields(uploader: User | UploadingEngine) -> dict[str, object]:
 
 
 def _incident_for_upload(*, database: Database, incident_id: str, uploader: User | UploadingEngine) -> str:
-    """The incident the evidence belongs to (a report grouped into an open incident names that one)."""
+    """The incident the evidence belongs to (a grouped report keeps its own; its open incident shows it)."""
     with database.read_session() as session:
-        incident = incidents_queries.require_reported(session=session, report_id=incident_id)
+        incident = incidents_queries.require_incident(session=session, incident_id=incident_id)
     if not isinstance(uploader, User) and incident.engine_key_id != uploader.key_id:
         raise Forbidden("An engine may upload evidence only for incidents it reported")
     return incident.incident_id
@@ -64,8 +64,7 @@ def upload_screenshot(
     client_filename: str | None,
     uploader: User | UploadingEngine,
 ) -> UploadedScreenshot:
-    """Stores a verified JPEG/PNG/WebP for an incident (or the incident a report id was grouped into)
-    and records its custody row.
+    """Stores a verified JPEG/PNG/WebP for an incident and records its custody row.
 
     The file is decoded before any write lock is taken; if the row cannot be committed the file is removed,
     so the evidence table and the directory never disagree.
@@ -111,10 +110,17 @@ def list_for_incident(*, session: Session, incident_id: str) -> list[Evidence]:
     return list(session.scalars(query))
 
 
+def list_for_incidents(*, session: Session, incident_ids: list[str]) -> list[Evidence]:
+    """The evidence of several incidents (a case and its grouped reports), oldest first."""
+    query = sa.select(Evidence).where(Evidence.incident_id.in_(incident_ids)).order_by(Evidence.id)
+    return list(session.scalars(query))
+
+
 def list_incident_evidence(*, session: Session, incident_id: str) -> list[Evidence]:
-    """The evidence of an incident; 404 when the incident is unknown."""
-    incidents_queries.require_incident(session=session, incident_id=incident_id)
-    return list_for_incident(session=session, incident_id=incident_id)
+    """The evidence of an incident and of the reports grouped into it; 404 when the incident is unknown."""
+    incident = incidents_queries.require_incident(session=session, incident_id=incident_id)
+    grouped = incidents_queries.grouped_reports(session=session, incident_id=incident_id)
+    return incidents_queries.case_evidence(session=session, incident=incident, grouped=grouped)
 
 
 @dataclass(frozen=True)

@@ -1,17 +1,20 @@
 """What a repeated report from the same source does to the open incident it repeats. Pure.
 
 A camera that keeps seeing the same threat reports it again and again; paging police and every contact
-for each frame would bury the one incident under copies. A repeat of the same or a lower level, with
+for each frame would bury the case under copies. Every report stays an incident of its own (its own level,
+facts and protocol record) *grouped into* the open incident. A repeat of the same or a lower level, with
 nothing new in it, *attaches* (counted, on the timeline). A repeat that makes things worse *escalates* the
 open incident: its level and facts become the worse of the two and only the protocol steps not taken yet
 run (police are paged for a HIGH that became CRITICAL, armed-threat escalation runs once a weapon shows).
+The repeat's own record says, step by step, which ran for the open incident and which were not repeated.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
-from safesphere.incidents.models import ReportGrouping
+from safesphere.incidents.models import ACTION_EXECUTED, ACTION_NOT_REPEATED, ReportGrouping
 from safesphere.incidents.protocol import IncidentFacts, Protocol, ResponsePlan, ThreatLevel, plan_response
 
 LEVEL_RANK = {level: rank for rank, level in enumerate(ThreatLevel)}
@@ -56,3 +59,42 @@ def regroup(
     raised = LEVEL_RANK[facts.threat_level] > LEVEL_RANK[current.threat_level]
     grouping = ReportGrouping.escalated if raised or new_steps else ReportGrouping.attached
     return Regrouped(grouping=grouping, facts=facts, plan=replace(full, actions=new_steps))
+
+
+@dataclass(frozen=True)
+class RepeatStep:
+    """One line of a grouped report's own protocol record."""
+
+    action_type: str
+    description: str
+    status: str
+    result: str
+
+
+def repeat_record(
+    *, own: ResponsePlan, case_id: str, case_level: ThreatLevel, taken: frozenset[str], ran: Mapping[str, str]
+) -> list[RepeatStep]:
+    """The grouped report's record of its own level's steps, plus any step it made the open incident
+    ``case_id`` run: ``executed`` when it ran now for the open incident (``ran``: each step's result
+    there), ``not_repeated`` with the reason when the open incident already took it or its protocol
+    (``case_level``) covers the report."""
+    steps = []
+    for step in own.actions:
+        if step.action_type in ran:
+            status, result = ACTION_EXECUTED, f"run for open incident {case_id}: {ran[step.action_type]}"
+        elif step.action_type in taken:
+            status, result = ACTION_NOT_REPEATED, f"not repeated: open incident {case_id} already took it"
+        else:
+            status, result = (
+                ACTION_NOT_REPEATED,
+                f"not repeated: covered by open incident {case_id} ({case_level.value} protocol)",
+            )
+        steps.append(RepeatStep(step.action_type, step.description, status, result))
+    own_types = {step.action_type for step in own.actions}
+    steps.extend(
+        RepeatStep(action_type, f"Run for open incident {case_id}", ACTION_EXECUTED,
+                   f"run for open incident {case_id}: {result}")
+        for action_type, result in ran.items()
+        if action_type not in own_types
+    )  # fmt: skip
+    return steps

@@ -23,11 +23,14 @@ class IncidentStatus(StrEnum):
     dispatched = "dispatched"
     resolved = "resolved"
     false_alarm = "false_alarm"
+    grouped = "grouped"
+    """A repeat linked to its source's open incident (``grouped_into``) while that case is open; it takes
+    the case's closing status when the case is resolved or marked a false alarm."""
 
 
 class ThreatObservation:
-    """What an engine saw in one report (``full_telemetry`` kept whole): an incident holds the worst of
-    its reports, each repeat grouped into it keeps its own."""
+    """What an engine saw in one report (``full_telemetry`` kept whole): a case holds the worst of its
+    reports, each report grouped into it keeps its own."""
 
     threat_level: Mapped[str] = mapped_column(sa.String(16))
     threat_score: Mapped[float]
@@ -37,10 +40,6 @@ class ThreatObservation:
     behavior_summary: Mapped[str] = mapped_column(sa.Text)
     is_critical: Mapped[bool]
     full_telemetry: Mapped[dict[str, Any]] = mapped_column(JSONType)
-
-
-OBSERVED_FIELDS = tuple(ThreatObservation.__annotations__)
-"""The columns of ``ThreatObservation``."""
 
 
 class Incident(ThreatObservation, Base):
@@ -77,7 +76,9 @@ class Incident(ThreatObservation, Base):
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     escalation_round: Mapped[int] = mapped_column(default=0)
     duplicate_count: Mapped[int] = mapped_column(default=0)
-    """Repeated reports from the same source attached to this incident (``incident_reports``)."""
+    """Reports of the same source grouped into this incident (their ``grouped_into`` is its id)."""
+    grouped_into: Mapped[str | None] = mapped_column(sa.String(64), index=True)
+    """For a repeat of its source's open incident: that incident's id (the case it belongs to)."""
     last_reported_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     """When the threat was last seen: the latest ``timestamp`` of this incident's reports."""
     next_escalation_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
@@ -97,6 +98,8 @@ class LocationSource(StrEnum):
 
 ACTION_EXECUTED = "executed"
 """Status of a protocol step recorded in the report's transaction."""
+ACTION_NOT_REPEATED = "not_repeated"
+"""Status of a grouped report's step that its open incident already took (the result says why)."""
 ALERT_PENDING = "pending"
 """Status of an alert not yet handed to a delivery channel."""
 
@@ -166,26 +169,7 @@ class ShareLink(Base):
 
 
 class ReportGrouping(StrEnum):
-    """What a repeated report from the same source did to the open incident it repeats."""
+    """What a repeated report from the same source did to the open incident it was grouped into."""
 
     attached = "attached"
     escalated = "escalated"
-
-
-class IncidentReport(ThreatObservation, Base):
-    """A repeated report from the same source within the grouping window of its open incident, kept
-    whole (telemetry included) but attached to that incident instead of paging everyone again."""
-
-    __tablename__ = "incident_reports"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    report_id: Mapped[str] = mapped_column(sa.String(64), unique=True)
-    """The ``incident_id`` the engine sent (or one made for it): retries of the report find it here."""
-    incident_id: Mapped[str] = mapped_column(
-        sa.ForeignKey("incidents.incident_id", ondelete="CASCADE"), index=True
-    )
-    grouping: Mapped[str] = mapped_column(sa.String(16))
-    timestamp: Mapped[datetime] = mapped_column(UTCDateTime)
-    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    engine_key_id: Mapped[int | None] = mapped_column(sa.ForeignKey("engine_keys.id", ondelete="SET NULL"))
-    request_hash: Mapped[str] = mapped_column(sa.String(64))

@@ -26,29 +26,28 @@ class ReportingEngine(Interface):
 
 @dataclass(frozen=True)
 class ReportOutcome:
-    """A stored incident and the protocol actions this report ran; ``replayed`` when a retry returned the
-    original result. A repeat grouped into an open incident (``grouping``) returns that incident, the id
-    the report came with is ``report_id``."""
+    """A report's own incident and the protocol record this report made; ``replayed`` when a retry
+    returned the original result. A repeat grouped into its source's open incident names that incident
+    (``grouped_into``) and what it did to it (``grouping``); the steps that ran did so for that incident."""
 
     incident: Incident
     actions: list[IncidentAction]
     commands: list[DeviceCommand]
     replayed: bool
-    report_id: str
     grouping: ReportGrouping | None = None
-    report_level: str | None = None
+
+    @property
+    def grouped_into(self) -> str | None:
+        return self.incident.grouped_into
 
     @property
     def message(self) -> str:
-        level = self.report_level or self.incident.threat_level
+        level = self.incident.threat_level
         if self.grouping is ReportGrouping.attached:
-            return (
-                f"Threat incident {level} attached to open incident {self.incident.incident_id} "
-                f"({self.incident.duplicate_count} repeated report(s))"
-            )
+            return f"Threat incident {level} logged and grouped into open incident {self.grouped_into}"
         if self.grouping is ReportGrouping.escalated:
             return (
-                f"Threat incident {level} escalated open incident {self.incident.incident_id} "
-                "and actions executed"
+                f"Threat incident {level} logged and grouped into open incident {self.grouped_into}, "
+                "which it escalated; actions executed"
             )
-        return f"Threat incident {self.incident.threat_level} logged and actions executed"
+        return f"Threat incident {level} logged and actions executed"

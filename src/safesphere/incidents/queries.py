@@ -13,7 +13,8 @@ from safesphere.core.config import Settings
 from safesphere.core.errors import InvalidInput, NotFound
 from safesphere.evidence import service as evidence_service
 from safesphere.evidence.models import Evidence
-from safesphere.incidents.models import Incident, IncidentAction, IncidentAlert, IncidentReport
+from safesphere.incidents.lifecycle import OPEN
+from safesphere.incidents.models import Incident, IncidentAction, IncidentAlert
 from safesphere.incidents.protocol import ThreatLevel
 
 
@@ -30,16 +31,16 @@ def require_incident(*, session: Session, incident_id: str) -> Incident:
     return incident
 
 
-def require_reported(*, session: Session, report_id: str) -> Incident:
-    """The incident a report id stands for: its own, or the open incident it was grouped into; 404
-    ``Incident not found`` otherwise."""
-    incident = get_incident(session=session, incident_id=report_id)
-    if incident is not None:
-        return incident
-    parent = session.scalar(
-        sa.select(IncidentReport.incident_id).where(IncidentReport.report_id == report_id)
-    )
-    return require_incident(session=session, incident_id=parent or report_id)
+def grouped_reports(*, session: Session, incident_id: str) -> list[Incident]:
+    """The reports grouped into an incident, oldest first (none for a report that is itself grouped)."""
+    query = sa.select(Incident).where(Incident.grouped_into == incident_id)
+    return list(session.scalars(query.order_by(Incident.timestamp, Incident.id)))
+
+
+def case_evidence(*, session: Session, incident: Incident, grouped: list[Incident]) -> list[Evidence]:
+    """An incident's evidence with that uploaded under the reports grouped into it."""
+    ids = [incident.incident_id, *(report.incident_id for report in grouped)]
+    return evidence_service.list_for_incidents(session=session, incident_ids=ids)
 
 
 def list_actions(*, session: Session, incident_id: str) -> list[IncidentAction]:
@@ -58,16 +59,20 @@ class IncidentDetail:
     actions: list[IncidentAction]
     alerts: list[IncidentAlert]
     evidence: list[Evidence]
+    grouped_reports: list[Incident]
 
 
 def get_incident_detail(*, session: Session, incident_id: str) -> IncidentDetail:
-    """An incident with its actions, alerts and evidence; 404 when unknown."""
+    """An incident with its actions, alerts, evidence (its grouped reports' too) and grouped reports;
+    404 when unknown."""
     incident = require_incident(session=session, incident_id=incident_id)
+    grouped = grouped_reports(session=session, incident_id=incident_id)
     return IncidentDetail(
         incident=incident,
         actions=list_actions(session=session, incident_id=incident_id),
         alerts=list_alerts(session=session, incident_id=incident_id),
-        evidence=evidence_service.list_for_incident(session=session, incident_id=incident_id),
+        evidence=case_evidence(session=session, incident=incident, grouped=grouped),
+        grouped_reports=grouped,
     )
 
 
@@ -122,10 +127,13 @@ class IncidentCounts:
     by_level: dict[ThreatLevel, int]
     weapons_detected: int
     critical_incidents: int
+    grouped_reports: int
+    open_cases: int
 
 
 def count_incidents(*, session: Session) -> IncidentCounts:
-    """Totals by level, weapon and criticality, in one aggregate query (rows are never loaded)."""
+    """Totals of reports by level, weapon and criticality, how many are grouped and how many cases are
+    open, in one aggregate query (rows are never loaded)."""
 
     def count_where(condition: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
         return sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0)
@@ -136,13 +144,19 @@ def count_incidents(*, session: Session) -> IncidentCounts:
             sa.func.count(),
             count_where(Incident.weapon_detected.is_(True)),
             count_where(Incident.is_critical.is_(True)),
+            count_where(Incident.grouped_into.is_not(None)),
+            count_where(
+                sa.and_(Incident.grouped_into.is_(None), Incident.status.in_([s.value for s in OPEN]))
+            ),
             *(count_where(Incident.threat_level == level.value) for level in levels),
         ).select_from(Incident)
     ).one()
-    total, weapons, critical, *per_level = row
+    total, weapons, critical, grouped, open_cases, *per_level = row
     return IncidentCounts(
         total_incidents=int(total),
         by_level={level: int(n) for level, n in zip(levels, per_level, strict=True)},
         weapons_detected=int(weapons),
         critical_incidents=int(critical),
+        grouped_reports=int(grouped),
+        open_cases=int(open_cases),
     )

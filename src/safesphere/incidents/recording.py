@@ -8,6 +8,7 @@ incident row is inserted first, since every other row refers to it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -20,6 +21,7 @@ from safesphere.core.db import table
 from safesphere.devices import service as devices_service
 from safesphere.devices.models import DeviceCommand
 from safesphere.incidents import response
+from safesphere.incidents.grouping import RepeatStep
 from safesphere.incidents.models import (
     ACTION_EXECUTED,
     ALERT_PENDING,
@@ -40,6 +42,22 @@ def insert_incident(session: Session, incident: Incident) -> int:
     """Inserts the new incident (it stays an unattached value) and returns its row id."""
     row_id: int = session.connection().scalar(_INSERT_INCIDENT, _incident_row(incident))
     return row_id
+
+
+def record_repeat_steps(
+    session: Session, incident_id: str, steps: Sequence[RepeatStep], executed_at: datetime
+) -> list[IncidentAction]:
+    """A grouped report's own protocol record (``grouping.repeat_record``), in one bulk insert."""
+    actions = [
+        IncidentAction(
+            incident_id=incident_id, action_type=step.action_type, description=step.description,
+            executed_at=executed_at, status=step.status, result=step.result,
+        )
+        for step in steps
+    ]  # fmt: skip
+    if actions:
+        session.connection().execute(_INSERT_ACTIONS, [_action_row(action) for action in actions])
+    return actions
 
 
 def after_incident_escalated(

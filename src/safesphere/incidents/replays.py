@@ -14,7 +14,7 @@ from safesphere.core.db import table
 from safesphere.core.errors import Conflict
 from safesphere.devices import service as devices_service
 from safesphere.incidents import queries
-from safesphere.incidents.models import Incident, IncidentAction, IncidentReport, ReportGrouping
+from safesphere.incidents.models import ACTION_EXECUTED, Incident, ReportGrouping
 from safesphere.incidents.outcome import ReportingEngine, ReportOutcome
 from safesphere.incidents.schemas import ThreatReportIn
 
@@ -28,36 +28,29 @@ def request_hash(report: ThreatReportIn) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-REPORTED_BEFORE = sa.select(
-    sa.or_(
-        sa.exists().where(table(Incident).c.incident_id == sa.bindparam("report_id")),
-        sa.exists().where(table(IncidentReport).c.report_id == sa.bindparam("report_id")),
-    )
-)
+REPORTED_BEFORE = sa.select(sa.exists().where(table(Incident).c.incident_id == sa.bindparam("report_id")))
 
 
 def reported_before(session: Session, report_id: str) -> bool:
-    """Whether ``report_id`` was stored before, as an incident or as a grouped report (one cheap query)."""
+    """Whether ``report_id`` was stored before (one cheap query; every report is its own incident)."""
     return bool(session.connection().scalar(REPORTED_BEFORE, {"report_id": report_id}))
 
 
 def find_replay(
     session: Session, report_id: str, request_hash: str, engine: ReportingEngine
 ) -> ReportOutcome | None:
-    """The original result when ``report_id`` was reported before (as an incident of its own or grouped
-    into one); a 409 when that report had a different body or came from another engine; else None."""
+    """The original result when ``report_id`` was reported before; a 409 when that report had a different
+    body or came from another engine; else None."""
     incident = queries.get_incident(session=session, incident_id=report_id)
-    if incident is not None:
-        _check_same_report(report_id, incident.request_hash, incident.engine_key_id, request_hash, engine)
-        actions = queries.list_actions(session=session, incident_id=incident.incident_id)
-        grouped: IncidentReport | None = None
-    else:
-        grouped = session.scalar(sa.select(IncidentReport).where(IncidentReport.report_id == report_id))
-        if grouped is None:
-            return None
-        _check_same_report(report_id, grouped.request_hash, grouped.engine_key_id, request_hash, engine)
-        incident = queries.require_incident(session=session, incident_id=grouped.incident_id)
-        actions = _steps_run_by(session, grouped)
+    if incident is None:
+        return None
+    _check_same_report(report_id, incident.request_hash, incident.engine_key_id, request_hash, engine)
+    actions = queries.list_actions(session=session, incident_id=incident.incident_id)
+    grouping = None
+    if incident.grouped_into is not None:
+        # A grouped report escalated its open incident exactly when a step ran for it.
+        escalated = any(action.status == ACTION_EXECUTED for action in actions)
+        grouping = ReportGrouping.escalated if escalated else ReportGrouping.attached
     logger.info(
         "incident %s retried: original result returned",
         report_id,
@@ -66,22 +59,12 @@ def find_replay(
     return ReportOutcome(
         incident=incident,
         actions=actions,
-        commands=devices_service.for_incident(session=session, incident_id=incident.incident_id),
+        commands=devices_service.for_incident(
+            session=session, incident_id=incident.grouped_into or incident.incident_id
+        ),
         replayed=True,
-        report_id=report_id,
-        grouping=ReportGrouping(grouped.grouping) if grouped is not None else None,
-        report_level=grouped.threat_level if grouped is not None else None,
+        grouping=grouping,
     )
-
-
-def _steps_run_by(session: Session, grouped: IncidentReport) -> list[IncidentAction]:
-    """The steps a grouped report ran: none when it attached; an escalating one's carry its receipt time."""
-    if grouped.grouping != ReportGrouping.escalated.value:
-        return []
-    query = sa.select(IncidentAction).where(
-        IncidentAction.incident_id == grouped.incident_id, IncidentAction.executed_at == grouped.received_at
-    )
-    return list(session.scalars(query.order_by(IncidentAction.id)))
 
 
 def _check_same_report(

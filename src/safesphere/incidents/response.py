@@ -175,7 +175,11 @@ def move(
         session.rollback()
         if current is None:
             raise NotFound("Incident not found")
-        raise Conflict(f"Cannot {action.value.replace('_', ' ')} an incident that is {current}")
+        raise Conflict(
+            f"Cannot {action.value.replace('_', ' ')} an incident that is {current}"
+            + (" (move the open incident it was grouped into)" if current == "grouped" else "")
+        )
+    _cover_grouped_reports(session, incident_id, action, values)
     add_event(session, incident_id, rule.event, actor_id=user_id, notes=details.notes, unit=details.unit)
     audit.record(session, f"incident.{rule.event}", actor_id=user_id, target=("incident", incident_id))
     if action in (Move.resolve, Move.false_alarm):
@@ -196,6 +200,26 @@ def move(
         "incident %s %s", incident_id, rule.event, extra={"incident_id": incident_id, "user_id": user_id}
     )
     return incident
+
+
+GROUPED_FOLLOW = {
+    Move.acknowledge: ("acknowledged_at", "acknowledged_by", "updated_at"),
+    Move.dispatch: ("dispatched_at", "dispatch_unit", "updated_at"),
+    Move.resolve: ("status", "resolved_at", "updated_at"),
+    Move.false_alarm: ("status", "resolved_at", "updated_at"),
+}
+"""What a move of an open incident stamps on the reports grouped into it: they stay ``grouped`` (not
+cases of their own: metrics and escalation count cases) until the case closes, then take its status."""
+
+
+def _cover_grouped_reports(session: Session, incident_id: str, action: Move, values: dict[str, Any]) -> None:
+    followed = {name: values[name] for name in GROUPED_FOLLOW[action]}
+    session.execute(
+        sa.update(Incident)
+        .where(Incident.grouped_into == incident_id)
+        .values(**followed)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def add_note(*, session: Session, incident_id: str, user_id: int, text: str) -> IncidentEvent:

@@ -81,8 +81,8 @@ def report_threat(
     """Store a threat incident from a detection engine and run the response protocol for its level.
 
     Idempotent by ``incident_id``: a retry with the same body returns the original result. A repeat from
-    the same source within the grouping window of its open incident attaches to it (or escalates it when
-    worse) instead of paging everyone again.
+    the same source within the grouping window of its open incident is stored as its own incident grouped
+    into that one: the steps the open incident already took are not repeated, a worse repeat escalates it.
     """
     outcome = service.report_threat(
         session=session, settings=settings, protocol=protocol, engine=engine, report=body
@@ -93,7 +93,9 @@ def report_threat(
         action_taken=outcome.incident.action_taken or "",
         actions=[ActionOut.model_validate(action) for action in outcome.actions],
         commands=[command_out(command) for command in outcome.commands],
-        report_id=outcome.report_id,
+        report_id=outcome.incident.incident_id,
+        grouped=outcome.grouped_into is not None,
+        grouped_into=outcome.grouped_into,
         grouping=outcome.grouping.value if outcome.grouping is not None else None,
     )
 
@@ -121,8 +123,9 @@ def get_incident(incident_id: IncidentIdPath, session: ReadSession, _: Authority
     """One incident with its actions, alerts, evidence, location and full telemetry."""
     detail = queries.get_incident_detail(session=session, incident_id=incident_id)
     return IncidentOut.build(
-        incident=detail.incident, actions=detail.actions, alerts=detail.alerts, evidence=detail.evidence
-    )
+        incident=detail.incident, actions=detail.actions, alerts=detail.alerts, evidence=detail.evidence,
+        grouped_reports=detail.grouped_reports,
+    )  # fmt: skip
 
 
 @router.get("/incidents", response_model=IncidentListOut, responses=responses(401, 403))
@@ -170,6 +173,8 @@ def statistics(session: ReadSession, _: AuthorityUser) -> StatisticsOut:
             count_CRITICAL=counts.by_level[ThreatLevel.CRITICAL],
             weapons_detected=counts.weapons_detected,
             critical_incidents=counts.critical_incidents,
+            grouped_reports=counts.grouped_reports,
+            open_cases=counts.open_cases,
         ),
     )
 

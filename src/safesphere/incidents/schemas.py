@@ -105,6 +105,11 @@ class ThreatReportIn(BaseModel):
         default=None, ge=0, le=MAX_ACCURACY_M, strict=True, allow_inf_nan=False
     )
     source_id: StorableText | None = Field(default=None, min_length=1, max_length=MAX_SOURCE_ID_LENGTH)
+    grouped_into: IncidentId | None = Field(
+        default=None,
+        description="The open incident (reported with the same key) this report repeats; without it, "
+        "repeats are found by source and the grouping window.",
+    )
 
     @field_validator("timestamp")
     @classmethod
@@ -150,14 +155,15 @@ class ThreatReportOut(BaseModel):
         default_factory=list,
         description="Instructions to the reporting device (also at GET /devices/commands).",
     )
-    report_id: str = Field(
-        description="The id this report came with (or was given); differs from incident_id when grouped."
+    report_id: str = Field(description="The same as incident_id: this report's own incident.")
+    grouped: bool = Field(default=False, description="Whether this report was grouped into an open incident.")
+    grouped_into: str | None = Field(
+        default=None, description="The open incident of its source this report was grouped into."
     )
     grouping: Literal["attached", "escalated"] | None = Field(
         default=None,
-        description="Set when this report repeated an open incident of its source within the grouping "
-        "window: 'attached' (counted, nobody paged again) or 'escalated' (it made the incident worse and "
-        "the steps not taken yet ran). incident_id is then the open incident's.",
+        description="Set when grouped: 'attached' (counted, nobody paged again) or 'escalated' (it made the "
+        "open incident worse and the steps not taken yet ran for it).",
     )
 
 
@@ -186,12 +192,28 @@ class IncidentSummary(BaseModel):
     longitude: float | None
     source_id: str | None
     created_at: datetime
-    duplicate_count: int = Field(description="Repeated reports of its source grouped into it.")
+    duplicate_count: int = Field(description="Reports of its source grouped into it.")
+    grouped_into: str | None = Field(
+        default=None, description="The open incident this report was grouped into (status 'grouped')."
+    )
     last_reported_at: datetime | None = Field(description="When its source last reported the threat.")
     updated_at: datetime = Field(
         description="Its last change: of two copies of an incident (a list page, a live event), the later "
         "updated_at is the newer state."
     )
+
+
+class GroupedReportOut(BaseModel):
+    """A report grouped into an incident, in that incident's view (read it whole at its own id)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    incident_id: str
+    timestamp: datetime
+    threat_level: ThreatLevel
+    threat_score: float
+    action_taken: str | None
+    status: str
 
 
 class IncidentListOut(BaseModel):
@@ -227,6 +249,8 @@ class IncidentOut(BaseModel):
     created_at: datetime
     updated_at: datetime
     duplicate_count: int
+    grouped_into: str | None
+    grouped_reports: list[GroupedReportOut] = Field(description="Reports grouped into it, oldest first.")
     last_reported_at: datetime | None
     source_id: str | None
     owner_id: int | None
@@ -244,6 +268,7 @@ class IncidentOut(BaseModel):
         actions: Sequence[IncidentAction],
         alerts: Sequence[IncidentAlert],
         evidence: Sequence[Evidence],
+        grouped_reports: Sequence[Incident] = (),
     ) -> IncidentOut:
         location = None
         if incident.latitude is not None and incident.longitude is not None:
@@ -265,6 +290,7 @@ class IncidentOut(BaseModel):
             actions=[ActionOut.model_validate(action) for action in actions],
             alerts=[AlertOut.model_validate(alert) for alert in alerts],
             evidence=[EvidenceOut.from_record(record) for record in evidence],
+            grouped_reports=[GroupedReportOut.model_validate(report) for report in grouped_reports],
         )
 
 
@@ -276,6 +302,8 @@ class IncidentStatistics(BaseModel):
     count_CRITICAL: int
     weapons_detected: int
     critical_incidents: int
+    grouped_reports: int = Field(description="Reports grouped into an open incident of their source.")
+    open_cases: int = Field(description="Open incidents not grouped into another (cases being handled).")
 
 
 class ResponseAnalyticsOut(BaseModel):

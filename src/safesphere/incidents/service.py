@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from safesphere.auth import service as auth_service
 from safesphere.core import clock
 from safesphere.core.config import Settings
 from safesphere.core.db import UTCDateTime, table
@@ -22,10 +23,9 @@ from safesphere.devices import service as devices_service
 from safesphere.incidents import grouping, lifecycle, recording, replays, response
 from safesphere.incidents.ids import new_incident_id
 from safesphere.incidents.models import (
-    OBSERVED_FIELDS,
+    ACTION_EXECUTED,
     Incident,
     IncidentAction,
-    IncidentReport,
     IncidentStatus,
     LocationSource,
     ReportGrouping,
@@ -56,6 +56,7 @@ def report_threat(
     """Store a reported incident and record its protocol in one transaction; a retry of the same report
     returns the original result, the same id with a different body is a 409."""
     _check_telemetry_size(report.full_telemetry, settings.max_telemetry_bytes)
+    _check_source(session, report, engine)
     request_hash = replays.request_hash(report)
     if report.incident_id is not None and replays.reported_before(session, report.incident_id):
         replayed = replays.find_replay(session, report.incident_id, request_hash, engine)
@@ -67,7 +68,11 @@ def report_threat(
         try:
             # The other domains' writes flush early (delivery keys need row ids), so a racing duplicate of
             # the report's id can surface at any flush in here, not only at the commit.
-            open_incident = _open_incident_repeated(session, settings, incident)
+            open_incident = (
+                _named_case(session, report.grouped_into, incident)
+                if report.grouped_into is not None
+                else _open_incident_repeated(session, settings, incident)
+            )
             if open_incident is None:
                 outcome = _record_new(session, settings, protocol, incident, received_at)
             else:
@@ -86,10 +91,10 @@ def report_threat(
             return replayed
         stored = outcome.incident
         logger.info(
-            "report %s: incident %s %s (%s)",
-            outcome.report_id,
+            "incident %s %s%s (%s)",
             stored.incident_id,
             outcome.grouping.value if outcome.grouping else "recorded",
+            f" into {stored.grouped_into}" if stored.grouped_into else "",
             stored.action_taken,
             extra={"incident_id": stored.incident_id, "threat_level": stored.threat_level},
         )
@@ -111,9 +116,7 @@ def _record_new(
     actions, commands = recording.after_incident_recorded(
         session=session, settings=settings, incident=incident, plan=plan, executed_at=received_at
     )
-    return ReportOutcome(
-        incident=incident, actions=actions, commands=commands, replayed=False, report_id=incident.incident_id
-    )
+    return ReportOutcome(incident=incident, actions=actions, commands=commands, replayed=False)
 
 
 _I = table(Incident).c
@@ -125,6 +128,7 @@ _OPEN_REPEATED = (
         _I.last_reported_at >= sa.bindparam("seen_from", type_=UTCDateTime),
         _I.timestamp <= sa.bindparam("seen_until", type_=UTCDateTime),
         _I.status.in_([status.value for status in lifecycle.OPEN]),
+        _I.grouped_into.is_(None),
     )
     .order_by(_I.last_reported_at.desc(), _I.id.desc())
     .limit(1)
@@ -150,6 +154,28 @@ def _open_incident_repeated(session: Session, settings: Settings, repeat: Incide
     return session.get(Incident, found) if found is not None else None  # locked above
 
 
+def _named_case(session: Session, case_id: str, repeat: Incident) -> Incident:
+    """The open incident an engine named as the one ``repeat`` repeats (``grouped_into``), locked for this
+    transaction: it must be one this key reported, and open; a grouped report stands for its case."""
+    found = session.scalar(sa.select(Incident).where(Incident.incident_id == case_id).with_for_update())
+    if found is None or found.engine_key_id != repeat.engine_key_id:
+        raise InvalidInput("is not an incident reported with this engine key", loc=("body", "grouped_into"))
+    if found.grouped_into is not None:
+        return _named_case(session, found.grouped_into, repeat)
+    if not lifecycle.is_open(found.status):
+        raise InvalidInput(f"incident {case_id} is {found.status}, not open", loc=("body", "grouped_into"))
+    return found
+
+
+def _check_source(session: Session, report: ThreatReportIn, engine: ReportingEngine) -> None:
+    """A key reports its own sources: a ``source_id`` that is another engine key's name is refused (one
+    query, only for a report naming a source other than its key)."""
+    if report.source_id is None or report.source_id == engine.name:
+        return
+    if auth_service.is_engine_key_name(session=session, name=report.source_id):
+        raise InvalidInput("is the name of another engine key", loc=("body", "source_id"))
+
+
 def _lock_source(session: Session, engine_key_id: int, source_id: str | None) -> None:
     """Two first reports of one source racing must not both open an incident. SQLite already runs one
     writer at a time (``BEGIN IMMEDIATE``); PostgreSQL takes a transaction-scoped advisory lock on the
@@ -172,55 +198,47 @@ def _group_repeat(
     repeat: Incident,
     received_at: datetime,
 ) -> ReportOutcome:
-    """Attach ``repeat`` to the open incident ``current`` or escalate it, in the caller's transaction."""
+    """Store ``repeat`` as its own incident grouped into the open incident ``current``, and attach to or
+    escalate ``current``, in the caller's transaction."""
     previous_level = current.threat_level
     taken = frozenset(
         session.scalars(
-            sa.select(IncidentAction.action_type).where(IncidentAction.incident_id == current.incident_id)
+            sa.select(IncidentAction.action_type).where(
+                IncidentAction.incident_id == current.incident_id, IncidentAction.status == ACTION_EXECUTED
+            )
         )
     )
     regrouped = grouping.regroup(protocol, _facts(current), _facts(repeat), taken)
-    _record_report(session, current, repeat, regrouped.grouping, received_at)
+    own = plan_response(protocol, _facts(repeat))
+    repeat.status = IncidentStatus.grouped.value
+    repeat.grouped_into = current.incident_id
+    repeat.action_taken = own.action_taken
+    repeat.last_reported_at = repeat.timestamp
+    repeat.id = recording.insert_incident(session, repeat)
+    current.duplicate_count += 1  # the row is locked for this transaction: no update is lost
     _apply_facts(current, regrouped.facts, repeat.timestamp, received_at)
-    actions: list[IncidentAction] = []
+    ran: dict[str, str] = {}
     if regrouped.grouping is ReportGrouping.attached:
         response.add_event(session, current.incident_id, "report_attached", report_id=repeat.incident_id,
                            threat_level=repeat.threat_level, threat_score=repeat.threat_score)  # fmt: skip
     else:
         current.action_taken = protocol.levels[regrouped.facts.threat_level].action_taken
-        actions = recording.after_incident_escalated(
+        case_steps = recording.after_incident_escalated(
             session=session, settings=settings, incident=current, previous_level=previous_level,
             report_id=repeat.incident_id, plan=regrouped.plan, executed_at=received_at,
         )  # fmt: skip
+        ran = {step.action_type: step.result or "recorded" for step in case_steps}
+    record = grouping.repeat_record(
+        own=own, case_id=current.incident_id, case_level=ThreatLevel(previous_level), taken=taken, ran=ran
+    )
     return ReportOutcome(
-        incident=current,
-        actions=actions,
+        incident=repeat,
+        actions=recording.record_repeat_steps(session, repeat.incident_id, record, received_at),
         # A repeating device is told everything its open incident asks of it, not only what is new.
         commands=devices_service.for_incident(session=session, incident_id=current.incident_id),
         replayed=False,
-        report_id=repeat.incident_id,
         grouping=regrouped.grouping,
-        report_level=repeat.threat_level,
     )
-
-
-def _record_report(
-    session: Session, current: Incident, repeat: Incident, outcome: ReportGrouping, received_at: datetime
-) -> None:
-    session.add(
-        IncidentReport(
-            report_id=repeat.incident_id,
-            incident_id=current.incident_id,
-            grouping=outcome.value,
-            timestamp=repeat.timestamp,
-            received_at=received_at,
-            **{name: getattr(repeat, name) for name in OBSERVED_FIELDS},
-            engine_key_id=repeat.engine_key_id,
-            request_hash=repeat.request_hash,
-        )
-    )
-    # The row is locked for this transaction, so counting in Python cannot lose an update.
-    current.duplicate_count += 1
 
 
 def _apply_facts(incident: Incident, facts: IncidentFacts, seen_at: datetime, now: datetime) -> None:
