@@ -67,8 +67,14 @@ def acknowledge(alert_id: PathId, session: DbSession, user: AuthorityUser) -> Al
 def resolve(
     alert_id: PathId, session: DbSession, user: AuthorityUser, body: ResolveIn | None = None
 ) -> AlertOut:
-    """Close an alert with notes; who and when are recorded."""
-    notes = body.notes if body else None
-    return AlertOut.from_alert(
-        service.resolve(session=session, alert_id=alert_id, user_id=user.id, notes=notes)
+    """Close an alert with notes, as resolved or (``outcome: false_alarm``) a false alarm; who and when
+    are recorded. 409 if it is already closed."""
+    body = body or ResolveIn()
+    closed = service.resolve(
+        session=session,
+        alert_id=alert_id,
+        user_id=user.id,
+        notes=body.notes,
+        outcome=AlertStatus(body.outcome),
     )
+    return AlertOut.from_alert(closed)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -60,6 +61,9 @@ class AlertOut(BaseModel):
 class ResolveIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
+    outcome: Literal["resolved", "false_alarm"] = Field(
+        default="resolved", description="false_alarm: the alert counts in no safety score any more."
+    )
     notes: str | None = Field(default=None, max_length=4000)
 
 

@@ -259,14 +259,29 @@ def acknowledge(*, session: Session, alert_id: int, user_id: int) -> Alert:
     return alert
 
 
-def resolve(*, session: Session, alert_id: int, user_id: int, notes: str | None) -> Alert:
+OPEN_STATUSES = (AlertStatus.open.value, AlertStatus.acknowledged.value)
+"""An alert still being handled; resolved and false alarms are closed."""
+CLOSING = frozenset({AlertStatus.resolved, AlertStatus.false_alarm})
+
+
+def resolve(
+    *,
+    session: Session,
+    alert_id: int,
+    user_id: int,
+    notes: str | None,
+    outcome: AlertStatus = AlertStatus.resolved,
+) -> Alert:
+    """Close an open alert as resolved or a false alarm (``outcome``); a closed one is a 409."""
+    if outcome not in CLOSING:
+        raise Conflict(f"An alert cannot be closed as {outcome.value}")
     alert = _get(session, alert_id)
-    if alert.status == AlertStatus.resolved.value:
-        raise Conflict("Alert is already resolved")
+    if alert.status not in OPEN_STATUSES:
+        raise Conflict(f"Alert is already {alert.status.replace('_', ' ')}")
     now = clock.now()
     if alert.acknowledged_at is None:
         alert.acknowledged_by, alert.acknowledged_at = user_id, now
-    alert.status, alert.resolved_by, alert.resolved_at = AlertStatus.resolved.value, user_id, now
+    alert.status, alert.resolved_by, alert.resolved_at = outcome.value, user_id, now
     alert.resolution_notes = notes
     audit.record(session, AuditAction.alert_resolved, actor_id=user_id, target=("alert", alert_id))
     session.commit()
@@ -290,3 +305,28 @@ def anonymise_tourist(*, session: Session, tourist_id: int) -> int:
         .execution_options(synchronize_session=False)
     )
     return int(kept.rowcount)  # type: ignore[attr-defined]
+
+
+def close_incident_alerts(
+    *, session: Session, incident_id: str, outcome: AlertStatus, user_id: int, at: datetime
+) -> int:
+    """An incident closed as resolved or a false alarm closes what it caused: its safety alert and the
+    warnings it sent nearby tourists take the same outcome, in the caller's transaction (no commit);
+    returns how many."""
+    result = session.execute(
+        sa.update(Alert)
+        .where(
+            Alert.incident_id == incident_id,
+            Alert.type.in_([AlertType.incident.value, AlertType.warning.value]),
+            Alert.status.in_(OPEN_STATUSES),
+        )
+        .values(
+            status=outcome.value,
+            resolved_by=user_id,
+            resolved_at=at,
+            acknowledged_at=sa.func.coalesce(Alert.acknowledged_at, at),
+            updated_at=at,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]

@@ -15,6 +15,8 @@ import sqlalchemy as sa
 from fastapi import FastAPI
 from sqlalchemy.orm import Session
 
+from safesphere.alerts import service as alerts_service
+from safesphere.alerts.models import AlertStatus
 from safesphere.audit import service as audit
 from safesphere.core import clock
 from safesphere.core.config import Settings
@@ -183,6 +185,7 @@ def move(
     add_event(session, incident_id, rule.event, actor_id=user_id, notes=details.notes, unit=details.unit)
     audit.record(session, f"incident.{rule.event}", actor_id=user_id, target=("incident", incident_id))
     if action in (Move.resolve, Move.false_alarm):
+        _close_what_it_caused(session, incident_id, action, user_id, now)
         stops = devices_service.stop_for_incident(session=session, incident_id=incident_id)
         if stops:
             add_event(session, incident_id, "commands_issued", commands=[c.type for c in stops])
@@ -220,6 +223,17 @@ def _cover_grouped_reports(session: Session, incident_id: str, action: Move, val
         .values(**followed)
         .execution_options(synchronize_session=False)
     )
+
+
+def _close_what_it_caused(
+    session: Session, incident_id: str, action: Move, user_id: int, now: datetime
+) -> None:
+    outcome = AlertStatus.false_alarm if action is Move.false_alarm else AlertStatus.resolved
+    closed = alerts_service.close_incident_alerts(
+        session=session, incident_id=incident_id, outcome=outcome, user_id=user_id, at=now
+    )
+    if closed:
+        add_event(session, incident_id, "alerts_closed", outcome=outcome.value, count=closed)
 
 
 def add_note(*, session: Session, incident_id: str, user_id: int, text: str) -> IncidentEvent:

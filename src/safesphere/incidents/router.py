@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 
 from safesphere.auth import service as auth_service
 from safesphere.auth.access import AuthorityUser, EngineKeyAuth, Public
@@ -308,13 +308,28 @@ def _shared(session: ReadSession, token: str) -> SharedLocationOut:
     )
 
 
-@router.get("/share/{token}", response_model=SharedLocationOut, responses=SHARE_RESPONSES, tags=["share"])
-def shared_location(token: ShareToken, session: ReadSession, _: Public) -> SharedLocationOut:
-    """The protected person's latest positions, for whoever holds the link (their emergency contacts)."""
-    return _shared(session, token)
+@router.get(
+    "/share/{token}", response_model=SharedLocationOut, tags=["share"],
+    responses=SHARE_RESPONSES | {200: {"content": {"text/html": {}}}},
+)  # fmt: skip
+def shared_location(
+    token: ShareToken, request: Request, reply: Response, session: ReadSession, _: Public
+) -> SharedLocationOut | HTMLResponse:
+    """The protected person's latest positions, for whoever holds the link (their emergency contacts): a
+    page for a browser (``Accept: text/html``), JSON for a program."""
+    shared = _shared(session, token)
+    if share_page.wants_html(request.headers.get("accept")):
+        return _page(shared)
+    reply.headers.update(share_page.SECURITY_HEADERS)
+    return shared
 
 
 @router.get("/share/{token}/map", response_class=HTMLResponse, responses=SHARE_RESPONSES, tags=["share"])
 def shared_map(token: ShareToken, session: ReadSession, _: Public) -> HTMLResponse:
-    """A small page that refreshes itself, showing the latest position and the recent track."""
-    return HTMLResponse(share_page.render(_shared(session, token)), headers={"Cache-Control": "no-store"})
+    """The same page whatever the Accept header: the latest position, its age and accuracy, the recent
+    track; it refreshes itself."""
+    return _page(_shared(session, token))
+
+
+def _page(shared: SharedLocationOut) -> HTMLResponse:
+    return HTMLResponse(share_page.render(shared, clock.now()), headers=share_page.SECURITY_HEADERS)
