@@ -247,12 +247,15 @@ def keys_create(
     owner: Annotated[str | None, typer.Option(help="E-mail of the protected person.")] = None,
     lat: Annotated[float | None, typer.Option(help="Fixed camera latitude.")] = None,
     lon: Annotated[float | None, typer.Option(help="Fixed camera longitude.")] = None,
+    timezone: Annotated[
+        str | None, typer.Option(help="IANA zone of its naive times when it has no fixed place.")
+    ] = None,
 ) -> None:
     """Create an engine API key; the secret is printed alone on the last line, once."""
     from safesphere.auth.schemas import EngineKeyCreateIn
 
     try:
-        body = EngineKeyCreateIn(name=name, owner_email=owner, latitude=lat, longitude=lon)
+        body = EngineKeyCreateIn(name=name, owner_email=owner, latitude=lat, longitude=lon, timezone=timezone)
     except ValidationError as exc:
         raise _fail(_problems(exc)) from exc
     database = _database()
@@ -264,6 +267,7 @@ def keys_create(
                 owner_email=body.owner_email,
                 latitude=body.latitude,
                 longitude=body.longitude,
+                timezone=body.timezone,
             )
     except DomainError as exc:
         raise _fail(exc.detail) from exc

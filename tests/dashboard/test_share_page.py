@@ -47,7 +47,7 @@ def test_the_contacts_link_renders_as_a_page_in_a_phone_browser(
     browser.set_window_size(390, 844)  # a phone
     try:
         browser.get(f"{live_server.url}/share/{token}")  # the same path the message carries
-        assert browser.title == "SafeSphere live location"
+        assert browser.title == "SafeSphere live location", browser.page_source[:500]
         text = browser.find_element(By.TAG_NAME, "body").text
         assert "Last seen" in text and " ago" in text and "within about 8 m" in text
         assert "48.85840, 2.29450" in text

@@ -49,6 +49,7 @@ class EnginePrincipal:
     owner_id: int | None
     latitude: float | None
     longitude: float | None
+    timezone: str | None = None
 
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -107,7 +108,9 @@ def _engine_from(session: ReadSession, key: str | None) -> EnginePrincipal | Non
     _release_connection(session)
     if record is None:
         raise NotAuthenticated()
-    return EnginePrincipal(record.id, record.name, record.owner_id, record.latitude, record.longitude)
+    return EnginePrincipal(
+        record.id, record.name, record.owner_id, record.latitude, record.longitude, record.timezone
+    )
 
 
 @_rule("public")

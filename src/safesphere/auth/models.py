@@ -48,6 +48,8 @@ class EngineKey(Base):
     owner_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     latitude: Mapped[float | None]
     longitude: Mapped[float | None]
+    timezone: Mapped[str | None] = mapped_column(sa.String(64))
+    """IANA zone its naive report times are read in when it has no fixed place."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

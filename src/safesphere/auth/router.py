@@ -183,6 +183,7 @@ def create_key(body: EngineKeyCreateIn, session: DbSession, admin: AdminUser) ->
         latitude=body.latitude,
         longitude=body.longitude,
         actor_id=admin.id,
+        timezone=body.timezone,
     )
     return EngineKeyCreatedOut(**EngineKeyOut.model_validate(created.record).model_dump(), key=created.key)
 

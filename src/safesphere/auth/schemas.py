@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, model_validator
 
 from safesphere.auth.models import Role
+from safesphere.core.timezones import checked_zone_name
 
 PASSWORD_MIN_LENGTH = 8
 """Short enough for a phone keyboard, long enough that argon2 is not guarding a PIN."""
@@ -80,6 +81,11 @@ class EngineKeyCreateIn(BaseModel):
     owner_email: EmailStr | None = None
     latitude: float | None = Field(default=None, ge=-90, le=90, strict=True, allow_inf_nan=False)
     longitude: float | None = Field(default=None, ge=-180, le=180, strict=True, allow_inf_nan=False)
+    timezone: Annotated[str, Field(max_length=64), AfterValidator(checked_zone_name)] | None = Field(
+        default=None,
+        description="IANA zone (e.g. America/Phoenix) naive report times are read in when the key has no "
+        "fixed place (a fixed place's own zone wins).",
+    )
 
     @model_validator(mode="after")
     def _both_or_neither(self) -> EngineKeyCreateIn:
@@ -97,6 +103,7 @@ class EngineKeyOut(BaseModel):
     owner_id: int | None
     latitude: float | None
     longitude: float | None
+    timezone: str | None
     created_at: datetime
     revoked_at: datetime | None
 

@@ -242,6 +242,7 @@ def create_engine_key(
     latitude: float | None = None,
     longitude: float | None = None,
     actor_id: int | None = None,
+    timezone: str | None = None,
 ) -> CreatedEngineKey:
     """A new engine key, bound to an owner and/or a fixed camera location. The secret is returned once;
     the audit log names the key, never its secret."""
@@ -259,6 +260,7 @@ def create_engine_key(
         owner_id=owner_id,
         latitude=latitude,
         longitude=longitude,
+        timezone=timezone,
     )
     session.add(record)
     try:
@@ -299,10 +301,11 @@ class EngineKeyIdentity:
     owner_id: int | None
     latitude: float | None
     longitude: float | None
+    timezone: str | None
 
 
 _K = table(EngineKey).c
-_LIVE_KEY = sa.select(_K.id, _K.name, _K.owner_id, _K.latitude, _K.longitude).where(
+_LIVE_KEY = sa.select(_K.id, _K.name, _K.owner_id, _K.latitude, _K.longitude, _K.timezone).where(
     _K.key_hash == sa.bindparam("key_hash"), _K.revoked_at.is_(None)
 )
 """Built once and run as Core: every engine request authenticates with it."""

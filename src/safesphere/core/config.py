@@ -87,6 +87,12 @@ class Settings(BaseSettings):
         description="How far a device's clock may run ahead of the server's: an event time further ahead "
         "is used as the receipt time, and a score counts events up to this much after its fix.",
     )
+    owner_fix_max_age_s: float = Field(
+        default=600.0,
+        ge=0,
+        description="A report without coordinates from a key bound to an owner is placed at the owner's "
+        "latest fix when it is at most this old.",
+    )
     max_telemetry_bytes: int = Field(default=256 * KIB, ge=1)
     max_upload_bytes: int = Field(default=10 * MIB, ge=1)
     route_threads: int = Field(

@@ -55,10 +55,20 @@ class Incident(ThreatObservation, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     incident_id: Mapped[str] = mapped_column(sa.String(64), unique=True)
     timestamp: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    """The event time alerts, grouping and scores use (``incidents/event_time.py``): the reported time,
+    or the receipt time when the device's clock ran ahead of it."""
+    reported_timestamp: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    """The time the engine sent, in UTC (None when it sent none)."""
+    received_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    """When the server received the report."""
+    clock_skew_s: Mapped[float | None]
+    """How far the reported time was ahead of the receipt, when beyond the tolerance (then replaced)."""
     latitude: Mapped[float | None]
     longitude: Mapped[float | None]
     location_accuracy_m: Mapped[float | None]
     location_source: Mapped[str | None] = mapped_column(sa.String(16))
+    location_fix_age_s: Mapped[float | None]
+    """With ``location_source = owner_last_fix``: how old the owner's fix was when the report arrived."""
     source_id: Mapped[str | None] = mapped_column(sa.String(100), index=True)
     engine_key_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("engine_keys.id", ondelete="SET NULL"), index=True
@@ -90,10 +100,13 @@ class Incident(ThreatObservation, Base):
 
 
 class LocationSource(StrEnum):
-    """Where an incident's coordinates came from: a fixed camera's key, or the report itself."""
+    """Where an incident's coordinates came from: a fixed camera's key, the report itself, the key owner's
+    latest fix (a phone reporting without coordinates), or nowhere."""
 
     engine_key = "engine_key"
     report = "report"
+    owner_last_fix = "owner_last_fix"
+    none = "none"
 
 
 ACTION_EXECUTED = "executed"

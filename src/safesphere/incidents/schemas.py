@@ -87,7 +87,8 @@ class ThreatReportIn(BaseModel):
     timestamp: datetime | None = Field(
         default=None,
         strict=False,
-        description="When the threat was seen; a naive time is read in the default time zone; missing: now.",
+        description="When the threat was seen; a naive time is read in the zone of the key's fixed place, "
+        "else the key's zone, else the default; more than a day ahead or before 2000: 422; missing: now.",
     )
     threat_level: ThreatLevel = Field(strict=False)
     threat_score: float = Field(ge=0, le=1, allow_inf_nan=False)
@@ -171,7 +172,13 @@ class LocationOut(BaseModel):
     latitude: float
     longitude: float
     accuracy_m: float | None
-    source: str = Field(description="'engine_key' (a fixed camera's configured place) or 'report'.")
+    source: str = Field(
+        description="'engine_key' (a fixed camera's configured place), 'report', or 'owner_last_fix' (a "
+        "report without coordinates placed at its key owner's latest fix)."
+    )
+    fix_age_s: float | None = Field(
+        default=None, description="With 'owner_last_fix': how old that fix was when the report arrived."
+    )
 
 
 class IncidentSummary(BaseModel):
@@ -255,6 +262,15 @@ class IncidentOut(BaseModel):
     source_id: str | None
     owner_id: int | None
     location: LocationOut | None
+    location_source: str = Field(
+        description="Where the location came from; 'none' when the incident could not be placed."
+    )
+    reported_timestamp: datetime | None = Field(description="The time the engine sent, in UTC.")
+    received_at: datetime | None = Field(description="When the server received the report.")
+    clock_skew_s: float | None = Field(
+        description="Seconds the reported time was ahead of the receipt, when beyond the tolerance: then "
+        "`timestamp` (the time alerts and scores use) is the receipt time."
+    )
     full_telemetry: dict[str, Any]
     actions: list[ActionOut]
     alerts: list[AlertOut]
@@ -277,6 +293,7 @@ class IncidentOut(BaseModel):
                 longitude=incident.longitude,
                 accuracy_m=incident.location_accuracy_m,
                 source=incident.location_source or LocationSource.report.value,
+                fix_age_s=incident.location_fix_age_s,
             )
         return cls(
             **IncidentSummary.model_validate(incident).model_dump(exclude={"latitude", "longitude"}),
@@ -286,6 +303,10 @@ class IncidentOut(BaseModel):
             response_time_ms=incident.response_time_ms,
             owner_id=incident.owner_id,
             location=location,
+            location_source=location.source if location else LocationSource.none.value,
+            reported_timestamp=incident.reported_timestamp,
+            received_at=incident.received_at,
+            clock_skew_s=incident.clock_skew_s,
             full_telemetry=incident.full_telemetry,
             actions=[ActionOut.model_validate(action) for action in actions],
             alerts=[AlertOut.model_validate(alert) for alert in alerts],

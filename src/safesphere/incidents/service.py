@@ -20,7 +20,7 @@ from safesphere.core.config import Settings
 from safesphere.core.db import UTCDateTime, table
 from safesphere.core.errors import InvalidInput, ServiceUnavailable
 from safesphere.devices import service as devices_service
-from safesphere.incidents import grouping, lifecycle, recording, replays, response
+from safesphere.incidents import event_time, grouping, lifecycle, placing, recording, replays, response
 from safesphere.incidents.ids import new_incident_id
 from safesphere.incidents.models import (
     ACTION_EXECUTED,
@@ -65,6 +65,12 @@ def report_threat(
     for _attempt in range(GENERATED_ID_ATTEMPTS):
         received_at = clock.now()
         incident = _new_incident(report, engine, request_hash, received_at, settings)
+        placing.place_unlocated(
+            session=session,
+            incident=incident,
+            received_at=received_at,
+            max_age_s=settings.owner_fix_max_age_s,
+        )
         try:
             # The other domains' writes flush early (delivery keys need row ids), so a racing duplicate of
             # the report's id can surface at any flush in here, not only at the commit.
@@ -284,12 +290,20 @@ def _new_incident(
     settings: Settings,
 ) -> Incident:
     latitude, longitude, accuracy, location_source = _location(report, engine)
-    timestamp = (
-        clock.ensure_utc(report.timestamp, naive_zone=settings.tz) if report.timestamp else received_at
-    )
+    naive_in = event_time.naive_zone(
+        latitude=engine.latitude, longitude=engine.longitude, key_timezone=engine.timezone,
+        default=settings.tz,
+    )  # fmt: skip
+    when = event_time.resolve(
+        report.timestamp, naive_in=naive_in, received_at=received_at,
+        tolerance_s=settings.clock_skew_tolerance_s,
+    )  # fmt: skip
     return Incident(
         incident_id=report.incident_id or new_incident_id(received_at),
-        timestamp=timestamp,
+        timestamp=when.effective,
+        reported_timestamp=when.reported,
+        received_at=received_at,
+        clock_skew_s=when.clock_skew_s,
         threat_level=report.threat_level.value,
         threat_score=report.threat_score,
         people_count=report.people_count,
