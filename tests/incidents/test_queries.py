@@ -79,7 +79,9 @@ def test_an_incident_reads_back_with_every_documented_field(
         "longitude": 2.2945,
         "accuracy_m": None,
         "source": "report",
+        "fix_age_s": None,
     }
+    assert incident["location_source"] == "report"
     assert incident["source_id"] == "cam-01"
     assert [a["action_type"] for a in incident["actions"]][-1] == "armed_threat_escalation"
     assert all(_utc(a["executed_at"]) for a in incident["actions"])

@@ -204,7 +204,7 @@ def test_a_report_without_any_location_is_stored_unlocated(
     body = report_body(threat_level="HIGH")
     assert client.post("/threats/report", json=body, headers=engine.headers).status_code == 200
     incident = _incident(db, body["incident_id"])
-    assert (incident.latitude, incident.longitude, incident.location_source) == (None, None, None)
+    assert (incident.latitude, incident.longitude, incident.location_source) == (None, None, "none")
     _, alerts = _rows(db, body["incident_id"])
     assert "unknown location" in alerts[0].message
 
