@@ -1,8 +1,8 @@
 """Event time and report place: a key's time zone; an incident's reported time, receipt time, clock skew
 and the age of the owner's fix it was placed at
 
-Revision ID: 0028
-Revises: 0027
+Revision ID: 0029
+Revises: 0028
 Create Date: 2026-12-05 15:15:00.000000
 """
 
@@ -13,8 +13,8 @@ from alembic import op
 
 import safesphere.core.db
 
-revision: str = "0028"
-down_revision: str | Sequence[str] | None = "0027"
+revision: str = "0029"
+down_revision: str | Sequence[str] | None = "0028"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
