@@ -64,7 +64,7 @@ def _incident(
 ) -> str:
     engine = factory.engine_key()
     with clock.frozen(at):
-        body = report_body()
+        body = report_body(timestamp=at.isoformat())
         assert client.post("/threats/report", json=body, headers=engine.headers).status_code == 200
         if evidence:
             files = {"file": ("shot.png", _png(), "image/png")}
