@@ -6,6 +6,7 @@ from alembic import context
 
 from safesphere.core.config import Settings
 from safesphere.core.db import create_engine
+from safesphere.core.migrate import migration_lock
 from safesphere.models import metadata
 
 config = context.config
@@ -26,7 +27,7 @@ def run_migrations_offline() -> None:
 def run_migrations_online() -> None:
     engine = create_engine(settings, immediate=True)
     try:
-        with engine.connect() as connection:
+        with engine.connect() as connection, migration_lock(connection):
             context.configure(
                 connection=connection,
                 target_metadata=metadata,

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the system packages the test suite needs (a real PostgreSQL server, and Chromium with its
-# driver for the dashboard's browser tests) when they are missing.
+# driver for the dashboard's browser tests, nginx for the reverse-proxy deployment tests) when they are
+# missing.
 # As root with apt-get (CI, fresh Debian machines) it installs them; otherwise it says what to install.
 set -euo pipefail
 
@@ -13,6 +14,9 @@ if [ "$(id -u)" = 0 ] && ! id postgres >/dev/null 2>&1; then
 fi
 if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
   need+=(chromium chromium-driver)
+fi
+if [ ! -x /usr/sbin/nginx ]; then
+  need+=(nginx-light)
 fi
 [ ${#need[@]} -eq 0 ] && exit 0
 

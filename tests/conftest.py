@@ -25,6 +25,10 @@ BACKEND = os.environ.get("SAFESPHERE_TEST_BACKEND", "sqlite")
 TEMPLATE_DB = "safesphere_template"
 
 
+POSTGRES_FIELD_KEY = "ZmllbGQta2V5LWZvci10ZXN0cy1vbmx5LTAxMjM0NTY="
+"""A Fernet key for the PostgreSQL runs (32 bytes, url-safe base64), never used outside tests."""
+
+
 def _base_settings(data_dir: Path, **overrides: object) -> Settings:
     values: dict[str, object] = {
         "data_dir": data_dir,
@@ -90,7 +94,9 @@ def settings(
         with admin.connect() as connection:
             connection.execute(sa.text(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE_DB}"))
         admin.dispose()
-        return _base_settings(data_dir, database_url=server.url(name), **settings_overrides)
+        # Instances on PostgreSQL share their secrets (serve refuses generated ones): set, as in production.
+        shared = {"field_encryption_key": POSTGRES_FIELD_KEY, **settings_overrides}
+        return _base_settings(data_dir, database_url=server.url(name), **shared)
     shutil.copyfile(migrated_template, data_dir / "safesphere.db")
     return _base_settings(data_dir, **settings_overrides)
 

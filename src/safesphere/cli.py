@@ -76,6 +76,17 @@ def _report_private(changed: list[Path]) -> None:
         )
 
 
+def _generated_secrets(settings: Settings) -> list[str]:
+    """The secrets that would be generated per host although instances on PostgreSQL must share them."""
+    if settings.is_sqlite:
+        return []
+    unset = {
+        "SAFESPHERE_JWT_SECRET": settings.jwt_secret,
+        "SAFESPHERE_FIELD_ENCRYPTION_KEY": settings.field_encryption_key,
+    }
+    return [name for name, value in unset.items() if not value]
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
@@ -87,6 +98,14 @@ def serve(
         settings = Settings()
     except ValidationError as exc:
         raise _fail(f"Invalid settings: {_problems(exc)}") from exc
+    unshared = _generated_secrets(settings)
+    if unshared:
+        raise _fail(
+            f"{' and '.join(unshared)} must be set (the same on every instance) when serving a PostgreSQL "
+            "database: a secret generated into one host's data directory differs on every instance sharing "
+            "the database, so a token signed by one would be refused by the others (and contacts encrypted "
+            "by one unreadable by them)."
+        )
     try:
         load_protocol(settings.protocol_file)
     except ProtocolFileError as exc:

@@ -2,56 +2,22 @@
 
 from __future__ import annotations
 
-import ipaddress
 import ssl
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 from pydantic import ValidationError
 from typer.testing import CliRunner
 
 from safesphere.cli import app as cli
 from safesphere.core.config import Settings
+from tests.support.certificates import self_signed
 from tests.support.live import LiveServer, settings_env
 
 
-def _self_signed(directory: Path) -> tuple[Path, Path]:
-    """A certificate for 127.0.0.1 and its key, as an operator would install them."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "safesphere.test")])
-    now = datetime.now(UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(minutes=5))
-        .not_valid_after(now + timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False
-        )
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    cert_path, key_path = directory / "cert.pem", directory / "key.pem"
-    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
-    )
-    return cert_path, key_path
-
-
 def test_serve_answers_over_https_with_the_configured_certificate(tmp_path: Path, settings: Settings) -> None:
-    cert, key = _self_signed(tmp_path)
+    cert, key = self_signed(tmp_path)
     env = {"SAFESPHERE_TLS_CERTFILE": str(cert), "SAFESPHERE_TLS_KEYFILE": str(key)}
     trusting = ssl.create_default_context(cafile=str(cert))
     server = LiveServer(settings, extra_env=env, serve_command=True, scheme="https", verify=trusting)
@@ -70,7 +36,7 @@ def test_serve_answers_over_https_with_the_configured_certificate(tmp_path: Path
 def test_a_certificate_without_its_key_or_a_missing_file_is_refused(
     tmp_path: Path, settings: Settings
 ) -> None:
-    cert, _key = _self_signed(tmp_path)
+    cert, _key = self_signed(tmp_path)
     with pytest.raises(ValidationError, match="tls_certfile and tls_keyfile go together"):
         Settings(tls_certfile=cert)
     with pytest.raises(ValidationError, match="is not a readable file"):

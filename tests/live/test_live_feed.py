@@ -4,6 +4,7 @@ reconnect resumes where it left, a full page is caught up, a late commit is stil
 from __future__ import annotations
 
 import json
+import ssl
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -65,10 +66,12 @@ class Stream:
 
 
 @contextmanager
-def live_stream(url: str, headers: dict[str, str], **params: str) -> Iterator[Stream]:
+def live_stream(
+    url: str, headers: dict[str, str], *, verify: ssl.SSLContext | bool = True, **params: str
+) -> Iterator[Stream]:
     timeout = httpx.Timeout(10.0, read=WAIT_S)
     with (
-        httpx.Client(base_url=url, timeout=timeout) as client,
+        httpx.Client(base_url=url, timeout=timeout, verify=verify) as client,
         client.stream("GET", "/live/events", headers=headers, params=params) as response,
     ):
         assert response.status_code == 200, response.read()

@@ -36,6 +36,8 @@ def settings_env(settings: Settings, **extra: str) -> dict[str, str]:
         SAFESPHERE_GROUPING_WINDOW_S=str(settings.grouping_window_s),
         SAFESPHERE_RETENTION_INTERVAL_S=str(settings.retention_interval_s),
     )
+    if settings.field_encryption_key is not None:
+        env["SAFESPHERE_FIELD_ENCRYPTION_KEY"] = settings.field_encryption_key.get_secret_value()
     env.update(extra)
     return env
 
@@ -46,7 +48,8 @@ class LiveServer:
 
     ``serve_command`` runs ``safesphere serve`` itself instead (its banner, migrations and the uvicorn
     options it passes: proxies, TLS); ``scheme`` and ``verify`` (the CA an HTTPS server is checked
-    against) are how it is reached. As a context manager it is started and stopped around the block."""
+    against) are how it is reached. ``command`` runs that instead (it must listen on ``port``). As a
+    context manager it is started and stopped around the block."""
 
     settings: Settings
     workers: int = 1
@@ -57,12 +60,15 @@ class LiveServer:
     serve_command: bool = False
     scheme: str = "http"
     verify: ssl.SSLContext | bool = True
+    command: list[str] | None = None
 
     @property
     def url(self) -> str:
         return f"{self.scheme}://127.0.0.1:{self.port}"
 
     def _command(self) -> list[str]:
+        if self.command is not None:
+            return self.command
         if self.serve_command:
             safesphere = str(Path(sys.executable).parent / "safesphere")
             return [safesphere, "serve", "--port", str(self.port), "--workers", str(self.workers)]

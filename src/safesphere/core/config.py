@@ -34,8 +34,14 @@ class Settings(BaseSettings):
     database_url: str | None = Field(
         default=None, description="SQLAlchemy URL; default is SQLite at <data_dir>/safesphere.db."
     )
-    sqlite_busy_timeout_ms: int = Field(default=30_000, ge=0)
-    sqlite_synchronous: str = Field(default="FULL", pattern="^(OFF|NORMAL|FULL|EXTRA)$")
+    sqlite_busy_timeout_ms: int = Field(
+        default=30_000, ge=0, description="How long a SQLite writer waits for the lock."
+    )
+    sqlite_synchronous: str = Field(
+        default="FULL",
+        pattern="^(OFF|NORMAL|FULL|EXTRA)$",
+        description="SQLite durability; FULL survives power loss.",
+    )
     db_pool_timeout_s: float = Field(
         default=3.0,
         gt=0,
@@ -51,8 +57,10 @@ class Settings(BaseSettings):
         description="Fernet key (32 url-safe base64 bytes) encrypting emergency contacts' phone and e-mail "
         "at rest; generated once into <data_dir>/field_key (0600) when unset. Losing it loses those fields.",
     )
-    jwt_issuer: str = "safesphere"
-    access_token_ttl_s: int = Field(default=3600, ge=60)
+    jwt_issuer: str = Field(
+        default="safesphere", description="The iss claim of tokens, checked on every request."
+    )
+    access_token_ttl_s: int = Field(default=3600, ge=60, description="Access token lifetime.")
     login_max_failures: int = Field(
         default=5,
         ge=1,
@@ -93,8 +101,8 @@ class Settings(BaseSettings):
         description="A report without coordinates from a key bound to an owner is placed at the owner's "
         "latest fix when it is at most this old.",
     )
-    max_telemetry_bytes: int = Field(default=256 * KIB, ge=1)
-    max_upload_bytes: int = Field(default=10 * MIB, ge=1)
+    max_telemetry_bytes: int = Field(default=256 * KIB, ge=1, description="Cap on a report's full_telemetry.")
+    max_upload_bytes: int = Field(default=10 * MIB, ge=1, description="Cap on an evidence upload.")
     route_threads: int = Field(
         default=8, ge=1, description="Threads running routes per process (anyio's default is 40)."
     )
@@ -113,8 +121,12 @@ class Settings(BaseSettings):
         default_factory=lambda: dict(DEFAULT_WEIGHTS),
         description="The six factor weights (JSON object); validated to sum to 1 at start-up.",
     )
-    anomaly_alert_threshold: float = Field(default=50.0, ge=0, le=100)
-    anomaly_alert_cooldown_s: int = Field(default=1800, ge=0)
+    anomaly_alert_threshold: float = Field(
+        default=50.0, ge=0, le=100, description="A location score below this raises an anomaly alert."
+    )
+    anomaly_alert_cooldown_s: int = Field(
+        default=1800, ge=0, description="At most one anomaly alert per tourist this often, unless worse."
+    )
     max_fix_future_s: int = Field(default=300, ge=0, description="How far ahead of now a fix may be dated.")
     max_ground_speed_kmh: float = Field(
         default=MAX_GROUND_SPEED_KMH,
@@ -124,13 +136,15 @@ class Settings(BaseSettings):
     rescore_interval_s: int = Field(
         default=300, ge=0, description="Background rescoring period in seconds; 0 switches it off."
     )
-    rescore_hours_back: float = Field(default=1.0, gt=0)
+    rescore_hours_back: float = Field(
+        default=1.0, gt=0, description="How far back each rescoring pass reaches."
+    )
 
     # --- places ---
     routing_url: str | None = Field(
         default=None, description="Base URL of an OSRM-compatible routing service for walking routes."
     )
-    routing_timeout_s: float = Field(default=3.0, gt=0)
+    routing_timeout_s: float = Field(default=3.0, gt=0, description="How long a route to the police waits.")
 
     # --- notify (delivery of alerts) ---
     delivery_worker_enabled: bool = Field(default=True, description="Run the delivery worker in the server.")
@@ -144,34 +158,46 @@ class Settings(BaseSettings):
         "a round's own database work, so that what commits meanwhile goes out in one round: a round "
         "costs two transactions however many it sends); an idle process's worker sends at once.",
     )
-    delivery_max_attempts: int = Field(default=8, ge=1)
+    delivery_max_attempts: int = Field(default=8, ge=1, description="Attempts before a delivery is failed.")
     delivery_backoff_base_s: float = Field(
         default=1.0, gt=0, description="First retry delay ceiling (doubles)."
     )
-    delivery_backoff_max_s: float = Field(default=300.0, gt=0)
+    delivery_backoff_max_s: float = Field(
+        default=300.0, gt=0, description="The longest wait between retries."
+    )
     delivery_lease_s: float = Field(
         default=60.0, gt=0, description="A claimed row whose process died is retried after this."
     )
-    delivery_concurrency: int = Field(default=16, ge=1)
+    delivery_concurrency: int = Field(default=16, ge=1, description="Deliveries sent at once per process.")
     delivery_timeout_s: float = Field(
         default=5.0, gt=0, description="Timeout of one webhook/SMS/SMTP attempt."
     )
     police_webhook_url: str | None = Field(default=None, description="Police/dispatch webhook (role police).")
-    police_webhook_secret: SecretStr | None = None
+    police_webhook_secret: SecretStr | None = Field(
+        default=None, description="Standard Webhooks whsec_ secret signing police webhook calls."
+    )
     supervisor_webhook_url: str | None = Field(
         default=None, description="Escalation webhook (role supervisor)."
     )
-    supervisor_webhook_secret: SecretStr | None = None
+    supervisor_webhook_secret: SecretStr | None = Field(
+        default=None, description="Standard Webhooks whsec_ secret signing supervisor webhook calls."
+    )
     smtp_host: str | None = Field(default=None, description="SMTP server for e-mail to contacts and users.")
-    smtp_port: int = 587
-    smtp_username: str | None = None
-    smtp_password: SecretStr | None = None
-    smtp_from: str = "safesphere@localhost"
-    smtp_starttls: bool = False
+    smtp_port: int = Field(default=587, description="SMTP port.")
+    smtp_username: str | None = Field(default=None, description="SMTP login, when the server wants one.")
+    smtp_password: SecretStr | None = Field(default=None, description="SMTP password.")
+    smtp_from: str = Field(default="safesphere@localhost", description="Sender address of e-mail.")
+    smtp_starttls: bool = Field(default=False, description="Upgrade the SMTP connection with STARTTLS.")
     sms_gateway_url: str | None = Field(default=None, description="HTTP SMS gateway for SMS to contacts.")
-    sms_gateway_username: str | None = None
+    sms_gateway_username: str | None = Field(
+        default=None, description="Basic-auth user of the SMS gateway (else the token is a bearer token)."
+    )
     sms_gateway_token: SecretStr | None = Field(default=None, description="Password (basic) or bearer token.")
-    sms_gateway_format: str = Field(default="json", pattern="^(json|form)$")
+    sms_gateway_format: str = Field(
+        default="json",
+        pattern="^(json|form)$",
+        description="How the SMS gateway wants the message: json or form.",
+    )
     web_push_subject: str = Field(
         default="mailto:safesphere@localhost",
         pattern=r"^(mailto:|https://)",
@@ -186,11 +212,15 @@ class Settings(BaseSettings):
     escalation_after_high_s: float = Field(
         default=60.0, gt=0, description="Re-page if a HIGH is unacknowledged."
     )
-    escalation_after_critical_s: float = Field(default=30.0, gt=0)
+    escalation_after_critical_s: float = Field(
+        default=30.0, gt=0, description="Re-page an unacknowledged CRITICAL incident after this long."
+    )
     escalation_rounds: int = Field(
         default=3, ge=0, description="Escalation rounds; round 2 on adds the supervisor."
     )
-    escalation_poll_interval_s: float = Field(default=1.0, gt=0)
+    escalation_poll_interval_s: float = Field(
+        default=1.0, gt=0, description="How often the escalation pass looks for overdue incidents."
+    )
     grouping_window_s: float = Field(
         default=120.0,
         ge=0,
@@ -246,8 +276,8 @@ class Settings(BaseSettings):
     shutdown_grace_s: int = Field(
         default=10, ge=1, description="On stop, requests still open after this long are cancelled."
     )
-    log_level: str = "INFO"
-    log_json: bool = False
+    log_level: str = Field(default="INFO", description="Log level: DEBUG, INFO, WARNING or ERROR.")
+    log_json: bool = Field(default=False, description="Log one JSON object per line.")
 
     @field_validator("scoring_weights")
     @classmethod
