@@ -12,25 +12,11 @@ from safesphere.alerts.schemas import AlertOut, ResolveIn
 from safesphere.auth.access import AuthorityUser
 from safesphere.core import clock
 from safesphere.core.dependencies import DbSession, ReadSession
-from safesphere.core.errors import InvalidInput, responses
-from safesphere.core.geo import BoundingBox
-from safesphere.core.params import Instant, PathId
+from safesphere.core.errors import responses
+from safesphere.core.params import Instant, PathId, parse_bbox
 
 router = APIRouter(prefix="/alerts", tags=["alerts"], responses=responses(401, 403))
 NOT_FOUND = responses(409, n404="Alert not found")
-
-
-def parse_bbox(bbox: str | None) -> BoundingBox | None:
-    """``min_lon,min_lat,max_lon,max_lat`` (the GeoJSON order) into a box; 422 names the parameter."""
-    if bbox is None:
-        return None
-    try:
-        min_lon, min_lat, max_lon, max_lat = (float(part) for part in bbox.split(","))
-    except ValueError as exc:
-        raise InvalidInput("bbox must be min_lon,min_lat,max_lon,max_lat", loc=("query", "bbox")) from exc
-    if not (-180 <= min_lon <= max_lon <= 180 and -90 <= min_lat <= max_lat <= 90):
-        raise InvalidInput("bbox corners out of range or in the wrong order", loc=("query", "bbox"))
-    return BoundingBox(min_lat, min_lon, max_lat, max_lon)
 
 
 @router.get("", response_model=list[AlertOut])

@@ -9,6 +9,9 @@ from typing import Annotated
 from fastapi import Path, Query
 from pydantic import AfterValidator, Field
 
+from safesphere.core.errors import InvalidInput
+from safesphere.core.geo import BoundingBox
+
 MAX_ID = 2**63 - 1
 """Row ids are 64-bit signed integers in SQLite and PostgreSQL: a larger one cannot exist (and would
 overflow the driver)."""
@@ -46,3 +49,16 @@ Latitude = Annotated[float, Field(ge=-90, le=90, strict=True, allow_inf_nan=Fals
 
 Longitude = Annotated[float, Field(ge=-180, le=180, strict=True, allow_inf_nan=False)]
 """Degrees east, a JSON number."""
+
+
+def parse_bbox(bbox: str | None) -> BoundingBox | None:
+    """``min_lon,min_lat,max_lon,max_lat`` (the GeoJSON order) into a box; 422 names the parameter."""
+    if bbox is None:
+        return None
+    try:
+        min_lon, min_lat, max_lon, max_lat = (float(part) for part in bbox.split(","))
+    except ValueError as exc:
+        raise InvalidInput("bbox must be min_lon,min_lat,max_lon,max_lat", loc=("query", "bbox")) from exc
+    if not (-180 <= min_lon <= max_lon <= 180 and -90 <= min_lat <= max_lat <= 90):
+        raise InvalidInput("bbox corners out of range or in the wrong order", loc=("query", "bbox"))
+    return BoundingBox(min_lat, min_lon, max_lat, max_lon)

@@ -9,27 +9,18 @@ from safesphere.core.dependencies import DbSession
 from safesphere.core.errors import responses
 from safesphere.core.params import PathId
 from safesphere.devices import service
-from safesphere.devices.models import DeviceCommand
 from safesphere.devices.schemas import CommandListOut, CommandOut
 
 router = APIRouter(prefix="/devices", tags=["devices"], responses=responses(401, 403))
 
 
-def command_out(command: DeviceCommand) -> CommandOut:
-    return CommandOut(
-        command_id=command.id,
-        incident_id=command.incident_id,
-        type=command.type,
-        params=dict(command.params),
-        status=command.status,
-        created_at=command.created_at,
-    )
-
-
 @router.get("/commands", response_model=CommandListOut)
 def pending_commands(session: DbSession, engine: EngineKeyAuth) -> CommandListOut:
     """This engine's pending commands (recording, voice alerts, location streaming and their stops)."""
-    commands = [command_out(c) for c in service.fetch_pending(session=session, engine_key_id=engine.key_id)]
+    commands = [
+        CommandOut.from_command(c)
+        for c in service.fetch_pending(session=session, engine_key_id=engine.key_id)
+    ]
     return CommandListOut(count=len(commands), commands=commands)
 
 
@@ -37,6 +28,6 @@ def pending_commands(session: DbSession, engine: EngineKeyAuth) -> CommandListOu
     "/commands/{command_id}/ack", response_model=CommandOut, responses=responses(n404="Command not found")
 )
 def acknowledge_command(command_id: PathId, session: DbSession, engine: EngineKeyAuth) -> CommandOut:
-    return command_out(
+    return CommandOut.from_command(
         service.acknowledge(session=session, engine_key_id=engine.key_id, command_id=command_id)
     )

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
+
+if TYPE_CHECKING:
+    from safesphere.devices.models import DeviceCommand
 
 
 class CommandOut(BaseModel):
@@ -15,6 +18,17 @@ class CommandOut(BaseModel):
     params: dict[str, Any]
     status: str
     created_at: datetime
+
+    @classmethod
+    def from_command(cls, command: DeviceCommand) -> CommandOut:
+        return cls(
+            command_id=command.id,
+            incident_id=command.incident_id,
+            type=command.type,
+            params=dict(command.params),
+            status=command.status,
+            created_at=command.created_at,
+        )
 
 
 class CommandListOut(BaseModel):

@@ -13,7 +13,7 @@ from safesphere.core import clock
 from safesphere.core.dependencies import DbSession, ReadSession, SettingsDep
 from safesphere.core.errors import responses
 from safesphere.core.params import Instant
-from safesphere.devices.router import command_out
+from safesphere.devices.schemas import CommandOut
 from safesphere.incidents import queries, response, service, share_page
 from safesphere.incidents.lifecycle import Move
 from safesphere.incidents.models import Incident
@@ -41,7 +41,6 @@ from safesphere.incidents.schemas import (
     TimelineOut,
 )
 from safesphere.notify import service as notify_service
-from safesphere.places.router import safe_route_out
 from safesphere.places.schemas import SafeRouteOut
 
 MAX_PAGE = 1000
@@ -92,7 +91,7 @@ def report_threat(
         message=outcome.message,
         action_taken=outcome.incident.action_taken or "",
         actions=[ActionOut.model_validate(action) for action in outcome.actions],
-        commands=[command_out(command) for command in outcome.commands],
+        commands=[CommandOut.from_command(command) for command in outcome.commands],
         report_id=outcome.incident.incident_id,
         grouped=outcome.grouped_into is not None,
         grouped_into=outcome.grouped_into,
@@ -285,7 +284,7 @@ def incident_safe_route(
 ) -> SafeRouteOut:
     """The way from the protected person's latest fix (else the threat's place) to the nearest police
     station: distance, bearing, walking time, and a walking route when a routing service is set."""
-    return safe_route_out(
+    return SafeRouteOut.from_route(
         response.incident_safe_route(session=session, settings=settings, incident_id=incident_id)
     )
 

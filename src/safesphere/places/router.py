@@ -11,15 +11,13 @@ from safesphere.core.dependencies import DbSession, ReadSession, SettingsDep
 from safesphere.core.errors import responses
 from safesphere.core.params import Offset, PathId
 from safesphere.places import service
-from safesphere.places.models import Place, PlaceKind
+from safesphere.places.models import PlaceKind
 from safesphere.places.schemas import (
     ImportResult,
     PlaceFeatureCollection,
     PlaceIn,
     PlaceOut,
     PlacePatch,
-    Point,
-    RouteOut,
     SafeRouteOut,
 )
 
@@ -29,43 +27,12 @@ LatQuery = Annotated[float, Query(ge=-90, le=90)]
 LonQuery = Annotated[float, Query(ge=-180, le=180)]
 
 
-def place_out(place: Place) -> PlaceOut:
-    return PlaceOut(
-        id=place.id,
-        name=place.name,
-        kind=PlaceKind(place.kind),
-        lat=place.latitude,
-        lon=place.longitude,
-        address=place.address,
-        phone=place.phone,
-        created_at=place.created_at,
-        updated_at=place.updated_at,
-    )
-
-
-def safe_route_out(found: service.SafeRoute) -> SafeRouteOut:
-    return SafeRouteOut(
-        origin=Point(lat=found.origin_lat, lon=found.origin_lon),
-        station=place_out(found.station),
-        distance_km=found.distance_km,
-        bearing_deg=found.bearing_deg,
-        direction=found.direction,
-        walking_minutes=found.walking_minutes,
-        route=RouteOut(
-            source=found.route.source,
-            distance_km=found.route.distance_km,
-            duration_s=found.route.duration_s,
-            geometry=found.route.geometry,
-        ),
-    )
-
-
 @router.get("/safe-route", response_model=SafeRouteOut, responses=responses(n404="No police station"))
 def get_safe_route(
     lat: LatQuery, lon: LonQuery, session: ReadSession, settings: SettingsDep, _: AnyUser
 ) -> SafeRouteOut:
     """The way from a point to the nearest police station: distance, bearing, walking time, route."""
-    return safe_route_out(service.safe_route(session=session, settings=settings, lat=lat, lon=lon))
+    return SafeRouteOut.from_route(service.safe_route(session=session, settings=settings, lat=lat, lon=lon))
 
 
 @router.get("/export.geojson")
@@ -83,7 +50,7 @@ def import_places(body: PlaceFeatureCollection, session: DbSession, user: Author
 @router.post("", response_model=PlaceOut, status_code=status.HTTP_201_CREATED)
 def create_place(body: PlaceIn, session: DbSession, user: AuthorityUser) -> PlaceOut:
     """Register a police station, hospital or safe haven."""
-    return place_out(service.create_place(session=session, place_in=body, created_by=user.id))
+    return PlaceOut.from_place(service.create_place(session=session, place_in=body, created_by=user.id))
 
 
 @router.get("", response_model=list[PlaceOut])
@@ -95,19 +62,22 @@ def list_places(
     offset: Offset = 0,
 ) -> list[PlaceOut]:
     """Registered places, optionally of one kind."""
-    return [place_out(p) for p in service.list_places(session=session, kind=kind, limit=limit, offset=offset)]
+    return [
+        PlaceOut.from_place(p)
+        for p in service.list_places(session=session, kind=kind, limit=limit, offset=offset)
+    ]
 
 
 @router.get("/{place_id}", response_model=PlaceOut, responses=responses(n404="Place not found"))
 def get_place(place_id: PathId, session: ReadSession, _: AnyUser) -> PlaceOut:
     """One place."""
-    return place_out(service.get_place(session=session, place_id=place_id))
+    return PlaceOut.from_place(service.get_place(session=session, place_id=place_id))
 
 
 @router.patch("/{place_id}", response_model=PlaceOut, responses=responses(n404="Place not found"))
 def update_place(place_id: PathId, body: PlacePatch, session: DbSession, _: AuthorityUser) -> PlaceOut:
     """Change a place's fields."""
-    return place_out(service.update_place(session=session, place_id=place_id, patch=body))
+    return PlaceOut.from_place(service.update_place(session=session, place_id=place_id, patch=body))
 
 
 @router.delete(

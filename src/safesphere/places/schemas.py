@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from safesphere.places.models import PlaceKind
+
+if TYPE_CHECKING:
+    from safesphere.places.models import Place
+    from safesphere.places.service import SafeRoute
 
 Latitude = Field(ge=-90, le=90, strict=True, allow_inf_nan=False)
 Longitude = Field(ge=-180, le=180, strict=True, allow_inf_nan=False)
@@ -45,6 +49,20 @@ class PlaceOut(BaseModel):
     phone: str | None
     created_at: datetime
     updated_at: datetime
+
+    @classmethod
+    def from_place(cls, place: Place) -> PlaceOut:
+        return cls(
+            id=place.id,
+            name=place.name,
+            kind=PlaceKind(place.kind),
+            lat=place.latitude,
+            lon=place.longitude,
+            address=place.address,
+            phone=place.phone,
+            created_at=place.created_at,
+            updated_at=place.updated_at,
+        )
 
 
 class PointGeometry(BaseModel):
@@ -104,3 +122,20 @@ class SafeRouteOut(BaseModel):
     direction: str
     walking_minutes: float
     route: RouteOut
+
+    @classmethod
+    def from_route(cls, found: SafeRoute) -> SafeRouteOut:
+        return cls(
+            origin=Point(lat=found.origin_lat, lon=found.origin_lon),
+            station=PlaceOut.from_place(found.station),
+            distance_km=found.distance_km,
+            bearing_deg=found.bearing_deg,
+            direction=found.direction,
+            walking_minutes=found.walking_minutes,
+            route=RouteOut(
+                source=found.route.source,
+                distance_km=found.route.distance_km,
+                duration_s=found.route.duration_s,
+                geometry=found.route.geometry,
+            ),
+        )

@@ -8,13 +8,12 @@ from fastapi import APIRouter, Header, Query, Request, status
 
 from safesphere.alerts import service as alerts_service
 from safesphere.alerts.models import Alert
-from safesphere.alerts.router import parse_bbox
 from safesphere.alerts.schemas import AlertOut, SosIn
 from safesphere.auth.access import AuthorityUser, TouristUser
 from safesphere.auth.models import User
 from safesphere.core.dependencies import DbSession, ReadSession, SettingsDep
 from safesphere.core.errors import responses
-from safesphere.core.params import Offset, PathId
+from safesphere.core.params import Offset, PathId, parse_bbox
 from safesphere.scoring.assessment import risk_level
 from safesphere.scoring.recommendations import pick_language
 from safesphere.tracking import contacts, monitoring, service
