@@ -19,8 +19,9 @@ from safesphere.alerts import service as alerts_service
 from safesphere.core.config import Settings
 from safesphere.core.db import table
 from safesphere.devices import service as devices_service
+from safesphere.devices.commands import STEP_COMMANDS
 from safesphere.devices.models import DeviceCommand
-from safesphere.incidents import response
+from safesphere.incidents import response, step_results
 from safesphere.incidents.grouping import RepeatStep
 from safesphere.incidents.models import (
     ACTION_EXECUTED,
@@ -125,10 +126,9 @@ def _carry_out_steps(
     """Records the steps of ``plan`` and what they set off in other domains, in the report's transaction;
     returns the steps and the device's new commands. Everything is decided first, then written in bulk."""
     people = notify_sources.people(session=session, user_id=incident.owner_id)
-    actions = _record_actions(session, incident, plan, executed_at)
     alerts = _record_alerts(session, incident.incident_id, plan, executed_at, people)
     # Every message of the protocol becomes a delivery to real channels (notify's outbox).
-    notify_sources.deliver_incident_alerts(
+    reached = notify_sources.deliver_incident_alerts(
         session=session, settings=settings, incident=incident, alerts=alerts, people=people,
         share_url=share_url,
     )  # fmt: skip
@@ -142,15 +142,25 @@ def _carry_out_steps(
             longitude=incident.longitude,
         )
     # Recording, voice alerts and location streaming are instructions to the reporting device.
-    if incident.engine_key_id is None:
-        return actions, []
-    commands = devices_service.issue_for_incident(
-        session=session,
-        engine_key_id=incident.engine_key_id,
-        incident_id=incident.incident_id,
-        action_types=[a.action_type for a in actions],
+    commands = (
+        []
+        if incident.engine_key_id is None
+        else devices_service.issue_for_incident(
+            session=session,
+            engine_key_id=incident.engine_key_id,
+            incident_id=incident.incident_id,
+            action_types=[a.action_type for a in plan.actions],
+        )
     )
-    return actions, commands
+    messages: dict[str, list[step_results.MessageReach]] = {}
+    for alert in alerts:
+        reach = step_results.MessageReach(alert.recipient, reached.get(alert.id, ()))
+        messages.setdefault(alert.action_type, []).append(reach)
+    results = {
+        planned.action_type: _step_result(session, incident, planned, messages.get(planned.action_type, []))
+        for planned in plan.actions
+    }
+    return _record_actions(session, incident, plan, executed_at, results), commands
 
 
 def _incident_row(incident: Incident) -> dict[str, Any]:
@@ -165,10 +175,10 @@ def _incident_row(incident: Incident) -> dict[str, Any]:
 
 
 def _record_actions(
-    session: Session, incident: Incident, plan: ResponsePlan, executed_at: datetime
+    session: Session, incident: Incident, plan: ResponsePlan, executed_at: datetime, results: dict[str, str]
 ) -> list[IncidentAction]:
-    """One action row per step of ``plan``, in one bulk insert; returned unattached (nothing changes them
-    later)."""
+    """One action row per step of ``plan`` with its result, in one bulk insert; returned unattached
+    (nothing changes them later)."""
     actions = [
         IncidentAction(
             incident_id=incident.incident_id,
@@ -176,7 +186,7 @@ def _record_actions(
             description=planned.description,
             executed_at=executed_at,
             status=ACTION_EXECUTED,
-            result=_step_result(session, incident, planned),
+            result=results[planned.action_type],
         )
         for planned in plan.actions
     ]
@@ -185,14 +195,23 @@ def _record_actions(
     return actions
 
 
-def _step_result(session: Session, incident: Incident, planned: PlannedAction) -> str:
-    """What a step records: the messages it queued; the CRITICAL protocol's safe route step notes the
-    nearest police station."""
-    if planned.action_type == SAFE_ROUTE_STEP:
-        return response.safe_route_note(session=session, incident=incident)
-    if planned.alerts:
-        return f"{len(planned.alerts)} alert(s) pending: {', '.join(a.recipient for a in planned.alerts)}"
-    return "recorded"
+def _step_result(
+    session: Session, incident: Incident, planned: PlannedAction, messages: list[step_results.MessageReach]
+) -> str:
+    """What really happened for one step (``step_results``); the CRITICAL protocol's safe route step notes
+    the nearest police station."""
+    command = STEP_COMMANDS.get(planned.action_type)
+    return step_results.step_result(
+        messages=messages,
+        located=incident.latitude is not None and incident.longitude is not None,
+        command=command.type if command is not None else None,
+        has_device=incident.engine_key_id is not None,
+        route_note=(
+            response.safe_route_note(session=session, incident=incident)
+            if planned.action_type == SAFE_ROUTE_STEP
+            else None
+        ),
+    )
 
 
 def _action_row(action: IncidentAction) -> dict[str, Any]:

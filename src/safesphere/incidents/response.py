@@ -414,7 +414,8 @@ def incident_safe_route(
     return places_service.safe_route(session=session, settings=settings, lat=origin[0], lon=origin[1])
 
 
-NO_SAFE_ROUTE = "No location or no police station registered: see GET /incidents/{id}/safe-route later"
+NO_ROUTE_ORIGIN = "no location: neither the threat nor its owner has a place to route from"
+NO_POLICE_STATION = "no police station registered"
 
 
 def safe_route_note(*, session: Session, incident: Incident) -> str:
@@ -429,8 +430,10 @@ def safe_route_note(*, session: Session, incident: Incident) -> str:
             session=session, lat=origin[0], lon=origin[1], kind=PlaceKind.police_station
         )
     )
-    if origin is None or found is None:
-        return NO_SAFE_ROUTE
+    if origin is None:
+        return NO_ROUTE_ORIGIN
+    if found is None:
+        return NO_POLICE_STATION
     station, distance_km = found
     direction = compass_direction(
         initial_bearing_deg(origin[0], origin[1], station.latitude, station.longitude)

@@ -19,7 +19,7 @@ from safesphere.incidents.lifecycle import UNACKNOWLEDGED
 from safesphere.incidents.models import Incident, IncidentAlert
 from safesphere.notify import outbox, push
 from safesphere.notify.models import Audience, Delivery, DeliveryStatus
-from safesphere.notify.routing import Recipient
+from safesphere.notify.routing import Recipient, routes
 from safesphere.tracking.models import EmergencyContact
 
 INCIDENT_ALERT = "incident_alert"
@@ -74,18 +74,23 @@ def deliver_incident_alerts(
     alerts: list[IncidentAlert],
     people: People,
     share_url: str | None = None,
-) -> None:
+) -> dict[int, tuple[tuple[str, ...], ...]]:
     """A delivery for each recipient of each of the protocol's stored messages (``people`` as returned by
     ``people()``), in the report's transaction, in one bulk insert; the emergency contacts' messages carry
-    the live-location link. Messages nobody can receive were stored as ``no_recipients`` and are skipped."""
+    the live-location link. Messages nobody can receive were stored as ``no_recipients`` and are skipped.
+    Returns, per alert id, each recipient's channel names (``("log",)``: no channel serves them)."""
+    reached: dict[int, tuple[tuple[str, ...], ...]] = {}
     if not alerts:
-        return
+        return reached
     channels = outbox.active_channels(session, settings)
     rows: list[dict[str, Any]] = []
     for alert in alerts:
         recipients = people.recipients(alert.recipient)
         if not recipients:
             continue
+        reached[alert.id] = tuple(
+            tuple(route.channel.name for route in routes(recipient, channels)) for recipient in recipients
+        )
         payload: dict[str, Any] = {
             "event": INCIDENT_ALERT,
             "incident_id": incident.incident_id,
@@ -111,6 +116,7 @@ def deliver_incident_alerts(
             incident_id=incident.incident_id,
         )
     outbox.enqueue_all(session=session, deliveries=rows)
+    return reached
 
 
 def deliver_safety_alert(*, session: Session, settings: Settings, alert: Alert, to_contacts: bool) -> None:
