@@ -38,6 +38,7 @@ EXPECTED_RULES: dict[tuple[str, str], str] = {
     ("GET", "/incidents/{incident_id}"): "authority",
     ("GET", "/incidents/threat_level/{level}"): "authority",
     ("GET", "/statistics"): "authority",
+    ("GET", "/statistics/hourly"): "authority",
     ("POST", "/upload/screenshot"): "engine_or_authority",
     ("GET", "/incidents/{incident_id}/evidence"): "authority",
     ("GET", "/evidence/{evidence_id}"): "authority",

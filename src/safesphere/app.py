@@ -14,6 +14,7 @@ from fastapi import FastAPI
 
 from safesphere import __version__
 from safesphere.alerts.router import router as alerts_router
+from safesphere.analytics.router import router as analytics_router
 from safesphere.apidocs.router import router as apidocs_router
 from safesphere.audit.router import router as audit_router
 from safesphere.auth.router import admin_router
@@ -120,6 +121,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         admin_router,
         audit_router,
         incidents_router,
+        analytics_router,
         evidence_router,
         places_router,
         tracking_router,

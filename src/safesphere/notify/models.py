@@ -72,6 +72,10 @@ class Delivery(Base):
     __table_args__ = (
         sa.Index("ix_deliveries_status_next_attempt_at", "status", "next_attempt_at"),
         sa.Index("ix_deliveries_source", "source_kind", "source_id"),
+        # The notifications history and the hourly analytics: newest first within a time range, and the
+        # failed ones first (one status, newest first).
+        sa.Index("ix_deliveries_created_at", "created_at", "id"),
+        sa.Index("ix_deliveries_status_created_at", "status", "created_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

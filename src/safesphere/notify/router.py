@@ -9,12 +9,14 @@ from fastapi import APIRouter, Query, status
 from safesphere.auth.access import AdminUser, AuthorityUser
 from safesphere.core.dependencies import DbSession, ReadSession, SettingsDep
 from safesphere.core.errors import responses
-from safesphere.core.params import Offset, PathId
-from safesphere.notify import service
-from safesphere.notify.models import Channel, Delivery, DeliveryStatus
+from safesphere.core.params import Instant, Offset, PathId
+from safesphere.notify import history, service
+from safesphere.notify.history import DeliveryFilter, DeliveryOrder
+from safesphere.notify.models import Audience, Channel, Delivery, DeliveryStatus
 from safesphere.notify.outbox import channel_spec
 from safesphere.notify.routing import ChannelSpec
 from safesphere.notify.schemas import (
+    NAME_PATTERN,
     AttemptOut,
     ChannelIn,
     ChannelOut,
@@ -71,26 +73,43 @@ def delete_channel(channel_id: PathId, session: DbSession, _: AdminUser) -> None
 
 
 def delivery_out(delivery: Delivery) -> DeliveryOut:
-    return DeliveryOut.model_validate(delivery, from_attributes=True)
+    return DeliveryOut.from_delivery(delivery)
 
 
 @deliveries_router.get("", response_model=DeliveryPage)
 def list_deliveries(
     session: ReadSession,
+    settings: SettingsDep,
     _: AuthorityUser,
     status: DeliveryStatus | None = None,
+    channel: Annotated[str | None, Query(pattern=NAME_PATTERN, description="A channel's name.")] = None,
+    audience: Annotated[Audience | None, Query(description="Who the message was for.")] = None,
+    since: Annotated[Instant | None, Query(description="Queued at or after (naive: default zone).")] = None,
+    until: Annotated[Instant | None, Query(description="Queued before (naive: default zone).")] = None,
     source_kind: Annotated[str | None, Query(max_length=32)] = None,
     source_id: Annotated[str | None, Query(max_length=64)] = None,
     incident_id: Annotated[str | None, Query(max_length=64)] = None,
+    order: DeliveryOrder = DeliveryOrder.newest,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Offset = 0,
 ) -> DeliveryPage:
-    """Every message the platform owes someone, newest first, with its delivery state."""
-    page = service.list_deliveries(
-        session=session, status=status, source_kind=source_kind, source_id=source_id,
-        incident_id=incident_id, limit=limit, offset=offset,
+    """The notifications history: every message the platform owes someone, across incidents and alerts,
+    newest first (``order=failed_first``: the failed ones first), with its delivery state, attempts, last
+    error and time to deliver; ``counts`` by status for the other filters. Recipients include contacts'
+    own addresses: for authorities only."""
+    since, until = history.time_range(since, until, settings.tz)
+    filters = DeliveryFilter(
+        status=status, channel=channel, audience=audience, since=since, until=until,
+        source_kind=source_kind, source_id=source_id, incident_id=incident_id,
     )  # fmt: skip
-    return DeliveryPage(total=page.total, deliveries=[delivery_out(d) for d in page.deliveries])
+    page = history.list_deliveries(session=session, filters=filters, order=order, limit=limit, offset=offset)
+    return DeliveryPage(
+        total=page.total,
+        counts=page.counts,
+        limit=limit,
+        offset=offset,
+        deliveries=[delivery_out(d) for d in page.deliveries],
+    )
 
 
 @deliveries_router.get(

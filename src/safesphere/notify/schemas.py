@@ -128,6 +128,16 @@ class DeliveryOut(BaseModel):
     created_at: datetime
     sent_at: datetime | None
     failed_at: datetime | None
+    deliver_ms: int | None = Field(
+        default=None, description="Queued to sent, in milliseconds (null until sent)."
+    )
+
+    @classmethod
+    def from_delivery(cls, delivery: Any) -> DeliveryOut:
+        out = cls.model_validate(delivery, from_attributes=True)
+        if out.sent_at is not None:
+            out.deliver_ms = max(0, round((out.sent_at - out.created_at).total_seconds() * 1000))
+        return out
 
 
 class DeliveryDetailOut(DeliveryOut):
@@ -136,5 +146,11 @@ class DeliveryDetailOut(DeliveryOut):
 
 
 class DeliveryPage(BaseModel):
-    total: int
+    total: int = Field(description="Deliveries matching every filter.")
+    counts: dict[str, int] = Field(
+        description="Deliveries by status matching every filter but ``status``: pending, sending, sent, "
+        "failed, cancelled."
+    )
+    limit: int
+    offset: int
     deliveries: list[DeliveryOut]

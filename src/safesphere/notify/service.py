@@ -83,39 +83,6 @@ def delete_channel(*, session: Session, channel_id: int) -> None:
     session.commit()
 
 
-@dataclass(frozen=True)
-class DeliveryPage:
-    total: int
-    deliveries: list[Delivery]
-
-
-def list_deliveries(
-    *,
-    session: Session,
-    status: DeliveryStatus | None = None,
-    source_kind: str | None = None,
-    source_id: str | None = None,
-    incident_id: str | None = None,
-    limit: int = 100,
-    offset: int = 0,
-) -> DeliveryPage:
-    """Deliveries matching the filters, newest first."""
-    conditions: list[sa.ColumnElement[bool]] = []
-    if status is not None:
-        conditions.append(Delivery.status == status.value)
-    if source_kind is not None:
-        conditions.append(Delivery.source_kind == source_kind)
-    if source_id is not None:
-        conditions.append(Delivery.source_id == source_id)
-    if incident_id is not None:
-        conditions.append(Delivery.incident_id == incident_id)
-    total = session.scalar(sa.select(sa.func.count()).select_from(Delivery).where(*conditions)) or 0
-    rows = session.scalars(
-        sa.select(Delivery).where(*conditions).order_by(Delivery.id.desc()).limit(limit).offset(offset)
-    )
-    return DeliveryPage(total=total, deliveries=list(rows))
-
-
 def get_delivery(*, session: Session, delivery_id: int) -> tuple[Delivery, list[DeliveryAttempt]]:
     delivery = session.get(Delivery, delivery_id)
     if delivery is None:

@@ -146,7 +146,7 @@ class Attempt:
 
 _INSERT_ATTEMPTS = sa.insert(table(DeliveryAttempt))
 _HELD = sa.select(
-    _D.id, _D.claim_token, _D.attempts, _D.idempotency_key, _D.incident_id, _D.audience, _D.source_kind,
+    _D.id, _D.claim_token, _D.attempts, _D.incident_id, _D.audience, _D.source_kind,
     _D.source_id,
 ).where(_D.id.in_(_IDS))  # fmt: skip
 _SET_STATE = (
@@ -220,11 +220,16 @@ def _next_state(row: Any, attempt: Attempt, settings: Settings) -> dict[str, Any
         state |= {"b_status": DeliveryStatus.sent.value, "b_sent_at": finished_at, "b_last_error": None}
     elif row.attempts >= settings.delivery_max_attempts or result.gone:
         state |= {"b_status": DeliveryStatus.failed.value, "b_failed_at": finished_at}
+        # Never the idempotency key or the address: a contact's phone or e-mail is for authorities only
+        # (GET /deliveries), and an SMTP refusal quotes the address it refused.
         log.warning(
-            "delivery %s failed after %d attempts: %s",
-            row.idempotency_key,
+            "delivery %d (%s to %s via %s) failed after %d attempts: %s",
+            row.id,
+            row.source_kind,
+            row.audience,
+            attempt.claimed.channel,
             row.attempts,
-            result.error,
+            (result.error or "").replace(attempt.claimed.message.address, "<recipient>"),
             extra={"delivery_id": row.id, "incident_id": row.incident_id},
         )
     else:
