@@ -1,4 +1,4 @@
-"""The dashboard's static routes: the three files, their content types, the security headers, and 404s."""
+"""The dashboard's static routes: its files, their content types, the security headers, and 404s."""
 
 from __future__ import annotations
 
@@ -17,6 +17,10 @@ CSP = (
         ("/dashboard", "text/html; charset=utf-8", b'<form id="login-form"'),
         ("/dashboard/app.js", "text/javascript; charset=utf-8", b'"use strict"'),
         ("/dashboard/app.css", "text/css; charset=utf-8", b"#incident-list"),
+        ("/dashboard/charts.js", "text/javascript; charset=utf-8", b"export function stackedBars"),
+        ("/dashboard/history.js", "text/javascript; charset=utf-8", b"/deliveries?"),
+        ("/dashboard/analytics.js", "text/javascript; charset=utf-8", b"/statistics/hourly"),
+        ("/dashboard/reports.css", "text/css; charset=utf-8", b"#history-panel"),
     ],
 )
 def test_each_file_is_served_with_its_type_and_the_security_headers(
@@ -43,7 +47,7 @@ def test_each_file_is_served_with_its_type_and_the_security_headers(
         "/dashboard/..%2Frouter.py",
     ],
 )
-def test_anything_but_the_three_files_is_404(client: TestClient, path: str) -> None:
+def test_anything_but_its_files_is_404(client: TestClient, path: str) -> None:
     response = client.get(path)
     assert response.status_code == 404
     assert b"import" not in response.content
@@ -56,6 +60,7 @@ def test_the_page_holds_no_inline_script_or_style(client: TestClient) -> None:
     assert "style=" not in page
     assert "<script>" not in page
     assert " on" + "click=" not in page
-    script = client.get("/dashboard/app.js").text
-    assert "innerHTML" not in script
-    assert "localStorage" not in script
+    for name in ("app.js", "charts.js", "history.js", "analytics.js"):
+        script = client.get(f"/dashboard/{name}").text
+        assert "innerHTML" not in script, name
+        assert "localStorage" not in script, name

@@ -63,6 +63,34 @@ def dashboard_styles(_: Public) -> Response:
     return _serve("app.css", "text/css; charset=utf-8")
 
 
+REPORT_ASSETS: dict[str, str] = {
+    "charts.js": "text/javascript; charset=utf-8",
+    "history.js": "text/javascript; charset=utf-8",
+    "analytics.js": "text/javascript; charset=utf-8",
+    "reports.css": "text/css; charset=utf-8",
+}
+"""The report panels' files (notifications history, response analytics), each its own explicit route."""
+
+
+def _asset_route(name: str, media_type: str) -> None:
+    def serve(_: Public) -> Response:
+        return _serve(name, media_type)
+
+    serve.__doc__ = f"The dashboard's `{name}`."
+    router.add_api_route(
+        f"/{name}",
+        serve,
+        methods=["GET"],
+        response_class=Response,
+        responses={200: {"content": {media_type.split(";")[0]: {}}}},
+        name=f"dashboard_{name.replace('.', '_')}",
+    )
+
+
+for _name, _media_type in REPORT_ASSETS.items():
+    _asset_route(_name, _media_type)
+
+
 class CityOut(BaseModel):
     lat: float
     lon: float
