@@ -29,6 +29,16 @@ POSTGRES_FIELD_KEY = "ZmllbGQta2V5LWZvci10ZXN0cy1vbmx5LTAxMjM0NTY="
 """A Fernet key for the PostgreSQL runs (32 bytes, url-safe base64), never used outside tests."""
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """``postgres_only`` tests (several instances on one PostgreSQL server) are skipped on SQLite."""
+    if BACKEND == "postgres":
+        return
+    skip = pytest.mark.skip(reason="several instances share a PostgreSQL database (SAFESPHERE_TEST_BACKEND)")
+    for item in items:
+        if item.get_closest_marker("postgres_only"):
+            item.add_marker(skip)
+
+
 def _base_settings(data_dir: Path, **overrides: object) -> Settings:
     values: dict[str, object] = {
         "data_dir": data_dir,

@@ -43,6 +43,7 @@ def test_deliveries_pending_when_the_server_is_killed_arrive_after_restart(
         "SAFESPHERE_DELIVERY_BACKOFF_MAX_S": "0.5",
         "SAFESPHERE_DELIVERY_MAX_ATTEMPTS": "1000",
         "SAFESPHERE_DELIVERY_POLL_INTERVAL_S": "0.1",
+        "SAFESPHERE_DELIVERY_TIMEOUT_S": "0.5",
         "SAFESPHERE_DELIVERY_LEASE_S": "1",
     }
     server = LiveServer(settings, extra_env=env)

@@ -29,9 +29,11 @@ class Received:
 
 @dataclass
 class HttpReceiver:
-    """Answers 200 unless told to fail: ``fail_next(n)`` answers the next n requests with ``status``."""
+    """Answers 200 unless told to fail: ``fail_next(n)`` answers the next n requests with ``status``.
+    ``delay_s`` holds every answer that long (a slow dispatch system: sends are in flight for a while)."""
 
     port: int = 0
+    delay_s: float = 0.0
     requests: list[Received] = field(default_factory=list)
     _failures_left: int = 0
     _failure_status: int = 503
@@ -68,6 +70,8 @@ class HttpReceiver:
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length)
+                if receiver.delay_s:
+                    time.sleep(receiver.delay_s)
                 status = receiver._answer(
                     Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body)
                 )
@@ -105,8 +109,8 @@ def signature_is_valid(request: Received, secret: str) -> bool:
 
 
 @contextmanager
-def http_receiver(port: int = 0) -> Iterator[HttpReceiver]:
-    receiver = HttpReceiver(port=port).start()
+def http_receiver(port: int = 0, delay_s: float = 0.0) -> Iterator[HttpReceiver]:
+    receiver = HttpReceiver(port=port, delay_s=delay_s).start()
     try:
         yield receiver
     finally:

@@ -165,8 +165,12 @@ class Settings(BaseSettings):
     delivery_backoff_max_s: float = Field(
         default=300.0, gt=0, description="The longest wait between retries."
     )
-    delivery_lease_s: float = Field(
-        default=60.0, gt=0, description="A claimed row whose process died is retried after this."
+    delivery_lease_s: float | None = Field(
+        default=None,
+        gt=0,
+        description="A claimed delivery whose process died (kill -9) is sent again, under the same "
+        "idempotency key, after this long; at least delivery_timeout_s. Unset: delivery_timeout_s plus "
+        "5 s for the round's two transactions (a round claims no more than it sends at once).",
     )
     delivery_concurrency: int = Field(default=16, ge=1, description="Deliveries sent at once per process.")
     delivery_timeout_s: float = Field(
@@ -292,6 +296,15 @@ class Settings(BaseSettings):
             path = getattr(self, name)
             if path is not None and not path.is_file():
                 raise ValueError(f"{name} {path} is not a readable file")
+        return self
+
+    @model_validator(mode="after")
+    def _lease_outlasts_a_send(self) -> Settings:
+        if self.delivery_lease_s is not None and self.delivery_lease_s < self.delivery_timeout_s:
+            raise ValueError(
+                "delivery_lease_s must be at least delivery_timeout_s: a shorter lease runs out while the "
+                "send is still in flight, and another process sends the message again"
+            )
         return self
 
     @field_validator("retention_fix_days", "retention_closed_days")

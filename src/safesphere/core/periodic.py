@@ -2,8 +2,9 @@
 
 Each server process (``safesphere serve --workers N``, or several hosts on one PostgreSQL) runs the same
 background loops. A task that should run once per period, not once per process (the background
-rescoring), first claims the period with a conditional UPDATE of its row in ``periodic_runs``: the first
-process whose loop comes round wins, the others find the period taken and sleep again. No lock is held
+rescoring, retention), first claims the period with a conditional UPDATE of its row in ``periodic_runs``:
+the first process whose loop comes round wins, the others find the period taken (or being taken: on
+PostgreSQL the row is locked ``FOR UPDATE SKIP LOCKED``, so none waits) and sleep again. No lock is held
 between periods, so when the process that ran the last period dies, the next one to wake runs the next.
 """
 
@@ -31,9 +32,17 @@ class PeriodicRun(Base):
 
 
 _R = table(PeriodicRun).c
+_Q = table(PeriodicRun).alias("due").c
+_DUE = (
+    sa.select(_Q.name)
+    .where(_Q.name == sa.bindparam("task"), _Q.started_at <= sa.bindparam("due", type_=UTCDateTime))
+    # PostgreSQL: a period another process is claiming this instant is its, not waited for. SQLite
+    # ignores it (its writers take turns on the database's write lock).
+    .with_for_update(skip_locked=True)
+)
 _CLAIM = (
     sa.update(table(PeriodicRun))
-    .where(_R.name == sa.bindparam("task"), _R.started_at <= sa.bindparam("due", type_=UTCDateTime))
+    .where(_R.name.in_(_DUE), _R.started_at <= sa.bindparam("due", type_=UTCDateTime))
     .values(started_at=sa.bindparam("now", type_=UTCDateTime))
 )
 

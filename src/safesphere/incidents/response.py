@@ -330,7 +330,12 @@ def _escalate_one(session: Session, settings: Settings, incident: Incident, now:
 
 
 def escalate_due(*, database: Database, settings: Settings) -> int:
-    """One pass: every unacknowledged HIGH/CRITICAL incident past its deadline gets its next round."""
+    """One pass: every unacknowledged HIGH/CRITICAL incident past its deadline gets its next round.
+
+    On PostgreSQL the pass locks the incidents it takes and passes over those another instance's pass
+    (or a report) holds (``FOR UPDATE SKIP LOCKED``): passes share the overdue incidents instead of
+    waiting on each other; a skipped one is taken by the next pass if still due. SQLite ignores the
+    clause (its writers take turns on one lock); the conditional UPDATE still pages each round once."""
     now = clock.now()
     done = 0
     with database.session() as session:
@@ -343,6 +348,7 @@ def escalate_due(*, database: Database, settings: Settings) -> int:
                 )
                 .order_by(Incident.next_escalation_at)
                 .limit(100)
+                .with_for_update(skip_locked=True)
             )
         )
         for incident in due:

@@ -35,7 +35,11 @@ from safesphere.notify.webpush import PushTarget
 log = logging.getLogger(__name__)
 
 CLAIM_BATCH = 64
-"""Deliveries claimed per round; more wait for the next round a few milliseconds later."""
+"""Deliveries claimed per round at most (and never more than the process sends at once,
+``delivery_concurrency``); more wait for the next round a few milliseconds later."""
+LEASE_MARGIN_S = 5.0
+"""What a claim's lease allows beyond the send itself: the round's other two transactions (reading the
+channels, recording the attempts), each of which may wait up to ``db_pool_timeout_s`` for a connection."""
 ROUND_DUTY = 0.2
 """The share of its process's time a busy worker keeps to: a round costs two transactions (about 2.5 ms
 of CPU) however many deliveries it sends, so one round per report took a quarter of the process at
@@ -50,6 +54,15 @@ class Claimed:
     channel: str
     attempt: int
     message: Message
+
+
+def lease_s(settings: Settings) -> float:
+    """How long a claim holds its deliveries: every claimed message is sent at once (a round claims no
+    more than ``delivery_concurrency``) and each send is cut off at ``delivery_timeout_s``, so a lease
+    that outlasts one send and the round's bookkeeping is never overtaken by a live sender."""
+    if settings.delivery_lease_s is not None:
+        return settings.delivery_lease_s
+    return settings.delivery_timeout_s + LEASE_MARGIN_S
 
 
 def backoff_s(attempt: int, settings: Settings, rng: random.Random | None = None) -> float:
@@ -73,15 +86,24 @@ def _due(d: Any) -> sa.ColumnElement[bool]:
 
 _IDS: sa.BindParameter[list[int]] = sa.bindparam("ids", expanding=True)
 _Q = table(Delivery).alias("due")
-_DUE_IDS = sa.select(_Q.c.id).where(_due(_Q.c)).order_by(_Q.c.next_attempt_at).limit(sa.bindparam("limit"))
+_DUE_IDS = (
+    sa.select(_Q.c.id)
+    .where(_due(_Q.c))
+    .order_by(_Q.c.next_attempt_at)
+    .limit(sa.bindparam("limit"))
+    # PostgreSQL: rows another process is claiming right now are passed over, not waited for (two
+    # workers share the queue instead of queueing on each other's row locks). SQLite ignores it: its
+    # writers take turns on the database's write lock.
+    .with_for_update(skip_locked=True)
+)
 _CLAIMED_COLUMNS = (
     _D.id, _D.channel, _D.attempts, _D.idempotency_key, _D.recipient, _D.subject, _D.payload, _D.source_kind,
     _D.incident_id,
 )  # fmt: skip
 _CLAIM = (
     sa.update(table(Delivery))
-    # Due again in the outer condition: on PostgreSQL a row a racing worker claimed first (it waited for
-    # that row's lock) is re-checked after the wait and left out.
+    # Due again in the outer condition, as a guard: a row claimed and committed by another worker since
+    # this statement's snapshot is left out.
     .where(_D.id.in_(_DUE_IDS), _due(_D))
     .values(
         status=DeliveryStatus.sending.value,
@@ -98,12 +120,15 @@ _CANCEL = (
 )
 
 
-def claim_due(database: Database, settings: Settings, limit: int = CLAIM_BATCH) -> list[Claimed]:
-    """Atomically take up to ``limit`` due deliveries (pending and due, or leased by a dead process) in one
-    statement. An escalation page whose incident was acknowledged meanwhile is cancelled instead."""
+def claim_due(database: Database, settings: Settings, limit: int | None = None) -> list[Claimed]:
+    """Atomically take up to ``limit`` (default: what the process sends at once, at most ``CLAIM_BATCH``)
+    due deliveries (pending and due, or leased by a dead process) in one statement, leased for
+    ``lease_s``. An escalation page whose incident was acknowledged meanwhile is cancelled instead."""
     now = clock.now()
     token = secrets.token_hex(16)
-    lease = now + timedelta(seconds=settings.delivery_lease_s)
+    lease = now + timedelta(seconds=lease_s(settings))
+    if limit is None:
+        limit = min(CLAIM_BATCH, settings.delivery_concurrency)
     with database.session() as session:
         connection = session.connection()
         rows = connection.execute(
@@ -342,9 +367,26 @@ class DeliveryWorker:
             elif not channel.enabled:
                 result = SendResult(ok=False, error=f"channel {item.channel!r} is disabled")
             else:
-                result = await send(client, channel, item.message, self.settings.delivery_timeout_s, device)
+                timeout_s = self.settings.delivery_timeout_s
+                result = await send_within(client, channel, item.message, timeout_s, device)
             latency_ms = (time.perf_counter() - began) * 1000
         return Attempt(item, result, started_at, clock.now(), latency_ms)
+
+
+async def send_within(
+    client: httpx.AsyncClient,
+    channel: ChannelSpec,
+    message: Message,
+    timeout_s: float,
+    device: PushTarget | None,
+) -> SendResult:
+    """One send, cut off at ``timeout_s`` in all (httpx's timeout bounds each read, not a receiver that
+    trickles its answer): the lease counts on it."""
+    try:
+        async with asyncio.timeout(timeout_s):
+            return await send(client, channel, message, timeout_s, device)
+    except TimeoutError:
+        return SendResult(ok=False, error=f"no answer within {timeout_s} s")
 
 
 async def deliver_forever(app: FastAPI) -> None:
