@@ -15,7 +15,7 @@ from safesphere.core.config import Settings
 from safesphere.core.db import Database
 from safesphere.notify.senders import SendResult
 from safesphere.notify.worker import Attempt, claim_due, record_attempts
-from tests.factories import Account, Factory
+from tests.factories import Account, EngineCredentials, Factory
 from tests.incidents.reports import report_body
 
 T0 = datetime(2026, 3, 14, 8, 0, tzinfo=UTC)
@@ -26,7 +26,9 @@ T0 = datetime(2026, 3, 14, 8, 0, tzinfo=UTC)
 def settings_overrides() -> dict[str, object]:
     # One failed attempt is a failed delivery; tokens outlast the night the clock runs through.
     # No escalation pages: the test decides every message (its clock jumps hours).
-    return {"delivery_max_attempts": 1, "access_token_ttl_s": 86400, "escalation_rounds": 0}
+    # A repeat of one camera within two minutes is grouped into its open incident.
+    return {"delivery_max_attempts": 1, "access_token_ttl_s": 86400, "escalation_rounds": 0,
+            "grouping_window_s": 120}  # fmt: skip
 
 
 @pytest.fixture
@@ -35,14 +37,15 @@ def frozen() -> Iterator[clock.FrozenClock]:
         yield moving
 
 
-def _report(client: TestClient, factory: Factory, level: str, *, weapon: bool = False) -> str:
+def _report(client: TestClient, factory: Factory, level: str, *, weapon: bool = False,
+            engine: EngineCredentials | None = None) -> dict[str, Any]:  # fmt: skip
     body = report_body(
         threat_level=level, is_critical=level == "CRITICAL", weapon_detected=weapon,
         weapon_types=["gun"] if weapon else [], timestamp=clock.now().isoformat(),
     )  # fmt: skip
-    response = client.post("/threats/report", json=body, headers=factory.engine_key().headers)
+    response = client.post("/threats/report", json=body, headers=(engine or factory.engine_key()).headers)
     assert response.status_code == 200, response.text
-    return str(body["incident_id"])
+    return {**response.json(), "incident_id": body["incident_id"]}
 
 
 def _send_due(db: Database, settings: Settings, *, ok: bool) -> int:
@@ -70,18 +73,22 @@ def _night(client: TestClient, factory: Factory, db: Database, settings: Setting
     moving.set(T0 + timedelta(minutes=5))
     _report(client, factory, "LOW")
     moving.set(T0 + timedelta(minutes=10))
-    high = _report(client, factory, "HIGH")
+    high = _report(client, factory, "HIGH")["incident_id"]
     moving.advance(seconds=3)
     sent["hour0"] = _send_due(db, settings, ok=True)  # notified in 3 s
     moving.advance(seconds=57)
     _acknowledge(client, officer, high)  # acknowledged 60 s after the report
 
     moving.set(T0 + timedelta(minutes=70))
-    critical = _report(client, factory, "CRITICAL", weapon=True)
+    camera = factory.engine_key()
+    critical = _report(client, factory, "CRITICAL", weapon=True, engine=camera)["incident_id"]
     moving.advance(seconds=1)
     sent["hour1"] = _send_due(db, settings, ok=True)  # 1 s
     moving.advance(seconds=29)
     _acknowledge(client, officer, critical)  # 30 s
+    moving.advance(seconds=10)
+    repeat = _report(client, factory, "CRITICAL", weapon=True, engine=camera)
+    assert repeat["grouped_into"] == critical, "the camera's repeat is part of the case, not another one"
     moving.set(T0 + timedelta(minutes=80))
     _report(client, factory, "HIGH")
     moving.advance(seconds=5)
