@@ -116,6 +116,10 @@ def test_admins_filter_by_actor_action_target_and_time_and_page_newest_first(
     window = _entries(client, admin, action="zone.created", since=t0.isoformat(),
                       until=(t0 + timedelta(hours=2)).isoformat())  # fmt: skip
     assert [e["details"]["name"] for e in window] == ["zone 1", "zone 0"]  # type: ignore[index]
+    naive = _entries(
+        client, admin, action="zone.created", since="2026-03-01T13:00:00"
+    )  # the default zone, UTC
+    assert [e["details"]["name"] for e in naive] == ["zone 2", "zone 1"]  # type: ignore[index]
     zone_id = window[0]["target_id"]
     assert [e["target_id"] for e in _entries(client, admin, target_type="zone", target_id=zone_id)] == [
         zone_id

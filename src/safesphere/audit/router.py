@@ -9,7 +9,8 @@ from fastapi import APIRouter, Query, Response
 from safesphere.audit import service
 from safesphere.audit.schemas import AuditEntryOut
 from safesphere.auth.access import AdminUser
-from safesphere.core.dependencies import ReadSession
+from safesphere.core import clock
+from safesphere.core.dependencies import ReadSession, SettingsDep
 from safesphere.core.errors import responses
 from safesphere.core.params import Instant
 
@@ -22,6 +23,7 @@ MAX_ID = 2**63 - 1
 def audit_log(
     response: Response,
     session: ReadSession,
+    settings: SettingsDep,
     _: AdminUser,
     actor_id: Annotated[int | None, Query(ge=1, le=MAX_ID, description="The acting user's id.")] = None,
     action: Annotated[
@@ -39,6 +41,8 @@ def audit_log(
     moves and legal holds, alert handling, evidence downloads, zone edits, exports and account deletions.
     The log is append-only; nothing here or elsewhere changes or deletes an entry."""
     response.headers["Cache-Control"] = "no-store"
+    # A naive bound is read in the default zone, as the incident list reads it (unconverted it was a 500).
+    since, until = (clock.ensure_utc(t, naive_zone=settings.tz) if t else None for t in (since, until))
     query = service.AuditQuery(actor_id, action, target_type, target_id, since, until)
     entries = service.search(session=session, query=query, limit=limit, offset=offset)
     return [AuditEntryOut.model_validate(entry) for entry in entries]
