@@ -12,10 +12,11 @@ import httpx
 import pytest
 from selenium.webdriver import Chrome as WebDriver
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import Select
 
 from safesphere.core.config import Settings
-from tests.dashboard.page import ARTIFACTS, leave, log_in, wait
+from tests.dashboard.page import ARTIFACTS, click, leave, log_in, wait
 from tests.factories import Account, Factory
 from tests.incidents.reports import report_body
 from tests.support.browser import severe_console_entries
@@ -137,6 +138,10 @@ def test_the_history_lists_failed_first_and_filters_and_the_charts_show_each_hou
         "the log channel reaches them by name"
     )
     _shot(browser, "history-panel", "notifications-history")
+    incident_id = next(d["incident_id"] for d in history["deliveries"] if d["audience"] == "contact")
+    click(browser, f'#history-list tr:first-child button[data-incident-id="{incident_id}"]')
+    detail = (By.CSS_SELECTOR, f'#incident-detail[data-incident-id="{incident_id}"]')
+    wait(browser).until(ec.visibility_of_element_located(detail))  # the row's incident opens in the detail
 
     wait(browser).until(
         lambda d: d.find_element(By.ID, "analytics-panel").get_attribute("data-loaded") == "true"

@@ -215,9 +215,13 @@
     s.timers.push(setTimeout(() => listsWithoutStream(s), HELLO_WAIT_MS));
     stream(s); // the incident and alert lists follow its hello (onEvent)
     // The panels in their own modules (history.js, analytics.js) read the API through this session's
-    // api(): a 401 ends the session as anywhere else, and the signal aborts when it ends.
+    // api(): a 401 ends the session as anywhere else, and the signal aborts when it ends; select() opens
+    // an incident in the detail panel.
     document.dispatchEvent(new CustomEvent("dashboard:session", {
-      detail: { api: (path, options) => api(s, path, options), signal: s.abort.signal },
+      detail: {
+        api: (path, options) => api(s, path, options), signal: s.abort.signal,
+        select: (incidentId) => { if (alive(s)) select(s, incidentId, { focus: s.incidents.has(incidentId) }); },
+      },
     }));
   }
 

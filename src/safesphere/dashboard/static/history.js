@@ -56,15 +56,19 @@ async function load(s) {
   }
 }
 
-function source(delivery) {
-  if (delivery.incident_id) return `Incident ${delivery.incident_id}`;
-  return `${SOURCE_WORDS[delivery.source_kind] || delivery.source_kind} #${delivery.source_id}`;
+function source(s, delivery) {
+  if (!delivery.incident_id) return `${SOURCE_WORDS[delivery.source_kind] || delivery.source_kind} #${delivery.source_id}`;
+  // The incident opens in the detail panel (app.js's select), as a click on its row or marker does.
+  return el("button", {
+    type: "button", className: "link", "data-incident-id": delivery.incident_id, text: `Incident ${delivery.incident_id}`,
+    onclick: () => { s.select(delivery.incident_id); $("detail-panel").scrollIntoView({ block: "nearest" }); },
+  });
 }
 
-function row(delivery) {
+function row(s, delivery) {
   return el("tr", { "data-delivery-id": delivery.id, "data-status": delivery.status, className: `status-${delivery.status}` },
     el("td", { text: when(delivery.created_at) }),
-    el("td", { text: source(delivery) }),
+    el("td", { className: "source" }, source(s, delivery)),
     el("td", { className: "audience", text: AUDIENCE_WORDS[delivery.audience] || delivery.audience }),
     el("td", { className: "recipient", text: delivery.recipient }),
     el("td", { className: "channel", text: delivery.channel }),
@@ -77,7 +81,7 @@ function row(delivery) {
 function render(s, page) {
   const list = $("history-list");
   list.replaceChildren(...(page.deliveries.length
-    ? page.deliveries.map(row)
+    ? page.deliveries.map((delivery) => row(s, delivery))
     : [el("tr", {}, el("td", { colspan: 9, text: "No notifications match these filters." }))]));
   list.dataset.loaded = "true";
   list.dataset.total = String(page.total);
