@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, field_validator, model_validator
@@ -102,6 +103,13 @@ class Settings(BaseSettings):
         "latest fix when it is at most this old.",
     )
     max_telemetry_bytes: int = Field(default=256 * KIB, ge=1, description="Cap on a report's full_telemetry.")
+    evidence_store: Literal["directory", "database"] = Field(
+        default="directory",
+        description="Where evidence bytes are kept: directory (<data_dir>/evidence: one host, or a volume "
+        "every instance mounts) or database (streamed in 1 MiB pieces into the evidence_chunks table, which "
+        "every instance on the database reads: several hosts on PostgreSQL). Existing evidence stays where "
+        "it was stored.",
+    )
     max_upload_bytes: int = Field(default=10 * MIB, ge=1, description="Cap on an evidence upload.")
     route_threads: int = Field(
         default=8, ge=1, description="Threads running routes per process (anyio's default is 40)."

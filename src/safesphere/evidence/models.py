@@ -12,7 +12,8 @@ from safesphere.core.db import Base, UTCDateTime
 
 
 class Evidence(Base):
-    """One stored file; ``stored_path`` is relative to the evidence directory and made by the server."""
+    """One stored file; ``stored_path`` is relative to the evidence directory and made by the server.
+    ``store`` says where its bytes are: ``directory`` (that path) or ``database`` (``evidence_chunks``)."""
 
     __tablename__ = "evidence"
 
@@ -34,6 +35,19 @@ class Evidence(Base):
         sa.ForeignKey("engine_keys.id", ondelete="SET NULL")
     )
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    store: Mapped[str] = mapped_column(sa.String(16), default="directory", server_default="directory")
+
+
+class EvidenceChunk(Base):
+    """One piece, in order, of an evidence file kept in the database (``evidence/blobs.py``)."""
+
+    __tablename__ = "evidence_chunks"
+
+    evidence_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("evidence.id", ondelete="CASCADE"), primary_key=True
+    )
+    number: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    data: Mapped[bytes] = mapped_column(sa.LargeBinary)
 
 
 class LegalHold(Base):

@@ -5,14 +5,14 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Path, UploadFile, status
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, Response, StreamingResponse
 
 from safesphere.audit import service as audit
 from safesphere.audit.models import AuditAction
 from safesphere.auth.access import AdminUser, AuthorityUser, EngineOrAuthority
 from safesphere.core.dependencies import DatabaseDep, DbSession, ReadSession, SettingsDep
 from safesphere.core.errors import responses
-from safesphere.evidence import legal_hold, service
+from safesphere.evidence import blobs, legal_hold, service
 from safesphere.evidence.schemas import (
     EvidenceOut,
     IncidentEvidenceOut,
@@ -88,17 +88,22 @@ def download_evidence(
     database: DatabaseDep,
     settings: SettingsDep,
     user: AuthorityUser,
-) -> FileResponse:
+) -> Response:
     """Download an evidence file; ``X-Evidence-SHA256`` carries the digest recorded at upload. Every
     download is in the audit log."""
     found = service.open_evidence(session=session, settings=settings, evidence_id=evidence_id)
     audit.record_alone(database, AuditAction.evidence_downloaded, actor_id=user.id,
                        target=("evidence", evidence_id), incident_id=found.evidence.incident_id)  # fmt: skip
+    headers = {"X-Evidence-SHA256": found.evidence.sha256, "X-Content-Type-Options": "nosniff"}
+    if found.path is None:  # kept in the database: streamed piece by piece
+        headers |= {
+            "Content-Length": str(found.evidence.size_bytes),
+            "Content-Disposition": f'attachment; filename="{found.evidence.filename}"',
+        }
+        pieces = blobs.pieces(database=database, evidence_id=found.evidence.id)
+        return StreamingResponse(pieces, media_type=found.evidence.media_type, headers=headers)
     return FileResponse(
-        found.path,
-        media_type=found.evidence.media_type,
-        filename=found.evidence.filename,
-        headers={"X-Evidence-SHA256": found.evidence.sha256, "X-Content-Type-Options": "nosniff"},
+        found.path, media_type=found.evidence.media_type, filename=found.evidence.filename, headers=headers
     )
 
 

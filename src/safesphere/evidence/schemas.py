@@ -49,7 +49,10 @@ class ScreenshotUploadOut(BaseModel):
     success: bool = True
     incident_id: str
     filename: str
-    path: str = Field(description="Where the file is stored, relative to the data directory.")
+    path: str = Field(
+        description="Where the file is stored: relative to the data directory, or database:<incident>/<name> "
+        "when evidence is kept in the database (SAFESPHERE_EVIDENCE_STORE)."
+    )
     evidence: EvidenceOut
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +16,7 @@ from safesphere.auth.models import User
 from safesphere.core.config import Settings
 from safesphere.core.db import Database
 from safesphere.core.errors import Forbidden, NotFound
-from safesphere.evidence import storage
+from safesphere.evidence import blobs, storage
 from safesphere.evidence.models import Evidence
 from safesphere.incidents import queries as incidents_queries
 
@@ -67,7 +68,8 @@ def upload_screenshot(
     """Stores a verified JPEG/PNG/WebP for an incident and records its custody row.
 
     The file is decoded before any write lock is taken; if the row cannot be committed the file is removed,
-    so the evidence table and the directory never disagree.
+    so the evidence table and the directory never disagree. With ``evidence_store = database`` the bytes
+    are copied into the database in the row's transaction and the local file removed after the commit.
     """
     incident_id = _incident_for_upload(database=database, incident_id=incident_id, uploader=uploader)
     stored = storage.store_image(
@@ -88,19 +90,29 @@ def upload_screenshot(
                 width=stored.width,
                 height=stored.height,
                 client_filename=client_filename[:MAX_CLIENT_FILENAME] if client_filename else None,
+                store=settings.evidence_store,
                 **_uploader_fields(uploader),
             )
             session.add(record)
+            if settings.evidence_store == "database":
+                session.flush()
+                blobs.save(session=session, evidence_id=record.id, path=stored.path)
             session.commit()
     except BaseException:
         storage.discard(stored.path)
         raise
+    if settings.evidence_store == "database":
+        storage.discard(stored.path)
+        with contextlib.suppress(OSError):  # the incident's folder, once empty
+            stored.path.parent.rmdir()
     logger.info(
         "evidence %s stored for incident %s",
         record.id,
         incident_id,
         extra={"incident_id": incident_id, "sha256": stored.sha256},
     )
+    if settings.evidence_store == "database":
+        return UploadedScreenshot(record, f"database:{stored.relative_path}")
     return UploadedScreenshot(record, f"{settings.evidence_dir.name}/{stored.relative_path}")
 
 
@@ -125,15 +137,24 @@ def list_incident_evidence(*, session: Session, incident_id: str) -> list[Eviden
 
 @dataclass(frozen=True)
 class EvidenceFile:
+    """A record and where its bytes are: ``path`` on disk, or None when they are in the database."""
+
     evidence: Evidence
-    path: Path
+    path: Path | None
 
 
 def open_evidence(*, session: Session, settings: Settings, evidence_id: int) -> EvidenceFile:
-    """The record and on-disk path of one evidence file; 404 when either is missing."""
+    """The record and the place of one evidence file's bytes; 404 when either is missing."""
     record = session.get(Evidence, evidence_id)
     if record is None:
         raise NotFound("Evidence not found")
+    if record.store == "database":
+        if not blobs.is_stored(session=session, evidence_id=record.id):
+            logger.error(
+                "evidence %s has no stored bytes", record.id, extra={"incident_id": record.incident_id}
+            )
+            raise NotFound("Evidence file not found")
+        return EvidenceFile(record, None)
     root = settings.evidence_dir.resolve()
     path = (root / record.stored_path).resolve()
     if not path.is_relative_to(root) or not path.is_file():

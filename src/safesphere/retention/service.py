@@ -142,11 +142,16 @@ def _purge_incidents(
             ids = list(session.scalars(old.order_by(i.incident_id).limit(batch)))
             if not ids:
                 return
-            evidence = sa.select(_evidence.c.stored_path).where(_evidence.c.incident_id.in_(ids))
-            files = list(session.scalars(evidence))
+            evidence = sa.select(_evidence.c.stored_path, _evidence.c.store).where(
+                _evidence.c.incident_id.in_(ids)
+            )
+            stored = list(session.execute(evidence))
             session.execute(sa.delete(_incidents).where(i.incident_id.in_(ids)))
             session.commit()
         purged.incidents += len(ids)
+        # Bytes kept in the database went with their rows (the foreign keys cascade); files follow them.
+        purged.evidence_files += sum(1 for _, store in stored if store == "database")
+        files = [stored_path for stored_path, store in stored if store != "database"]
         for stored_path in files:
             path = evidence_dir / stored_path
             if path.exists():
