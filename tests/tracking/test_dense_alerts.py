@@ -43,7 +43,7 @@ def _busy_district(db: Database, rng: random.Random, count: int) -> None:
                       title=f"Alert {n}", description="busy district",
                       latitude=SPOT[0] + rng.uniform(-SPREAD_DEG, SPREAD_DEG),
                       longitude=SPOT[1] + rng.uniform(-SPREAD_DEG, SPREAD_DEG) * 1.5,
-                      occurred_at=occurred, status=status,
+                      occurred_at=occurred, created_at=occurred, status=status,
                       resolved_at=occurred + timedelta(minutes=30) if status == "resolved" else None)
             )  # fmt: skip
         session.commit()

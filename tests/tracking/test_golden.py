@@ -115,11 +115,12 @@ def test_an_old_fix_rescored_after_newer_alerts_does_not_see_them(
     )
 
 
-def test_rescoring_sees_a_threat_reported_late_and_refreshes_the_current_score(
+def test_rescoring_never_counts_a_threat_received_after_the_fix_even_if_it_happened_before(
     client: TestClient, factory: Factory, db: Database, settings: Settings
 ) -> None:
-    """An engine's offline spool delivers a threat seen before the fix: the rescored fix and the tourist's
-    current score both take it in."""
+    """No look-ahead by receipt time (issue 14 item 3): an engine's offline spool delivers, 20 minutes
+    later, a threat seen 10 minutes before the fix. The fix was scored with what the server knew when it
+    arrived, and rescoring keeps it so; the tourist's next fix counts the threat."""
     tourist = factory.tourist()
     with clock.frozen(NOON + MINUTE):
         fix = send_fix(client, tourist, NOON)
@@ -129,14 +130,13 @@ def test_rescoring_sees_a_threat_reported_late_and_refreshes_the_current_score(
         rescored = update_location_safety_scores(
             database=db, settings=settings, zone_index=ZoneIndex(), hours_back=24
         )
-        current = client.get("/safety/score", headers=tourist.headers).json()
         history = client.get("/location/history", headers=tourist.headers).json()
+        after = send_fix(client, tourist, later)
 
     assert rescored == 1
     assert history[0]["id"] == fix["location_id"]
-    assert history[0]["safety_score"] < fix["location_safety_score"]
-    assert current["safety_score"] == history[0]["safety_score"]  # the first fix: location score alone
-    assert current["safety_score"] < fix["tourist_safety_score"]
+    assert history[0]["safety_score"] == fix["location_safety_score"]
+    assert factors_by_name(after)["nearby_alerts"]["score"] < 100.0
 
 
 def test_the_zone_index_measures_every_zone_exactly_as_the_zone_geometry_does(

@@ -258,7 +258,7 @@ def test_an_alert_counts_as_nearby_if_open_in_the_6_hours_and_as_history_within_
     at = NOW - 30 * MINUTE
     hour, day, resolved = 60 * MINUTE, timedelta(days=1), "resolved"
     near, mid = SPOT[0] + 0.5 * KM_NORTH, SPOT[0] + 1.5 * KM_NORTH
-    with db.session() as session:
+    with clock.frozen(at), db.session() as session:  # received before the fix
         session.add_all(
             [
                 _alert(latitude=mid, occurred_at=at - 2 * day),  # 1.5 km, two days: neither

@@ -72,8 +72,8 @@ def score_fix(
     received_at: datetime | None = None,
 ) -> ScoredFix:
     """The assessment of ``fix`` with data as of its own time; ``fix_id`` excludes the stored fix itself,
-    ``received_at`` is when the server received it (now for a new fix): alerts received later count only
-    if their event time is not after the fix's. The caller refreshes ``zone_index`` first (once per
+    ``received_at`` is when the server received it (now for a new fix): alerts received later never count
+    (no look-ahead, also on rescoring). The caller refreshes ``zone_index`` first (once per
     transaction, however many fixes it scores)."""
     skew = settings.clock_skew_tolerance_s
     nearby_rows, history_rows = repository.alerts_around(

@@ -97,9 +97,8 @@ class RecentAlerts:
         return nearby, history
 
     def _per_fix(self, query: Ints, point: Ints, at: Ints, received: Ints) -> FixAlerts:
-        """Per fix, its alerts in the stored order: not false alarms, and after the fix's time only if
-        received by the fix's receipt."""
-        in_time = (self._points.time_us[point] <= at[query]) | (self._received_us[point] <= received[query])
+        """Per fix, its alerts in the stored order: not false alarms, received by the fix's receipt."""
+        in_time = self._received_us[point] <= received[query]
         keep = in_time & (self._resolved_us[point] > -np.inf)
         order = np.lexsort((point[keep], query[keep]))
         query, point = query[keep][order], point[keep][order]

@@ -72,8 +72,8 @@ def _alerts_around_query(
     counted = [
         a.type.not_in(c.NOT_COUNTED_ALERT_TYPES),
         a.status.not_in(c.NOT_COUNTED_ALERT_STATUSES),
-        # after the fix's time (by the clock-skew tolerance) only if received before the fix was
-        sa.or_(a.occurred_at <= sa.bindparam("at"), a.created_at <= sa.bindparam("received")),
+        # no look-ahead by receipt: only what the server had received when the fix arrived
+        a.created_at <= sa.bindparam("received"),
     ]
     columns = (a.id, a.latitude, a.longitude, a.severity, epoch_us(a.occurred_at), a.type)
     history = sa.select(*columns, sa.literal(False).label("nearby")).where(
@@ -99,8 +99,8 @@ def alerts_around(
     session: Session, *, lat: float, lon: float, at: datetime, received: datetime, skew_tolerance_s: float
 ) -> tuple[list[AlertRow], list[AlertRow]]:
     """(nearby: open as of ``at``, 2 km box, 6 h) and (historical: 1 km box, 30 days): the alerts that
-    count (``NOT_COUNTED_ALERT_TYPES`` and false alarms never do) whose event time is in the window before
-    ``at``, or up to ``skew_tolerance_s`` after it if received by ``received`` (the fix's receipt): a
+    count (``NOT_COUNTED_ALERT_TYPES`` and false alarms never do), received by ``received`` (the fix's
+    receipt), whose event time is in the window before ``at`` or up to ``skew_tolerance_s`` after it: a
     device clock a little behind never hides a threat, and rescoring never looks ahead.
 
     The boxes hold the radii; the score measures the exact distances. Each list is in the index's order.
