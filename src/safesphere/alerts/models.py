@@ -70,6 +70,8 @@ class Alert(Base):
     status: Mapped[str] = mapped_column(sa.String(16), default=AlertStatus.open.value, index=True)
     tourist_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
     incident_id: Mapped[str | None] = mapped_column(sa.String(64), index=True)
+    report_count: Mapped[int] = mapped_column(default=1, server_default="1")
+    """An incident's alert: how many reports its case has (its own and the grouped ones); else 1."""
     acknowledged_by: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     resolved_by: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))

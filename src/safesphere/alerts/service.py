@@ -75,6 +75,17 @@ def raise_incident_alert(*, session: Session, incident_id: str, threat_level: st
     )
 
 
+def count_incident_report(*, session: Session, incident_id: str) -> None:
+    """A report grouped into ``incident_id``: its safety alert counts one more report (caller's
+    transaction; nothing when the incident has no alert)."""
+    alert = table(Alert).c
+    session.connection().execute(
+        sa.update(table(Alert))
+        .where(alert.incident_id == incident_id, alert.type == AlertType.incident.value)
+        .values(report_count=alert.report_count + 1)
+    )
+
+
 WARNING_RADIUS_KM = 1.0
 """Tourists whose latest fix is this close to a located HIGH/CRITICAL threat are warned."""
 WARNING_RECENT = timedelta(minutes=30)

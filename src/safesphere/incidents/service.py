@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from safesphere.alerts import service as alerts_service
 from safesphere.auth import service as auth_service
 from safesphere.core import clock
 from safesphere.core.config import Settings
@@ -222,6 +223,9 @@ def _group_repeat(
     repeat.last_reported_at = repeat.timestamp
     repeat.id = recording.insert_incident(session, repeat)
     current.duplicate_count += 1  # the row is locked for this transaction: no update is lost
+    if current.latitude is not None and current.longitude is not None:
+        # nearby-risks lists the case once with how many reports it has
+        alerts_service.count_incident_report(session=session, incident_id=current.incident_id)
     _apply_facts(current, regrouped.facts, repeat.timestamp, received_at)
     ran: dict[str, str] = {}
     if regrouped.grouping is ReportGrouping.attached:

@@ -183,6 +183,7 @@ def _nearby_alert(alert: Alert, distance_km: float, viewer_id: int) -> NearbyAle
     return NearbyAlert(
         alert_id=alert.id, type=alert.type, severity=alert.severity, title=title, description=description,
         distance_km=round(distance_km, 2), location=Point(lat=lat, lon=lon), timestamp=alert.occurred_at,
+        report_count=alert.report_count,
     )  # fmt: skip
 
 

@@ -133,6 +133,9 @@ class NearbyAlert(BaseModel):
     distance_km: float
     location: Point
     timestamp: datetime
+    report_count: int = Field(
+        description="How many reports the incident has (its own and those grouped into it); 1 for others."
+    )
 
 
 class NearbyZone(BaseModel):
