@@ -7,10 +7,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
 from fastapi.testclient import TestClient
+from prometheus_client.parser import text_string_to_metric_families
 
-from safesphere.alerts.models import Alert
 from safesphere.core import clock
 from safesphere.core.config import Settings
 from safesphere.core.db import Database
@@ -251,39 +250,68 @@ def test_a_phone_clock_2_s_behind_still_sees_the_newest_sos(client: TestClient, 
     assert _scores(body)["historical_risk"] == 85.0  # 100 - 15
 
 
-def _close(db: Database, alert_id: int, status: str) -> None:
-    """Mark an alert closed as the incident lifecycle does (the false-alarm route is issue 14's)."""
-    with db.session() as session:
-        session.execute(
-            sa.update(Alert).where(Alert.id == alert_id).values(status=status, resolved_at=clock.now())
-        )
-        session.commit()
+def _open_counts(client: TestClient, admin: Account) -> dict[tuple[str, str], float]:
+    """``safesphere_alerts_not_resolved`` for the alert types a score counts (incident, SOS)."""
+    response = client.get("/metrics", headers=admin.headers)
+    assert response.status_code == 200, response.text
+    return {
+        (sample.labels["type"], sample.labels["status"]): sample.value
+        for family in text_string_to_metric_families(response.text)
+        for sample in family.samples
+        if sample.name == "safesphere_alerts_not_resolved" and sample.labels["type"] in ("incident", "sos")
+    }
 
 
 def test_resolved_stops_counting_as_nearby_and_a_false_alarm_counts_nowhere_also_after_rescoring(
     client: TestClient, factory: Factory, db: Database, settings: Settings
 ) -> None:
-    officer, a, b, c = factory.authority(), factory.tourist(), factory.tourist(), factory.tourist()
+    """Issue 14 item 2, through the real routes: two camera incidents closed by ``POST
+    /incidents/{id}/resolve`` (resolved, false alarm) and two SOS by ``POST /alerts/{id}/resolve``
+    (resolved, false alarm). At once: /metrics, nearby-risks and the next score agree; rescoring the fix
+    sent before the close keeps the resolved ones (open then) and drops the false alarms."""
+    officer, admin = factory.authority(), factory.admin()
+    a, b, c = factory.tourist(), factory.tourist(), factory.tourist()
+    near = SPOT[0] + 0.2 * KM_NORTH
     with clock.frozen(NOON) as frozen:
         for tourist in (a, b, c):
             send_fix(client, tourist, NOON - MINUTE)
-        resolved = client.post("/sos", headers=b.headers).json()["alert_id"]
-        false_alarm = client.post("/sos", headers=c.headers).json()["alert_id"]
+        resolved_incident = camera_sees_threat(client, factory, NOON, level="CRITICAL", lat=near)
+        false_incident = camera_sees_threat(client, factory, NOON, level="HIGH", lat=near)
+        resolved_sos = client.post("/sos", headers=b.headers).json()["alert_id"]
+        false_sos = client.post("/sos", headers=c.headers).json()["alert_id"]
         frozen.advance(minutes=1)
         before = send_fix(client, a, NOON + MINUTE)
+        risks_before = client.get("/location/nearby-risks", headers=a.headers).json()["risk_summary"]
+        open_before = _open_counts(client, admin)
         frozen.advance(minutes=1)
-        closed = client.post(f"/alerts/{resolved}/resolve", headers=officer.headers)
-        assert closed.status_code == 200
-        _close(db, false_alarm, "false_alarm")
+        for incident_id, outcome in ((resolved_incident, "resolved"), (false_incident, "false_alarm")):
+            closed = client.post(
+                f"/incidents/{incident_id}/resolve", json={"outcome": outcome}, headers=officer.headers
+            )
+            assert closed.status_code == 200, closed.text
+        for alert_id, outcome in ((resolved_sos, "resolved"), (false_sos, "false_alarm")):
+            closed = client.post(
+                f"/alerts/{alert_id}/resolve", json={"outcome": outcome}, headers=officer.headers
+            )
+            assert closed.status_code == 200, closed.text
+        risks_after = client.get("/location/nearby-risks", headers=a.headers).json()
+        open_after = _open_counts(client, admin)
         after = send_fix(client, a, NOON + 2 * MINUTE)
         update_location_safety_scores(database=db, settings=settings, zone_index=ZoneIndex(), hours_back=1)
         history = {h["id"]: h for h in client.get("/location/history", headers=a.headers).json()}
 
-    assert factors_by_name(before)["nearby_alerts"]["details"].startswith("2 alerts")
-    assert factors_by_name(before)["historical_risk"]["details"] == "2 incidents in last 30 days within 1km"
+    assert open_before == {("incident", "open"): 2, ("sos", "open"): 2}
+    assert risks_before["total_alerts"] == 4
+    assert factors_by_name(before)["nearby_alerts"]["details"].startswith("4 alerts")
+    assert factors_by_name(before)["historical_risk"]["details"] == "4 incidents in last 30 days within 1km"
+    # closed: nothing open anywhere
+    assert open_after == {}
+    assert risks_after["nearby_alerts"] == [] and risks_after["risk_summary"]["total_alerts"] == 0
     assert _scores(after)["nearby_alerts"] == 100.0  # resolved: no longer nearby; false alarm: nowhere
-    assert factors_by_name(after)["historical_risk"]["details"] == "1 incident in last 30 days within 1km"
-    assert _scores(after)["historical_risk"] == 85.0  # the resolved SOS stays in history
-    # rescored: the fix before the close still saw the resolved SOS open, never the false alarm
-    rescored = history[before["location_id"]]["safety_score"]
-    assert rescored > before["location_safety_score"]
+    # the resolved incident (critical, 0.2 km) and the resolved SOS (critical, at the spot) stay in history
+    assert factors_by_name(after)["historical_risk"]["details"] == "2 incidents in last 30 days within 1km"
+    assert _scores(after)["historical_risk"] == pytest.approx(100 - 15 * (1 - 0.5 * 0.2) - 15, abs=0.01)
+    # rescored: the fix before the close still saw the resolved ones open, never the false alarms
+    rescored = history[before["location_id"]]
+    assert rescored["safety_score"] > before["location_safety_score"]
+    assert history[after["location_id"]]["safety_score"] == after["location_safety_score"]
