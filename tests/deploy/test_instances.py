@@ -28,7 +28,9 @@ from tests.tracking.fixtures import SPOT, fix_body
 pytestmark = pytest.mark.postgres_only
 
 REPORTS = 1000
-"""Issue 18's figure; both instances and the load generator share the machine's 2 cores."""
+"""Issue 18's figure; both instances, PostgreSQL and the load generator share the machine's 2 cores. The
+test took 56-92 s on 2 cores that other test runs loaded 2.5-9 times over (the 2,000 requests about 45 s
+of it); unshared it should take about half, so the full figure is kept rather than a smaller one."""
 CONCURRENCY = 32
 """Requests in flight at once: 16 an instance, under its admission limit (64), so none is turned away."""
 QUIET = {"escalation_after_critical_s": 3600}
