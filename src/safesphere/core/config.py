@@ -111,6 +111,13 @@ class Settings(BaseSettings):
         "it was stored.",
     )
     max_upload_bytes: int = Field(default=10 * MIB, ge=1, description="Cap on an evidence upload.")
+    max_concurrent_image_decodes: int = Field(
+        default=2,
+        ge=1,
+        le=64,
+        description="Uploaded images verified at once per process; more wait (up to 30 s, then 503). Each "
+        "costs at most ~1 MB for a PNG, 3 bytes per pixel for a JPEG and 4 for a WebP (64 MP cap).",
+    )
     route_threads: int = Field(
         default=8, ge=1, description="Threads running routes per process (anyio's default is 40)."
     )

@@ -72,7 +72,16 @@ class TooManyRequests(DomainError):
 
 
 class ServiceUnavailable(DomainError):
+    """503, with ``Retry-After`` when the wait is known."""
+
     status_code = 503
+
+    def __init__(self, detail: str, *, retry_after_s: int | None = None) -> None:
+        super().__init__(detail)
+        self.retry_after_s = retry_after_s
+
+    def headers(self) -> dict[str, str] | None:
+        return None if self.retry_after_s is None else {"Retry-After": str(self.retry_after_s)}
 
 
 class InvalidInput(DomainError):

@@ -77,6 +77,7 @@ def upload_screenshot(
         evidence_dir=settings.evidence_dir,
         incident_id=incident_id,
         max_bytes=settings.max_upload_bytes,
+        max_decodes=settings.max_concurrent_image_decodes,
     )
     try:
         with database.session() as session:

@@ -1,6 +1,6 @@
 """Evidence files on disk: stream an upload to a temporary file, prove it is an image, move it into place.
 
-The client's file name and content type are never trusted: the bytes are decoded with Pillow and only
+The client's file name and content type are never trusted: the bytes are verified (``decoding``) and only
 JPEG, PNG and WebP are kept, under a name the server makes.
 """
 
@@ -10,15 +10,13 @@ import contextlib
 import hashlib
 import os
 import secrets
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from PIL import Image, UnidentifiedImageError
-
-from safesphere.core.errors import PayloadTooLarge, UnsupportedMediaType
+from safesphere.core.errors import PayloadTooLarge
 from safesphere.core.files import FILE_MODE, make_private_dir
+from safesphere.evidence import decoding
 
 CHUNK_BYTES = 1024 * 1024
 """Uploads are copied in 1 MiB pieces so a large file never sits in memory whole."""
@@ -32,9 +30,6 @@ ACCEPTED_FORMATS: dict[str, tuple[str, str]] = {
 
 STAGING_DIR = ".staging"
 """Uploads are written here first (same file system, so the final move is an atomic rename)."""
-
-MAX_IMAGE_PIXELS = 64_000_000
-"""Above a 64-megapixel decode the "image" is a decompression bomb, not a camera frame."""
 
 
 @dataclass(frozen=True)
@@ -80,25 +75,6 @@ def _stage(source: BinaryIO, directory: Path, max_bytes: int) -> _Staged:
     return _Staged(temporary, size, digest.hexdigest())
 
 
-def _identify(path: Path) -> tuple[str, int, int]:
-    """The Pillow format and size of a fully decodable JPEG/PNG/WebP; 415 for anything else."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(path) as image:
-                image_format = image.format or ""
-                if image_format not in ACCEPTED_FORMATS:
-                    raise UnsupportedMediaType("Only JPEG, PNG and WebP images are accepted")
-                if image.width * image.height > MAX_IMAGE_PIXELS:
-                    raise PayloadTooLarge(f"Image larger than {MAX_IMAGE_PIXELS} pixels")
-                image.load()
-                return image_format, image.width, image.height
-    except (Image.DecompressionBombWarning, Image.DecompressionBombError) as exc:
-        raise PayloadTooLarge(f"Image larger than {MAX_IMAGE_PIXELS} pixels") from exc
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-        raise UnsupportedMediaType("The file is not a readable JPEG, PNG or WebP image") from exc
-
-
 def _sync_directory(directory: Path) -> None:
     """Makes a rename durable: the directory entry is on disk before the database row is committed."""
     descriptor = os.open(directory, os.O_RDONLY)
@@ -108,15 +84,18 @@ def _sync_directory(directory: Path) -> None:
         os.close(descriptor)
 
 
-def store_image(*, source: BinaryIO, evidence_dir: Path, incident_id: str, max_bytes: int) -> StoredFile:
-    """Verifies ``source`` is an accepted image and moves it to ``<evidence_dir>/<incident_id>/`` under a
-    server-made name; nothing is left behind when it is refused."""
+def store_image(
+    *, source: BinaryIO, evidence_dir: Path, incident_id: str, max_bytes: int, max_decodes: int
+) -> StoredFile:
+    """Verifies ``source`` is an accepted image (``decoding``, at most ``max_decodes`` at once) and moves
+    it to ``<evidence_dir>/<incident_id>/`` under a server-made name; nothing is left behind when it is
+    refused."""
     staged = _stage(source, evidence_dir / STAGING_DIR, max_bytes)
     directory = evidence_dir / incident_id
     placed: Path | None = None
     try:
-        image_format, width, height = _identify(staged.path)
-        media_type, extension = ACCEPTED_FORMATS[image_format]
+        header = decoding.verify_image(staged.path, max_concurrent=max_decodes)
+        media_type, extension = ACCEPTED_FORMATS[header.format]
         filename = f"{incident_id}_{secrets.token_hex(8)}.{extension}"
         make_private_dir(directory)
         final = directory / filename
@@ -135,8 +114,8 @@ def store_image(*, source: BinaryIO, evidence_dir: Path, incident_id: str, max_b
         media_type=media_type,
         size_bytes=staged.size_bytes,
         sha256=staged.sha256,
-        width=width,
-        height=height,
+        width=header.width,
+        height=header.height,
     )
 
 
