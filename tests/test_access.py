@@ -239,3 +239,20 @@ def test_each_principal_gets_through_only_where_the_rule_allows(
         outcomes[(method, path)] = (expected, got)
     wrong = {route: outcome for route, outcome in outcomes.items() if outcome[0] != outcome[1]}
     assert wrong == {}, f"{principal}: (expected, got) per route"
+
+
+def test_every_guarded_route_documents_401_and_403(client: TestClient) -> None:
+    """A route behind a rule answers 401 without credentials and 403 with the wrong ones (an engine key
+    where a user is needed, a tourist where an authority is): its OpenAPI says so."""
+    app: FastAPI = client.app  # type: ignore[assignment]
+    operations = app.openapi()["paths"]
+    undocumented = {}
+    for method, path, route in _routes(app):
+        if not isinstance(route, APIRoute) or not route.include_in_schema:
+            continue
+        if list(_rules(route.dependant)) == ["public"]:
+            continue
+        documented = set(operations[path][method.lower()]["responses"])
+        if missing := {"401", "403"} - documented:
+            undocumented[(method, path)] = sorted(missing)
+    assert undocumented == {}

@@ -95,7 +95,7 @@ def _login(
     return TokenOut(access_token=issued.access_token, expires_in=issued.expires_in, role=issued.role)
 
 
-@router.get("/auth/me", response_model=UserOut, responses=responses(401))
+@router.get("/auth/me", response_model=UserOut, responses=responses(401, 403))
 def me(user: AnyUser) -> UserOut:
     """The account the token belongs to."""
     return UserOut.model_validate(user)

@@ -15,6 +15,7 @@ from pydantic import BaseModel
 
 from safesphere.auth.access import AuthorityUser, Public
 from safesphere.core.dependencies import SettingsDep
+from safesphere.core.errors import responses
 
 STATIC_DIR = Path(__file__).parent / "static"
 
@@ -101,7 +102,7 @@ class DashboardSettingsOut(BaseModel):
     city: CityOut | None
 
 
-@router.get("/settings", response_model=DashboardSettingsOut)
+@router.get("/settings", response_model=DashboardSettingsOut, responses=responses(401, 403))
 def dashboard_settings(settings: SettingsDep, _: AuthorityUser) -> DashboardSettingsOut:
     """What the page needs of the server's configuration: the city its map shows when nothing is active
     (``SAFESPHERE_DASHBOARD_CITY_LAT``/``_LON``/``_RADIUS_KM``; null when not set)."""

@@ -51,7 +51,7 @@ def push_key(settings: SettingsDep, _: Public) -> VapidKeyOut:
     "/me/push-subscriptions",
     response_model=SubscriptionOut,
     status_code=status.HTTP_201_CREATED,
-    responses=responses(n422="Not a usable subscription"),
+    responses=responses(401, 403, n422="Not a usable subscription"),
 )
 def subscribe(
     body: SubscriptionIn, session: DbSession, settings: SettingsDep, user: TouristUser
@@ -64,7 +64,7 @@ def subscribe(
     return SubscriptionOut(id=row.id, endpoint=row.endpoint)
 
 
-@router.get("/me/push-subscriptions", response_model=list[SubscriptionOut])
+@router.get("/me/push-subscriptions", response_model=list[SubscriptionOut], responses=responses(401, 403))
 def subscriptions(session: ReadSession, user: TouristUser) -> list[SubscriptionOut]:
     """The tourist's subscribed devices."""
     return [
@@ -75,7 +75,7 @@ def subscriptions(session: ReadSession, user: TouristUser) -> list[SubscriptionO
 @router.post(
     "/me/push-subscriptions/remove",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses=responses(n404="No such subscription"),
+    responses=responses(401, 403, n404="No such subscription"),
 )
 def unsubscribe(body: UnsubscribeIn, session: DbSession, user: TouristUser) -> None:
     """Stop pushes to a device (by its endpoint, as the browser knows it)."""
