@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import functools
 import math
+import re
 from typing import Any
 
 import sqlalchemy.exc
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import iter_route_contexts
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import compile_path
 
 
 class DomainError(Exception):
@@ -164,7 +170,35 @@ async def _handle_database_busy(_request: Request, _exc: Exception) -> JSONRespo
     )
 
 
+def _allowed_methods(request: Request) -> str:
+    """Every method some route of this path takes (Starlette names only those of the first route that
+    matched the path, so ``PUT /zones/1`` said ``Allow: GET`` though PATCH and DELETE exist)."""
+    path = request.url.path
+    methods = {
+        method
+        for context in iter_route_contexts(request.app.routes)
+        if context.path is not None and context.methods and _path_regex(context.path).match(path)
+        for method in context.methods
+    }
+    return ", ".join(sorted(methods))
+
+
+@functools.cache
+def _path_regex(template: str) -> re.Pattern[str]:
+    return compile_path(template)[0]
+
+
+async def _handle_http_error(request: Request, exc: Exception) -> Any:
+    """Starlette's HTTP errors as FastAPI answers them, with a complete ``Allow`` on a 405."""
+    if not isinstance(exc, StarletteHTTPException):  # registered for StarletteHTTPException only
+        raise exc
+    if exc.status_code == 405:
+        exc.headers = {**(exc.headers or {}), "Allow": _allowed_methods(request)}
+    return await http_exception_handler(request, exc)
+
+
 def install_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(StarletteHTTPException, _handle_http_error)
     app.add_exception_handler(DomainError, _handle_domain_error)
     app.add_exception_handler(sqlalchemy.exc.TimeoutError, _handle_database_busy)
     app.add_exception_handler(RequestValidationError, _handle_validation_error)

@@ -1,0 +1,23 @@
+"""A 405 names every method the path takes (found by the schemathesis pass, issue 16 item 2)."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from tests.factories import Factory
+
+
+def test_allow_lists_every_method_of_the_path(client: TestClient, factory: Factory) -> None:
+    admin = factory.admin()
+    for method, path, allowed in [
+        ("PUT", "/zones/1", "DELETE, GET, PATCH"),
+        ("PUT", "/zones", "GET, POST"),
+        ("GET", "/admin/channels/1", "DELETE, PATCH"),
+        ("GET", "/incidents/INC_1/legal-hold", "DELETE, POST"),
+        ("DELETE", "/me/profile", "GET, PUT"),
+    ]:
+        response = client.request(method, path, headers=admin.headers)
+        assert response.status_code == 405, (method, path, response.text)
+        assert response.headers["allow"] == allowed, (method, path)
+        assert response.json() == {"detail": "Method Not Allowed"}
+    assert client.get("/zones/999999", headers=admin.headers).status_code == 404
