@@ -46,6 +46,7 @@ from safesphere.touristapp.router import router as tourist_app_router
 from safesphere.tracking.rescoring import rescore_periodically
 from safesphere.tracking.router import authority_router
 from safesphere.tracking.router import router as tracking_router
+from safesphere.units.router import router as units_router
 from safesphere.zones.router import router as zones_router
 from safesphere.zones.spatial_index import ZoneIndex
 
@@ -128,6 +129,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         authority_router,
         privacy_router,
         zones_router,
+        units_router,
         alerts_router,
         channels_router,
         devices_router,

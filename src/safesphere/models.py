@@ -13,6 +13,7 @@ from safesphere.incidents import models as incident_models
 from safesphere.notify import models as notify_models
 from safesphere.places import models as places_models
 from safesphere.tracking import models as tracking_models
+from safesphere.units import models as unit_models
 from safesphere.zones import models as zone_models
 
 metadata = Base.metadata
@@ -29,5 +30,6 @@ __all__ = [
     "periodic_models",
     "places_models",
     "tracking_models",
+    "unit_models",
     "zone_models",
 ]

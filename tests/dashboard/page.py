@@ -16,7 +16,7 @@ from selenium.webdriver import Chrome as WebDriver
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support import expected_conditions as ec
-from selenium.webdriver.support.ui import WebDriverWait
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from tests.factories import PASSWORD, Account, EngineCredentials, Factory
 from tests.incidents.reports import report_body
@@ -120,6 +120,22 @@ def open_high_incident(driver: WebDriver, server: LiveServer, factory: Factory, 
     detail = (By.CSS_SELECTOR, f'#incident-detail[data-incident-id="{incident_id}"]')
     wait(driver).until(ec.visibility_of_element_located(detail))
     return incident_id
+
+
+def register_unit(factory: Factory, officer: Account, name: str, **fields: Any) -> int:
+    """A unit in the registry (a patrol car unless ``fields`` say otherwise); returns its id."""
+    body = {"name": name, "type": "patrol_car", **fields}
+    created = factory.client.post("/units", json=body, headers=officer.headers)
+    assert created.status_code == 201, created.text
+    unit_id: int = created.json()["id"]
+    return unit_id
+
+
+def pick_unit(driver: WebDriver, unit_id: int) -> None:
+    """Chooses the unit in the detail's dispatch picker once the units panel has offered it."""
+    option = (By.CSS_SELECTOR, f'#dispatch-unit option[value="{unit_id}"]')
+    wait(driver).until(ec.presence_of_element_located(option))
+    Select(driver.find_element(By.ID, "dispatch-unit")).select_by_value(str(unit_id))
 
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "dashboard"

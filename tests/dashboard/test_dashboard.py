@@ -16,6 +16,8 @@ from tests.dashboard.page import (
     leave,
     log_in,
     open_high_incident,
+    pick_unit,
+    register_unit,
     report,
     row_attribute,
     session_storage,
@@ -148,12 +150,13 @@ def test_a_refused_dispatch_shows_the_api_detail(
 ) -> None:
     """The API's word reaches the officer: here a dispatch of an incident resolved meanwhile (409)."""
     officer = factory.authority()
+    unit_id = register_unit(factory, officer, "Patrol 12")
     incident_id = open_high_incident(browser, live_server, factory, officer)
+    pick_unit(browser, unit_id)
     resolved = factory.client.post(
         f"/incidents/{incident_id}/resolve", json={"outcome": "false_alarm"}, headers=officer.headers
     )
     assert resolved.status_code == 200, resolved.text
-    browser.find_element(By.ID, "dispatch-unit").send_keys("Patrol 12")
     # The officer clicks before the live update greys the button out.
     browser.execute_script(
         "const button = document.querySelector('#incident-detail button[data-action=dispatch]');"

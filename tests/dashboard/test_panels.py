@@ -20,6 +20,8 @@ from tests.dashboard.page import (
     click_row,
     log_in,
     open_high_incident,
+    pick_unit,
+    register_unit,
     report,
     row_attribute,
     wait,
@@ -195,9 +197,10 @@ def test_dispatch_note_and_resolve_from_the_detail_reach_the_api_and_the_timelin
     browser: WebDriver, live_server: LiveServer, factory: Factory
 ) -> None:
     officer = factory.authority()
+    unit_id = register_unit(factory, officer, "Patrol 12")
     incident_id = open_high_incident(browser, live_server, factory, officer)
 
-    browser.find_element(By.ID, "dispatch-unit").send_keys("Patrol 12")
+    pick_unit(browser, unit_id)
     click(browser, '#incident-detail button[data-action="dispatch"]')
     wait(browser).until(lambda d: row_attribute(d, incident_id, "data-status") == "dispatched")
     dispatched = [e for e in _timeline(factory, officer, incident_id) if e["kind"] == "dispatched"]

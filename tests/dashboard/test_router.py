@@ -21,6 +21,7 @@ CSP = (
         ("/dashboard/history.js", "text/javascript; charset=utf-8", b"/deliveries?"),
         ("/dashboard/analytics.js", "text/javascript; charset=utf-8", b"/statistics/hourly"),
         ("/dashboard/reports.css", "text/css; charset=utf-8", b"#history-panel"),
+        ("/dashboard/units.js", "text/javascript; charset=utf-8", b'"use strict"'),
     ],
 )
 def test_each_file_is_served_with_its_type_and_the_security_headers(
@@ -60,7 +61,7 @@ def test_the_page_holds_no_inline_script_or_style(client: TestClient) -> None:
     assert "style=" not in page
     assert "<script>" not in page
     assert " on" + "click=" not in page
-    for name in ("app.js", "charts.js", "history.js", "analytics.js"):
+    for name in ("app.js", "charts.js", "history.js", "analytics.js", "units.js"):
         script = client.get(f"/dashboard/{name}").text
         assert "innerHTML" not in script, name
         assert "localStorage" not in script, name

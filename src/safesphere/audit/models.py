@@ -37,6 +37,9 @@ class AuditAction(StrEnum):
     zone_updated = "zone.updated"
     zone_deleted = "zone.deleted"
     zones_imported = "zone.imported"
+    unit_created = "unit.created"
+    unit_updated = "unit.updated"
+    unit_deleted = "unit.deleted"
 
 
 class AuditEntry(Base):

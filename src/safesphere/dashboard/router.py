@@ -58,6 +58,12 @@ def dashboard_script(_: Public) -> Response:
     return _serve("app.js", "text/javascript; charset=utf-8")
 
 
+@router.get("/units.js", response_class=Response, responses={200: {"content": {"text/javascript": {}}}})
+def dashboard_units_script(_: Public) -> Response:
+    """The units panel, units on the map and the dispatch control's unit picker."""
+    return _serve("units.js", "text/javascript; charset=utf-8")
+
+
 @router.get("/app.css", response_class=Response, responses={200: {"content": {"text/css": {}}}})
 def dashboard_styles(_: Public) -> Response:
     """The dashboard's styles."""

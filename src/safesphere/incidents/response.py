@@ -21,7 +21,7 @@ from safesphere.audit import service as audit
 from safesphere.core import clock
 from safesphere.core.config import Settings
 from safesphere.core.db import Database, table
-from safesphere.core.errors import Conflict, NotFound
+from safesphere.core.errors import Conflict, DomainError, NotFound
 from safesphere.core.geo import compass_direction, initial_bearing_deg
 from safesphere.devices import service as devices_service
 from safesphere.incidents import lifecycle
@@ -36,6 +36,7 @@ from safesphere.places.models import PlaceKind
 from safesphere.places.routing import WALKING_SPEED_MPS
 from safesphere.tracking.models import LocationFix
 from safesphere.tracking.repository import latest_fix
+from safesphere.units import service as units_service
 
 log = logging.getLogger(__name__)
 
@@ -140,6 +141,9 @@ def _share_link(*, session: Session, settings: Settings, incident: Incident) -> 
 class MoveDetails:
     notes: str | None = None
     unit: str | None = None
+    unit_id: int | None = None
+    """A registered unit to dispatch (``unit`` is then its name): marked dispatched in the move's
+    transaction, and released when the incident closes."""
 
 
 def move(
@@ -154,6 +158,9 @@ def move(
     """Apply an authority's move with a conditional UPDATE on the current status, so two officers racing
     cannot both win; an illegal move is a 409 naming the current status."""
     rule = lifecycle.transition(action)
+    if details.unit_id is not None:  # a registered unit: 422 unknown, 409 not available, before any write
+        name = units_service.dispatchable_name(session=session, unit_id=details.unit_id)
+        details = MoveDetails(notes=details.notes, unit=name, unit_id=details.unit_id)
     now = clock.now()
     values: dict[str, Any] = {"status": rule.target.value, "updated_at": now}
     if action is Move.acknowledge or action is Move.dispatch:
@@ -182,18 +189,17 @@ def move(
             + (" (move the open incident it was grouped into)" if current == "grouped" else "")
         )
     _cover_grouped_reports(session, incident_id, action, values)
-    add_event(session, incident_id, rule.event, actor_id=user_id, notes=details.notes, unit=details.unit)
-    audit.record(session, f"incident.{rule.event}", actor_id=user_id, target=("incident", incident_id))
+    registered: dict[str, Any] = {} if details.unit_id is None else {"unit_id": details.unit_id}
+    if details.unit_id is not None:
+        _dispatch_unit(session, details.unit_id, incident_id, user_id)
+    add_event(session, incident_id, rule.event, actor_id=user_id, notes=details.notes, unit=details.unit,
+              **registered)  # fmt: skip
+    sent: dict[str, Any] = {"unit": details.unit, **registered} if action is Move.dispatch else {}
+    audit.record(
+        session, f"incident.{rule.event}", actor_id=user_id, target=("incident", incident_id), **sent
+    )
     if action in (Move.resolve, Move.false_alarm):
-        _close_what_it_caused(session, incident_id, action, user_id, now)
-        stops = devices_service.stop_for_incident(session=session, incident_id=incident_id)
-        if stops:
-            add_event(session, incident_id, "commands_issued", commands=[c.type for c in stops])
-        session.execute(
-            sa.update(ShareLink)
-            .where(ShareLink.incident_id == incident_id)
-            .values(expires_at=now + timedelta(seconds=settings.share_grace_s))
-        )
+        _after_close(session, settings, incident_id, action, user_id, now)
     session.commit()
     incident = session.scalar(sa.select(Incident).where(Incident.incident_id == incident_id))
     if incident is None:  # deleted between our commit and this read
@@ -203,6 +209,32 @@ def move(
         "incident %s %s", incident_id, rule.event, extra={"incident_id": incident_id, "user_id": user_id}
     )
     return incident
+
+
+def _after_close(
+    session: Session, settings: Settings, incident_id: str, action: Move, user_id: int, now: datetime
+) -> None:
+    """What closing an incident ends: its alerts, its units' assignments, the device's recording, the
+    share links (after the grace period)."""
+    _close_what_it_caused(session, incident_id, action, user_id, now)
+    units_service.release_incident(session=session, incident_id=incident_id, at=now)
+    stops = devices_service.stop_for_incident(session=session, incident_id=incident_id)
+    if stops:
+        add_event(session, incident_id, "commands_issued", commands=[c.type for c in stops])
+    session.execute(
+        sa.update(ShareLink)
+        .where(ShareLink.incident_id == incident_id)
+        .values(expires_at=now + timedelta(seconds=settings.share_grace_s))
+    )
+
+
+def _dispatch_unit(session: Session, unit_id: int, incident_id: str, user_id: int) -> None:
+    """The units domain marks the unit dispatched; a unit taken meanwhile undoes the whole move."""
+    try:
+        units_service.dispatch(session=session, unit_id=unit_id, incident_id=incident_id, user_id=user_id)
+    except DomainError:
+        session.rollback()
+        raise
 
 
 GROUPED_FOLLOW = {

@@ -210,7 +210,13 @@ def acknowledge(
     return _move(session, settings, incident_id, Move.acknowledge, user.id, response.MoveDetails(notes=notes))
 
 
-@router.post("/incidents/{incident_id}/dispatch", response_model=IncidentStatusOut, responses=MOVE_RESPONSES)
+@router.post(
+    "/incidents/{incident_id}/dispatch",
+    response_model=IncidentStatusOut,
+    responses=responses(
+        401, 403, n404="Incident not found", n409="Incident closed or dispatched, or unit not available"
+    ),
+)
 def dispatch(
     incident_id: IncidentIdPath,
     body: DispatchIn,
@@ -218,8 +224,10 @@ def dispatch(
     settings: SettingsDep,
     user: AuthorityUser,
 ) -> IncidentStatusOut:
-    """Record the unit sent. 409 if the incident is closed or already dispatched."""
-    details = response.MoveDetails(notes=body.notes, unit=body.unit)
+    """Send a unit: a registered one by ``unit_id`` (409 unless it is available; it is dispatched until
+    the incident closes) or one named in free text (``unit``). 409 if the incident is closed or already
+    dispatched."""
+    details = response.MoveDetails(notes=body.notes, unit=body.unit, unit_id=body.unit_id)
     return _move(session, settings, incident_id, Move.dispatch, user.id, details)
 
 

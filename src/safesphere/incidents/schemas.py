@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from safesphere.devices.schemas import CommandOut
 from safesphere.evidence.models import Evidence
@@ -271,6 +271,8 @@ class IncidentOut(BaseModel):
         description="Seconds the reported time was ahead of the receipt, when beyond the tolerance: then "
         "`timestamp` (the time alerts and scores use) is the receipt time."
     )
+    dispatched_at: datetime | None = Field(description="When a unit was dispatched.")
+    dispatch_unit: str | None = Field(description="The unit dispatched (a registered unit's name).")
     full_telemetry: dict[str, Any]
     actions: list[ActionOut]
     alerts: list[AlertOut]
@@ -307,6 +309,8 @@ class IncidentOut(BaseModel):
             reported_timestamp=incident.reported_timestamp,
             received_at=incident.received_at,
             clock_skew_s=incident.clock_skew_s,
+            dispatched_at=incident.dispatched_at,
+            dispatch_unit=incident.dispatch_unit,
             full_telemetry=incident.full_telemetry,
             actions=[ActionOut.model_validate(action) for action in actions],
             alerts=[AlertOut.model_validate(alert) for alert in alerts],
@@ -355,9 +359,21 @@ class AcknowledgeIn(BaseModel):
 
 
 class DispatchIn(BaseModel):
+    """A registered unit by ``unit_id`` (it must be available; it is then dispatched until the incident
+    closes), or, as before the units registry, a unit named in free text (``unit``)."""
+
     model_config = ConfigDict(extra="forbid")
-    unit: str = Field(min_length=1, max_length=100, description="The unit sent, e.g. 'Patrol 12'.")
+    unit_id: int | None = Field(default=None, ge=1, le=2**63 - 1, description="A unit of GET /units.")
+    unit: str | None = Field(
+        default=None, min_length=1, max_length=100, description="Free text, e.g. 'Patrol 12'."
+    )
     notes: str | None = Field(default=None, max_length=2000)
+
+    @model_validator(mode="after")
+    def _one_unit(self) -> DispatchIn:
+        if (self.unit_id is None) == (self.unit is None):
+            raise ValueError("give either unit_id (a registered unit) or unit (free text), not both")
+        return self
 
 
 class ResolveIn(BaseModel):

@@ -37,6 +37,14 @@
 
   const $ = (id) => document.getElementById(id);
 
+  // Panels kept in their own files (units.js, casefile.js) register here; app.js calls their hooks:
+  // start(ctx), stop(), detail(ctx, incident), mapLayer(ctx, project) -> SVG nodes, mapPoints(ctx) -> [lon, lat]
+  // located when nothing is active, changed(ctx, incident),
+  // dispatchBody(ctx) -> a request body or an error text.
+  const extensions = [];
+  window.SafeSphereDashboard = Object.freeze({ extend: (extension) => extensions.push(extension) });
+  const hook = (name, ...args) => extensions.filter((e) => e[name]).map((e) => e[name](...args));
+
   class Unauthorized extends Error {}
   class ApiError extends Error {
     constructor(status, detail) {
@@ -139,6 +147,16 @@
     say(messageId, error.message);
   }
 
+  // What an extension may use of a session: its API calls and the page's helpers.
+  function contextOf(s) {
+    return {
+      api: (path, options) => api(s, path, options), alive: () => alive(s),
+      report: (error, messageId) => report(s, error, messageId), say, el, svg, when, ago,
+      redrawMap: () => { if (alive(s)) renderMap(s); }, select: (id) => select(s, id, { focus: true }),
+      statusWords, incident: (id) => s.incidents.get(id), detailSeq: () => s.detailSeq,
+    };
+  }
+
   // ---------- login / logout ----------
   function showLogin(message) {
     $("dashboard-view").hidden = true;
@@ -154,6 +172,7 @@
     s.timers.forEach(clearInterval);
     if (s.statsTimer) clearTimeout(s.statsTimer);
     s.evidenceUrls.forEach((url) => URL.revokeObjectURL(url));
+    hook("stop");
   }
 
   function logout(message) {
@@ -203,6 +222,7 @@
   function start(token, role, email) {
     const s = newSession(token, role, email);
     session = s;
+    s.context = contextOf(s);
     $("login-view").hidden = true;
     $("dashboard-view").hidden = false;
     $("logout").hidden = false;
@@ -213,6 +233,7 @@
     loadTourists(s);
     s.timers.push(setInterval(() => loadTourists(s), TOURISTS_INTERVAL_MS));
     s.timers.push(setTimeout(() => listsWithoutStream(s), HELLO_WAIT_MS));
+    hook("start", s.context);
     stream(s); // the incident and alert lists follow its hello (onEvent)
     // The panels in their own modules (history.js, analytics.js) read the API through this session's
     // api(): a 401 ends the session as anywhere else, and the signal aborts when it ends; select() opens
@@ -368,6 +389,7 @@
     scheduleRender(s, "incidents", "map");
     refreshStatsSoon(s);
     if (incident.incident_id === s.selected) scheduleRender(s, "detail");
+    hook("changed", s.context, incident);
   }
 
   // Live events only mark what they changed; one timer draws it all, so a page of hundreds of events
@@ -708,6 +730,7 @@
       if (alert.incident_id) node.addEventListener("click", () => select(s, alert.incident_id));
       nodes.push(node);
     }
+    for (const layer of hook("mapLayer", s.context, project)) nodes.push(...layer);
     for (const incident of [...incidents].reverse()) { // newest drawn last, on top
       const [x, y] = project.xy(incident.longitude, incident.latitude);
       const classes = ["incident", `level-${incident.threat_level}`];
@@ -744,6 +767,7 @@
       ...s.tourists.map((t) => [t.location.lon, t.location.lat]),
       ...s.zones.filter((z) => !z.polygon).map((z) => [z.center.lon, z.center.lat]),
       ...s.zones.flatMap(zoneRings),
+      ...hook("mapPoints", s.context).flat(),
     ]);
   }
 
@@ -831,6 +855,7 @@
       text: `${alert.alert_type} to ${alert.recipient} – ${statusWords(alert.status)}${alert.sent_at ? ` at ${when(alert.sent_at)}` : ""}: ${alert.message}`,
     })));
     renderEvidence(s, incident.evidence);
+    hook("detail", s.context, incident);
   }
 
   // A timeline entry as a sentence: "Police paged by webhook — delivered in 9 ms", "Acknowledged by …".
@@ -891,9 +916,8 @@
     let path = `/incidents/${id}/${action}`;
     let body;
     if (action === "dispatch") {
-      const unit = $("dispatch-unit").value.trim();
-      if (!unit) { say("action-message", "Enter the unit you are sending."); return; }
-      body = { unit };
+      [body] = hook("dispatchBody", s.context);
+      if (typeof body !== "object") { say("action-message", body || "Pick the unit you are sending."); return; }
     } else if (action === "resolve") {
       body = { outcome: $("resolve-outcome").value };
     } else if (action === "note") {
@@ -913,6 +937,7 @@
       renderMap(s);
       refreshStatsSoon(s);
       loadDetail(s);
+      hook("changed", s.context, out);
     } catch (error) {
       report(s, error, "action-message");
     }

@@ -1,0 +1,57 @@
+"""Dispatching a registered unit from the incident detail, the units panel and map following it, and the
+detail's case file (grouped reports, evidence) in a real browser, each change checked in the API."""
+
+from __future__ import annotations
+
+from selenium.webdriver import Chrome as WebDriver
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as ec
+from selenium.webdriver.support.ui import Select
+
+from tests.dashboard.page import (
+    attribute,
+    click,
+    open_high_incident,
+    pick_unit,
+    register_unit,
+    screenshot,
+    wait,
+)
+from tests.factories import Factory
+from tests.support.browser import severe_console_entries
+from tests.support.live import LiveServer
+
+
+def _unit_status(driver: WebDriver, unit_id: int) -> str | None:
+    return attribute(driver, f'#unit-list tr[data-unit-id="{unit_id}"]', "data-status")
+
+
+def test_a_unit_dispatched_from_the_detail_is_dispatched_until_the_incident_is_resolved(
+    browser: WebDriver, live_server: LiveServer, factory: Factory
+) -> None:
+    officer = factory.authority()
+    unit_id = register_unit(factory, officer, "Patrol 12", position={"lat": 48.8566, "lon": 2.3522})
+    incident_id = open_high_incident(browser, live_server, factory, officer)
+    wait(browser).until(lambda d: _unit_status(d, unit_id) == "available")
+    pick_unit(browser, unit_id)
+    click(browser, '#incident-detail button[data-action="dispatch"]')
+
+    wait(browser).until(lambda d: _unit_status(d, unit_id) == "dispatched")
+    on = attribute(
+        browser, f'#unit-list tr[data-unit-id="{unit_id}"] button[data-incident-id]', "data-incident-id"
+    )
+    assert on == incident_id
+    square = f'#map rect.unit[data-unit-id="{unit_id}"]'
+    wait(browser).until(lambda d: "status-dispatched" in (attribute(d, square, "class") or ""))
+    wait(browser).until(ec.text_to_be_present_in_element((By.ID, "detail-facts"), "Patrol 12"))
+    api_unit = factory.client.get(f"/units/{unit_id}", headers=officer.headers).json()
+    assert (api_unit["status"], api_unit["incident_ids"]) == ("dispatched", [incident_id])
+    incident = factory.client.get(f"/incidents/{incident_id}", headers=officer.headers).json()
+    assert (incident["status"], incident["dispatch_unit"]) == ("dispatched", "Patrol 12")
+    screenshot(browser, "units-dispatched")
+
+    Select(browser.find_element(By.ID, "resolve-outcome")).select_by_value("resolved")
+    click(browser, '#incident-detail button[data-action="resolve"]')
+    wait(browser).until(lambda d: _unit_status(d, unit_id) == "available")
+    assert factory.client.get(f"/units/{unit_id}", headers=officer.headers).json()["status"] == "available"
+    assert severe_console_entries(browser) == []
