@@ -172,3 +172,13 @@ def test_revoked_engine_key_stops_authenticating(client: TestClient, factory: Fa
     listed = client.get("/admin/keys", headers=admin.headers).json()
     assert listed[0]["revoked_at"] is not None
     assert engine.key  # the secret exists but is no longer accepted anywhere
+
+
+def test_the_token_form_states_and_enforces_non_empty_credentials(client: TestClient) -> None:
+    """Found by the schemathesis pass: an empty username was refused though the schema allowed it."""
+    body = client.get("/openapi.json").json()["components"]["schemas"]["Body_token_auth_token_post"]
+    assert body["properties"]["username"]["minLength"] == 1
+    assert body["properties"]["password"]["minLength"] == 1
+    response = client.post("/auth/token", data={"username": "", "password": "x"})
+    assert response.status_code == 422
+    assert ["body", "username"] in [error["loc"] for error in response.json()["detail"]]

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, status
-from fastapi.security import OAuth2PasswordRequestForm
+from fastapi import APIRouter, Form, Query, Request, status
 
 from safesphere.auth import service
 from safesphere.auth.access import AdminUser, AnyUser, Public
@@ -29,6 +28,11 @@ from safesphere.core.dependencies import DatabaseDep, DbSession, ReadSession, Se
 from safesphere.core.errors import responses
 from safesphere.core.params import Offset, PathId
 from safesphere.core.security import TokenService
+
+MAX_USERNAME_LENGTH = 320
+"""An e-mail address is at most 320 characters."""
+MAX_PASSWORD_LENGTH = 256
+"""As ``LoginIn.password``."""
 
 router = APIRouter(tags=["auth"])
 admin_router = APIRouter(prefix="/admin", tags=["admin"], responses=responses(401, 403))
@@ -64,15 +68,17 @@ def login(
 
 @router.post("/auth/token", response_model=TokenOut, responses=responses(401, 429))
 def token(
-    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    username: Annotated[str, Form(min_length=1, max_length=MAX_USERNAME_LENGTH)],
+    password: Annotated[str, Form(min_length=1, max_length=MAX_PASSWORD_LENGTH)],
     request: Request,
     database: DatabaseDep,
     tokens: TokensDep,
     settings: SettingsDep,
     _: Public,
 ) -> TokenOut:
-    """OAuth2 password flow (the form behind the docs' Authorize button); username is the email."""
-    return _login(request, database, tokens, settings, email=form.username, password=form.password)
+    """OAuth2 password flow (the form behind the docs' Authorize button); username is the email. Its
+    other OAuth2 fields (``grant_type``, ``scope``, client credentials) are ignored."""
+    return _login(request, database, tokens, settings, email=username, password=password)
 
 
 def _login(
