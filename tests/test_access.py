@@ -108,6 +108,7 @@ EXPECTED_RULES: dict[tuple[str, str], str] = {
     ("GET", "/dashboard/analytics.js"): "public",
     ("GET", "/dashboard/reports.css"): "public",
     ("GET", "/dashboard/units.js"): "public",
+    ("GET", "/dashboard/casefile.js"): "public",
     ("GET", "/push/key"): "public",
     ("POST", "/me/push-subscriptions"): "tourist",
     ("GET", "/me/push-subscriptions"): "tourist",

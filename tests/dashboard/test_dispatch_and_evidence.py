@@ -3,6 +3,7 @@ detail's case file (grouped reports, evidence) in a real browser, each change ch
 
 from __future__ import annotations
 
+import pytest
 from selenium.webdriver import Chrome as WebDriver
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
@@ -11,15 +12,24 @@ from selenium.webdriver.support.ui import Select
 from tests.dashboard.page import (
     attribute,
     click,
+    click_row,
+    log_in,
     open_high_incident,
     pick_unit,
     register_unit,
+    report,
     screenshot,
     wait,
 )
 from tests.factories import Factory
 from tests.support.browser import severe_console_entries
 from tests.support.live import LiveServer
+
+
+@pytest.fixture
+def settings_overrides() -> dict[str, object]:
+    """Repeats of one camera within two minutes are grouped under its open case."""
+    return {"grouping_window_s": 120}
 
 
 def _unit_status(driver: WebDriver, unit_id: int) -> str | None:
@@ -54,4 +64,27 @@ def test_a_unit_dispatched_from_the_detail_is_dispatched_until_the_incident_is_r
     click(browser, '#incident-detail button[data-action="resolve"]')
     wait(browser).until(lambda d: _unit_status(d, unit_id) == "available")
     assert factory.client.get(f"/units/{unit_id}", headers=officer.headers).json()["status"] == "available"
+    assert severe_console_entries(browser) == []
+
+
+def test_the_detail_lists_a_case_s_grouped_reports_and_a_report_links_its_case(
+    browser: WebDriver, live_server: LiveServer, factory: Factory
+) -> None:
+    officer, camera = factory.authority(), factory.engine_key()
+    case = report(factory.client, camera, threat_level="HIGH", is_critical=False)
+    repeat = report(factory.client, camera, threat_level="MEDIUM", is_critical=False, threat_score=0.55)
+    stored = factory.client.get(f"/incidents/{case}", headers=officer.headers).json()
+    assert [r["incident_id"] for r in stored["grouped_reports"]] == [repeat]
+    log_in(browser, live_server, officer)
+    click_row(browser, case)
+
+    listed = f'#detail-grouped li[data-incident-id="{repeat}"]'
+    wait(browser).until(ec.visibility_of_element_located((By.CSS_SELECTOR, listed)))
+    assert "MEDIUM · score 0.55" in browser.find_element(By.CSS_SELECTOR, listed).text
+    assert browser.find_element(By.ID, "detail-grouped-title").text == "Grouped reports (1)"
+    screenshot(browser, "case-grouped-reports")
+    click(browser, f'{listed} button[data-incident-id="{repeat}"]')
+    wait(browser).until(lambda d: attribute(d, "#incident-detail", "data-incident-id") == repeat)
+    back = f'#detail-grouped li.grouped-into[data-incident-id="{case}"]'
+    wait(browser).until(ec.visibility_of_element_located((By.CSS_SELECTOR, back)))
     assert severe_console_entries(browser) == []

@@ -22,6 +22,7 @@ CSP = (
         ("/dashboard/analytics.js", "text/javascript; charset=utf-8", b"/statistics/hourly"),
         ("/dashboard/reports.css", "text/css; charset=utf-8", b"#history-panel"),
         ("/dashboard/units.js", "text/javascript; charset=utf-8", b'"use strict"'),
+        ("/dashboard/casefile.js", "text/javascript; charset=utf-8", b"grouped_reports"),
     ],
 )
 def test_each_file_is_served_with_its_type_and_the_security_headers(
@@ -61,7 +62,7 @@ def test_the_page_holds_no_inline_script_or_style(client: TestClient) -> None:
     assert "style=" not in page
     assert "<script>" not in page
     assert " on" + "click=" not in page
-    for name in ("app.js", "charts.js", "history.js", "analytics.js", "units.js"):
+    for name in ("app.js", "charts.js", "history.js", "analytics.js", "units.js", "casefile.js"):
         script = client.get(f"/dashboard/{name}").text
         assert "innerHTML" not in script, name
         assert "localStorage" not in script, name

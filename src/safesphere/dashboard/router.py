@@ -64,6 +64,12 @@ def dashboard_units_script(_: Public) -> Response:
     return _serve("units.js", "text/javascript; charset=utf-8")
 
 
+@router.get("/casefile.js", response_class=Response, responses={200: {"content": {"text/javascript": {}}}})
+def dashboard_casefile_script(_: Public) -> Response:
+    """The incident detail's case file: the reports grouped under a case, or a report's case."""
+    return _serve("casefile.js", "text/javascript; charset=utf-8")
+
+
 @router.get("/app.css", response_class=Response, responses={200: {"content": {"text/css": {}}}})
 def dashboard_styles(_: Public) -> Response:
     """The dashboard's styles."""
