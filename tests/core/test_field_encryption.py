@@ -17,7 +17,7 @@ from safesphere.core.backup import back_up
 from safesphere.core.config import Settings
 from safesphere.core.db import Database
 from safesphere.core.encryption import KEY_FILE_NAME, PREFIX, FieldCipher
-from safesphere.notify import sources as notify_sources
+from safesphere.incidents import deliveries as incident_deliveries
 from safesphere.tracking.models import EmergencyContact
 from tests.conftest import BACKEND
 from tests.factories import Factory
@@ -50,7 +50,7 @@ def test_the_database_holds_no_plaintext_and_the_api_and_deliveries_read_plainte
     listed = client.get("/me/contacts", headers=tourist.headers).json()
     assert [(c["phone"], c["email"]) for c in listed] == [(CONTACT["phone"], CONTACT["email"])]
     with db.read_session() as session:  # what the delivery sources address (tests/notify sends them for real)
-        people = notify_sources.people(session=session, user_id=tourist.user.id)
+        people = incident_deliveries.people(session=session, user_id=tourist.user.id)
     assert [(r.phone, r.email) for r in people.recipients("emergency_contacts")] == [
         (CONTACT["phone"], CONTACT["email"])
     ]

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from safesphere.alerts import deliveries
 from safesphere.alerts.models import Alert, AlertStatus, AlertType, Severity
 from safesphere.audit import service as audit
 from safesphere.audit.models import AuditAction
@@ -15,8 +17,7 @@ from safesphere.core.config import Settings
 from safesphere.core.db import UTCDateTime, table
 from safesphere.core.errors import Conflict, NotFound
 from safesphere.core.geo import BoundingBox, bounding_box, haversine_km
-from safesphere.notify import sources as notify_sources
-from safesphere.tracking.models import TouristStatus
+from safesphere.notify.routing import Recipient
 
 THREAT_LEVEL_SEVERITY = {
     "LOW": Severity.low,
@@ -93,16 +94,18 @@ WARNING_RECENT = timedelta(minutes=30)
 WARNED_LEVELS = ("HIGH", "CRITICAL")
 
 
-_T = table(TouristStatus).c
-_SEEN_NEAR = sa.select(_T.tourist_id, _T.latitude, _T.longitude).where(
-    _T.latitude.between(sa.bindparam("min_lat"), sa.bindparam("max_lat")),
-    _T.longitude.between(sa.bindparam("min_lon"), sa.bindparam("max_lon")),
-    _T.last_seen >= sa.bindparam("seen_since", type_=UTCDateTime),
-)
+SeenNear = Callable[[Session, BoundingBox, datetime], Iterable[tuple[int, float, float]]]
+"""(tourist id, latitude, longitude) of the tourists last seen in a box since a time (``tracking`` knows)."""
 
 
 def warn_tourists_nearby(
-    *, session: Session, incident_id: str, threat_level: str, latitude: float, longitude: float
+    *,
+    session: Session,
+    incident_id: str,
+    threat_level: str,
+    latitude: float,
+    longitude: float,
+    seen_near: SeenNear,
 ) -> int:
     """A warning alert to each tourist recently within 1 km of a located HIGH/CRITICAL threat, in the
     caller's transaction (one bulk insert); returns how many. It says what and where, never who else is
@@ -111,11 +114,7 @@ def warn_tourists_nearby(
         return 0
     box = bounding_box(latitude, longitude, WARNING_RADIUS_KM)
     now = clock.now()
-    nearby = session.connection().execute(
-        _SEEN_NEAR,
-        {"min_lat": box.min_lat, "max_lat": box.max_lat, "min_lon": box.min_lon, "max_lon": box.max_lon,
-         "seen_since": now - WARNING_RECENT},
-    )  # fmt: skip
+    nearby = seen_near(session, box, now - WARNING_RECENT)
     warnings = []
     for tourist_id, lat, lon in nearby:
         distance_km = haversine_km(lat, lon, latitude, longitude)
@@ -140,7 +139,7 @@ def warn_tourists_nearby(
         )
     if warnings:
         session.connection().execute(_INSERT_ALERTS, warnings)
-        notify_sources.push_warnings(session=session, incident_id=incident_id, warnings=warnings)
+        deliveries.push_warnings(session=session, incident_id=incident_id, warnings=warnings)
     return len(warnings)
 
 
@@ -167,7 +166,7 @@ def record_anomaly_alert(
         tourist_id=tourist_id,
     )
     session.add(alert)
-    notify_sources.deliver_safety_alert(session=session, settings=settings, alert=alert, to_contacts=False)
+    deliveries.deliver_safety_alert(session=session, settings=settings, alert=alert)
     return alert
 
 
@@ -201,8 +200,10 @@ def create_sos(
     latitude: float,
     longitude: float,
     message: str | None,
+    contacts: Sequence[Recipient],
 ) -> Alert:
-    """A critical SOS alert, sent to the police and the tourist's emergency contacts in its transaction."""
+    """A critical SOS alert, sent to the police and the tourist's emergency ``contacts`` in its
+    transaction."""
     alert = Alert(
         type=AlertType.sos.value,
         severity=Severity.critical.value,
@@ -214,7 +215,7 @@ def create_sos(
         tourist_id=tourist_id,
     )
     session.add(alert)
-    notify_sources.deliver_safety_alert(session=session, settings=settings, alert=alert, to_contacts=True)
+    deliveries.deliver_safety_alert(session=session, settings=settings, alert=alert, contacts=contacts)
     session.commit()
     return alert
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -16,6 +17,7 @@ from safesphere.evidence.models import Evidence
 from safesphere.incidents.lifecycle import OPEN
 from safesphere.incidents.models import Incident, IncidentAction, IncidentAlert
 from safesphere.incidents.protocol import ThreatLevel
+from safesphere.notify import service as notify_service
 
 
 def get_incident(*, session: Session, incident_id: str) -> Incident | None:
@@ -159,4 +161,36 @@ def count_incidents(*, session: Session) -> IncidentCounts:
         critical_incidents=int(critical),
         grouped_reports=int(grouped),
         open_cases=int(open_cases),
+    )
+
+
+@dataclass(frozen=True)
+class ResponseAnalytics:
+    time_to_notify_p50_ms: int | None
+    time_to_notify_p95_ms: int | None
+    time_to_acknowledge_p50_ms: int | None
+    time_to_acknowledge_p95_ms: int | None
+    deliveries: dict[str, int]
+
+
+def _percentile(
+    session: Session, column: sa.orm.InstrumentedAttribute[int | None], share: float
+) -> int | None:
+    """The nearest-rank percentile of a column, by the database (count, then one ordered row)."""
+    present = column.is_not(None)
+    count = session.scalar(sa.select(sa.func.count()).where(present)) or 0
+    if count == 0:
+        return None
+    rank = max(1, math.ceil(round(share * count, 6)))
+    return session.scalar(sa.select(column).where(present).order_by(column).offset(rank - 1).limit(1))
+
+
+def response_analytics(*, session: Session) -> ResponseAnalytics:
+    """How fast police were told and acknowledged (p50/p95 over incidents), and the deliveries by status."""
+    return ResponseAnalytics(
+        time_to_notify_p50_ms=_percentile(session, Incident.response_time_ms, 0.50),
+        time_to_notify_p95_ms=_percentile(session, Incident.response_time_ms, 0.95),
+        time_to_acknowledge_p50_ms=_percentile(session, Incident.time_to_acknowledge_ms, 0.50),
+        time_to_acknowledge_p95_ms=_percentile(session, Incident.time_to_acknowledge_ms, 0.95),
+        deliveries=notify_service.delivery_counts(session=session),
     )

@@ -21,7 +21,7 @@ from safesphere.core.db import table
 from safesphere.devices import service as devices_service
 from safesphere.devices.commands import STEP_COMMANDS
 from safesphere.devices.models import DeviceCommand
-from safesphere.incidents import response, step_results
+from safesphere.incidents import deliveries, response, step_results
 from safesphere.incidents.grouping import RepeatStep
 from safesphere.incidents.models import (
     ACTION_EXECUTED,
@@ -31,7 +31,7 @@ from safesphere.incidents.models import (
     IncidentAlert,
 )
 from safesphere.incidents.protocol import PlannedAction, Recipient, ResponsePlan
-from safesphere.notify import sources as notify_sources
+from safesphere.tracking import presence
 
 SAFE_ROUTE_STEP = "safe_route"
 _INSERT_INCIDENT = sa.insert(table(Incident)).returning(table(Incident).c.id)
@@ -125,10 +125,10 @@ def _carry_out_steps(
 ) -> tuple[list[IncidentAction], list[DeviceCommand]]:
     """Records the steps of ``plan`` and what they set off in other domains, in the report's transaction;
     returns the steps and the device's new commands. Everything is decided first, then written in bulk."""
-    people = notify_sources.people(session=session, user_id=incident.owner_id)
+    people = deliveries.people(session=session, user_id=incident.owner_id)
     alerts = _record_alerts(session, incident.incident_id, plan, executed_at, people)
     # Every message of the protocol becomes a delivery to real channels (notify's outbox).
-    reached = notify_sources.deliver_incident_alerts(
+    reached = deliveries.deliver_incident_alerts(
         session=session, settings=settings, incident=incident, alerts=alerts, people=people,
         share_url=share_url,
     )  # fmt: skip
@@ -140,6 +140,7 @@ def _carry_out_steps(
             threat_level=incident.threat_level,
             latitude=incident.latitude,
             longitude=incident.longitude,
+            seen_near=presence.seen_near,
         )
     # Recording, voice alerts and location streaming are instructions to the reporting device.
     commands = (
@@ -230,7 +231,7 @@ def _record_alerts(
     incident_id: str,
     plan: ResponsePlan,
     executed_at: datetime,
-    people: notify_sources.People,
+    people: deliveries.People,
 ) -> list[IncidentAlert]:
     """One alert row per message of ``plan``: pending, or ``no_recipients`` when nobody can receive it
     (e.g. contacts of an incident without an owner). One bulk insert returning the rows (their ids key the
@@ -242,7 +243,7 @@ def _record_alerts(
             "alert_type": alert.alert_type,
             "recipient": alert.recipient,
             "message": alert.message,
-            "status": ALERT_PENDING if people.recipients(alert.recipient) else notify_sources.NO_RECIPIENTS,
+            "status": ALERT_PENDING if people.recipients(alert.recipient) else deliveries.NO_RECIPIENTS,
             "created_at": executed_at,
         }
         for alert in plan.alerts

@@ -24,11 +24,10 @@ from safesphere.core.db import Database, table
 from safesphere.core.errors import Conflict, DomainError, NotFound
 from safesphere.core.geo import compass_direction, initial_bearing_deg
 from safesphere.devices import service as devices_service
-from safesphere.incidents import lifecycle
+from safesphere.incidents import deliveries, lifecycle
 from safesphere.incidents.lifecycle import Move
 from safesphere.incidents.models import Incident, IncidentEvent, ShareLink
 from safesphere.notify import outbox
-from safesphere.notify import sources as notify_sources
 from safesphere.notify.models import Audience, Delivery
 from safesphere.notify.routing import Recipient
 from safesphere.places import service as places_service
@@ -43,7 +42,7 @@ log = logging.getLogger(__name__)
 ESCALATING_LEVELS = ("HIGH", "CRITICAL")
 SUPERVISOR_FROM_ROUND = 2
 """Round 1 pages the police again; from round 2 on the supervisor is paged too."""
-ESCALATION = notify_sources.ESCALATION
+ESCALATION = deliveries.ESCALATION
 SHARE_TOKEN_BYTES = 32
 """256 random bits: guessing a live link is hopeless, so the public share route needs no login."""
 _INSERT_EVENT = sa.insert(table(IncidentEvent)).returning(table(IncidentEvent).c.id)

@@ -40,7 +40,6 @@ from safesphere.incidents.schemas import (
     TimelineEntryOut,
     TimelineOut,
 )
-from safesphere.notify import service as notify_service
 from safesphere.places.schemas import SafeRouteOut
 
 MAX_PAGE = 1000
@@ -160,7 +159,7 @@ def list_incidents(
 def statistics(session: ReadSession, _: AuthorityUser) -> StatisticsOut:
     """Threat statistics over all incidents, and how fast police were told and acknowledged."""
     counts = queries.count_incidents(session=session)
-    analytics = notify_service.response_analytics(session=session)
+    analytics = queries.response_analytics(session=session)
     return StatisticsOut(
         response_analytics=ResponseAnalyticsOut.model_validate(analytics, from_attributes=True),
         timestamp=clock.now(),

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -13,7 +11,6 @@ from sqlalchemy.orm import Session
 
 from safesphere.core.config import Settings
 from safesphere.core.errors import Conflict, InvalidInput, NotFound
-from safesphere.incidents.models import Incident
 from safesphere.notify import outbox
 from safesphere.notify.models import Channel, ChannelKind, Delivery, DeliveryAttempt, DeliveryStatus
 from safesphere.notify.routing import LOG_CHANNEL, ChannelSpec
@@ -95,34 +92,8 @@ def get_delivery(*, session: Session, delivery_id: int) -> tuple[Delivery, list[
     return delivery, list(attempts)
 
 
-@dataclass(frozen=True)
-class ResponseAnalytics:
-    time_to_notify_p50_ms: int | None
-    time_to_notify_p95_ms: int | None
-    time_to_acknowledge_p50_ms: int | None
-    time_to_acknowledge_p95_ms: int | None
-    deliveries: dict[str, int]
-
-
-def _percentile(
-    session: Session, column: sa.orm.InstrumentedAttribute[int | None], share: float
-) -> int | None:
-    """The nearest-rank percentile of a column, by the database (count, then one ordered row)."""
-    present = column.is_not(None)
-    count = session.scalar(sa.select(sa.func.count()).where(present)) or 0
-    if count == 0:
-        return None
-    rank = max(1, math.ceil(round(share * count, 6)))
-    return session.scalar(sa.select(column).where(present).order_by(column).offset(rank - 1).limit(1))
-
-
-def response_analytics(*, session: Session) -> ResponseAnalytics:
+def delivery_counts(*, session: Session) -> dict[str, int]:
+    """How many deliveries are in each status (every status, zero included)."""
     query = sa.select(Delivery.status, sa.func.count()).group_by(Delivery.status)
     counts = {status: int(count) for status, count in session.execute(query)}
-    return ResponseAnalytics(
-        time_to_notify_p50_ms=_percentile(session, Incident.response_time_ms, 0.50),
-        time_to_notify_p95_ms=_percentile(session, Incident.response_time_ms, 0.95),
-        time_to_acknowledge_p50_ms=_percentile(session, Incident.time_to_acknowledge_ms, 0.50),
-        time_to_acknowledge_p95_ms=_percentile(session, Incident.time_to_acknowledge_ms, 0.95),
-        deliveries={status.value: int(counts.get(status.value, 0)) for status in DeliveryStatus},
-    )
+    return {status.value: int(counts.get(status.value, 0)) for status in DeliveryStatus}

@@ -26,7 +26,7 @@ from safesphere.core import clock
 from safesphere.core.config import Settings
 from safesphere.core.db import Database, UTCDateTime, table
 from safesphere.core.limits import InFlight
-from safesphere.notify import outbox, push, sources
+from safesphere.notify import hooks, outbox, push
 from safesphere.notify.models import Delivery, DeliveryAttempt, DeliveryStatus
 from safesphere.notify.routing import LOG_CHANNEL, ChannelSpec
 from safesphere.notify.senders import Message, SendResult, send
@@ -123,7 +123,8 @@ _CANCEL = (
 def claim_due(database: Database, settings: Settings, limit: int | None = None) -> list[Claimed]:
     """Atomically take up to ``limit`` (default: what the process sends at once, at most ``CLAIM_BATCH``)
     due deliveries (pending and due, or leased by a dead process) in one statement, leased for
-    ``lease_s``. An escalation page whose incident was acknowledged meanwhile is cancelled instead."""
+    ``lease_s``. A delivery its source no longer wants (a ``hooks.on_claimed`` hook says so: an
+    escalation page of an incident acknowledged meanwhile) is cancelled instead."""
     now = clock.now()
     token = secrets.token_hex(16)
     lease = now + timedelta(seconds=lease_s(settings))
@@ -137,12 +138,13 @@ def claim_due(database: Database, settings: Settings, limit: int | None = None) 
         if not rows:
             session.commit()
             return []
-        cancelled = sources.unwanted_escalations(
-            connection=connection, claimed=[(row.id, row.source_kind, row.incident_id) for row in rows]
+        cancelled = hooks.unwanted(
+            connection=connection,
+            claimed=[hooks.Claim(row.id, row.source_kind, row.incident_id) for row in rows],
         )
         if cancelled:
             connection.execute(_CANCEL, {"ids": cancelled})
-            log.info("cancelled %d escalation page(s) of acknowledged incidents", len(cancelled))
+            log.info("cancelled %d deliveries their sources no longer want", len(cancelled))
         claimed = [
             Claimed(
                 id=row.id,
@@ -209,14 +211,14 @@ def record_attempts(database: Database, settings: Settings, attempts: list[Attem
             state = _next_state(row, attempt, settings)
             states.append(state)
             finished.append(
-                sources.Finished(row.incident_id, row.audience, row.source_kind, row.source_id,
+                hooks.Finished(row.incident_id, row.audience, row.source_kind, row.source_id,
                                  state["b_status"], attempt.finished_at)
             )  # fmt: skip
         if states:
             connection.execute(_SET_STATE, states)
         gone = [a.claimed.message.address for a in attempts if a.result.gone]
         push.remove(connection=connection, subscription_ids=push.subscription_ids(gone))
-        sources.after_attempts(session=session, finished=finished)
+        hooks.after_attempts(session=session, finished=finished)
         session.commit()
 
 

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from safesphere.auth.models import User
 from safesphere.core.errors import Conflict, NotFound
+from safesphere.notify.models import Audience
+from safesphere.notify.routing import Recipient
 from safesphere.tracking.models import EmergencyContact, LocationFix, TouristStatus
 from safesphere.tracking.schemas import ContactIn, ProfileIn
 
@@ -32,6 +36,11 @@ def list_contacts(*, session: Session, user_id: int) -> list[EmergencyContact]:
             .order_by(EmergencyContact.id)
         )
     )
+
+
+def recipients(contacts: Iterable[EmergencyContact]) -> list[Recipient]:
+    """Emergency contacts as message recipients (an SOS or an incident's message to contacts)."""
+    return [Recipient(Audience.contact, c.name, c.email, c.phone) for c in contacts]
 
 
 def add_contact(*, session: Session, user_id: int, contact: ContactIn) -> EmergencyContact:

@@ -18,7 +18,7 @@ from safesphere.core.geo import bounding_box, haversine_km
 from safesphere.scoring.assessment import risk_level
 from safesphere.scoring.constants import NOT_COUNTED_ALERT_STATUSES, NOT_COUNTED_ALERT_TYPES, SEVERITY_ORDER
 from safesphere.scoring.model import Fix
-from safesphere.tracking import repository
+from safesphere.tracking import contacts, repository
 from safesphere.tracking.assessor import ScoredFix, score_fix
 from safesphere.tracking.models import LocationFix, TouristStatus
 from safesphere.tracking.schemas import LocationIn
@@ -261,6 +261,7 @@ def sos(
         latitude=lat,
         longitude=lon,
         message=message,
+        contacts=contacts.recipients(contacts.list_contacts(session=session, user_id=tourist_id)),
     )
     log.warning("SOS raised", extra={"tourist_id": tourist_id, "alert_id": alert.id})
     return alert

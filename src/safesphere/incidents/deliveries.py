@@ -1,9 +1,10 @@
-"""What makes deliveries (the incident protocol's alerts, SOS, anomaly alerts) and what their outcome
-changes (the incident alert's status, the incident's time-to-notify). Runs in the caller's transaction."""
+"""What an incident's messages owe whom, and what their deliveries' outcomes change on the incident's
+rows: the protocol's messages become deliveries (notify's outbox) in the report's transaction; a finished
+attempt updates the incident alert's status and the incident's time-to-notify, and an escalation page of
+an incident acknowledged meanwhile is cancelled (hooks registered with ``notify.hooks``)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -11,22 +12,21 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from safesphere.alerts.models import Alert
+from safesphere.alerts.deliveries import POLICE, location_payload
 from safesphere.auth.models import User
 from safesphere.core.config import Settings
 from safesphere.core.db import UTCDateTime, table
 from safesphere.incidents.lifecycle import UNACKNOWLEDGED
 from safesphere.incidents.models import Incident, IncidentAlert
-from safesphere.notify import outbox, push
+from safesphere.notify import hooks, outbox
 from safesphere.notify.models import Audience, Delivery, DeliveryStatus
 from safesphere.notify.routing import Recipient, routes
+from safesphere.tracking import contacts as tracking_contacts
 from safesphere.tracking.models import EmergencyContact
 
 INCIDENT_ALERT = "incident_alert"
-SAFETY_ALERT = "safety_alert"
 NO_RECIPIENTS = "no_recipients"
 """An incident alert's status when nobody can receive it (e.g. contacts of an incident without an owner)."""
-POLICE = Recipient(Audience.police, "police_dispatch")
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,7 @@ class People:
         if kind == "police_dispatch":
             return [POLICE]
         if kind == "emergency_contacts":
-            return _contacts(self.contacts)
+            return tracking_contacts.recipients(self.contacts)
         if self.owner is None:
             return []
         owner = self.owner
@@ -52,18 +52,8 @@ def people(*, session: Session, user_id: int | None) -> People:
     """The person ``user_id`` and their emergency contacts (no query without a person)."""
     if user_id is None:
         return People()
-    contacts = session.scalars(
-        sa.select(EmergencyContact).where(EmergencyContact.user_id == user_id).order_by(EmergencyContact.id)
-    )
+    contacts = tracking_contacts.list_contacts(session=session, user_id=user_id)
     return People(session.get(User, user_id), tuple(contacts))
-
-
-def _contacts(contacts: Iterable[EmergencyContact]) -> list[Recipient]:
-    return [Recipient(Audience.contact, c.name, c.email, c.phone) for c in contacts]
-
-
-def _location(lat: float | None, lon: float | None) -> dict[str, float] | None:
-    return {"lat": lat, "lon": lon} if lat is not None and lon is not None else None
 
 
 def deliver_incident_alerts(
@@ -97,7 +87,7 @@ def deliver_incident_alerts(
             "alert_type": alert.alert_type,
             "threat_level": incident.threat_level,
             "message": alert.message,
-            "location": _location(incident.latitude, incident.longitude),
+            "location": location_payload(incident.latitude, incident.longitude),
             "timestamp": incident.timestamp.isoformat(),
             "people_count": incident.people_count,
             "weapon_detected": incident.weapon_detected,
@@ -119,62 +109,6 @@ def deliver_incident_alerts(
     return reached
 
 
-def deliver_safety_alert(*, session: Session, settings: Settings, alert: Alert, to_contacts: bool) -> None:
-    """A tourist's SOS (police and their contacts) or anomaly alert (police), in the alert's transaction."""
-    session.flush()
-    tourist = people(session=session, user_id=alert.tourist_id)
-    recipients = [POLICE, *(_contacts(tourist.contacts) if to_contacts else [])]
-    outbox.enqueue_all(
-        session=session,
-        deliveries=outbox.planned(
-            channels=outbox.active_channels(session, settings),
-            recipients=recipients,
-            subject=f"SafeSphere {alert.type.upper()}: {alert.title}",
-            payload={
-                "event": alert.type,
-                "alert_id": alert.id,
-                "severity": alert.severity,
-                "title": alert.title,
-                "message": f"{alert.title}: {alert.description}",
-                "tourist_id": alert.tourist_id,
-                "location": _location(alert.latitude, alert.longitude),
-                "timestamp": alert.occurred_at.isoformat(),
-            },
-            key_prefix=f"{SAFETY_ALERT}:{alert.id}",
-            source_kind=SAFETY_ALERT,
-            source_id=alert.id,
-        ),
-    )
-    if alert.tourist_id is not None:
-        push.enqueue(session=session, notes=[_note_to_tourist(alert)])
-
-
-def _note_to_tourist(alert: Alert) -> push.Note:
-    """What the tourist's own devices are told: their SOS went out, or their score fell."""
-    if alert.type == "sos":
-        title, body = "SOS sent", "Police and your emergency contacts are being told where you are."
-    else:
-        title, body = alert.title, alert.description
-    return push.Note(
-        user_id=int(alert.tourist_id or 0), title=title, body=body, event=alert.type,
-        key_prefix=f"{SAFETY_ALERT}:{alert.id}:tourist", source_kind=SAFETY_ALERT, source_id=alert.id,
-        urgency="high" if alert.type == "sos" else "normal",
-    )  # fmt: skip
-
-
-def push_warnings(*, session: Session, incident_id: str, warnings: list[dict[str, Any]]) -> None:
-    """Nearby warnings (rows as inserted: tourist, title, description) to the warned tourists' devices."""
-    notes = [
-        push.Note(
-            user_id=int(w["tourist_id"]), title=str(w["title"]), body=str(w["description"]), event="warning",
-            key_prefix=f"warning:{incident_id}:{w['tourist_id']}", source_kind="warning",
-            source_id=incident_id, urgency="high", incident_id=incident_id,
-        )
-        for w in warnings
-    ]  # fmt: skip
-    push.enqueue(session=session, notes=notes)
-
-
 ESCALATION = "escalation"
 """The source kind of escalation pages (``incidents.response`` queues them)."""
 _STILL_UNACKNOWLEDGED = sa.select(table(Incident).c.incident_id).where(
@@ -183,29 +117,15 @@ _STILL_UNACKNOWLEDGED = sa.select(table(Incident).c.incident_id).where(
 )
 
 
-def unwanted_escalations(
-    *, connection: sa.Connection, claimed: list[tuple[int, str, str | None]]
-) -> list[int]:
-    """Of claimed ``(delivery id, source kind, incident id)``, the escalation pages whose incident was
+def unwanted_escalations(connection: sa.Connection, claimed: list[hooks.Claim]) -> list[int]:
+    """Of claimed deliveries, the escalation pages whose incident was
     acknowledged (or closed) after the page was queued: they are cancelled, not sent (one query)."""
-    pages = [(delivery_id, incident_id) for delivery_id, kind, incident_id in claimed
-             if kind == ESCALATION and incident_id is not None]  # fmt: skip
+    pages = [(c.delivery_id, c.incident_id) for c in claimed
+             if c.source_kind == ESCALATION and c.incident_id is not None]  # fmt: skip
     if not pages:
         return []
     waiting = set(connection.scalars(_STILL_UNACKNOWLEDGED, {"ids": list({i for _, i in pages})}))
     return [delivery_id for delivery_id, incident_id in pages if incident_id not in waiting]
-
-
-@dataclass(frozen=True)
-class Finished:
-    """A delivery whose attempt was just recorded, with its new status and when the attempt ended."""
-
-    incident_id: str | None
-    audience: str
-    source_kind: str
-    source_id: str
-    status: str
-    at: datetime
 
 
 _I = table(Incident).c
@@ -233,8 +153,8 @@ _SET_ALERT_STATUS = (
 )
 
 
-def after_attempts(*, session: Session, finished: list[Finished]) -> None:
-    """What a round of attempts changes at their sources, in a few set-based statements: the first attempt
+def after_attempts(session: Session, finished: list[hooks.Finished]) -> None:
+    """What a round of attempts changes at the incidents, in a few set-based statements: the first attempt
     to police sets its incident's time-to-notify; an incident alert takes the state of its deliveries
     (``failed`` when one failed for good, ``sent`` when all were sent, else it stays as it is)."""
     connection = session.connection()
@@ -256,7 +176,7 @@ def after_attempts(*, session: Session, finished: list[Finished]) -> None:
         connection.execute(_SET_ALERT_STATUS, changes)
 
 
-def _set_time_to_notify(connection: sa.Connection, finished: list[Finished]) -> None:
+def _set_time_to_notify(connection: sa.Connection, finished: list[hooks.Finished]) -> None:
     """An incident's time-to-notify is its first attempt to police, from receipt to that attempt's end."""
     first: dict[str, datetime] = {}
     for f in finished:
@@ -275,5 +195,5 @@ def _set_time_to_notify(connection: sa.Connection, finished: list[Finished]) -> 
         connection.execute(_SET_TIME_TO_NOTIFY, changes)
 
 
-def _ms_between(start: datetime, end: datetime) -> int:
-    return max(0, round((end - start).total_seconds() * 1000))
+hooks.on_finished((INCIDENT_ALERT, ESCALATION), after_attempts)
+hooks.on_claimed((ESCALATION,), unwanted_escalations)
