@@ -32,7 +32,7 @@ test-postgres: install
 lint: install
 	$(BIN)/ruff check $(CODE)
 	$(BIN)/ruff format --check $(CODE)
-	$(BIN)/mypy src
+	$(BIN)/mypy src tests
 
 fmt: install
 	$(BIN)/ruff format $(CODE)

@@ -160,7 +160,7 @@ def _fixes(
 
 def _statuses(connection: sa.Connection, tourist_ids: list[int]) -> Iterator[dict[str, Any]]:
     """Each loaded tourist's status from their latest fix (read back in one ordered scan)."""
-    latest: dict[int, sa.Row[Any]] = {}
+    latest: dict[int, Any] = {}
     fixes = LocationFix.__table__
     for row in connection.execute(
         sa.select(fixes.c.id, fixes.c.tourist_id, fixes.c.latitude, fixes.c.longitude, fixes.c.timestamp,

@@ -27,6 +27,12 @@ def wait(driver: WebDriver) -> WebDriverWait[WebDriver]:
     return WebDriverWait(driver, WAIT_S)
 
 
+def _refreshed(driver: WebDriver) -> bool:
+    """Reload the page (a service worker controls a page only from its next load); not done yet."""
+    driver.refresh()
+    return False
+
+
 def place_phone(driver: WebDriver, server: LiveServer, lat: float, lon: float) -> None:
     """The page may read its position, and the position is (lat, lon) to 8 m."""
     driver.execute_cdp_cmd("Browser.grantPermissions", {"origin": server.url, "permissions": ["geolocation"]})
@@ -143,7 +149,7 @@ def test_the_app_opens_offline_once_it_has_been_loaded(
 ) -> None:
     browser.get(f"{live_server.url}/app/")
     wait(browser).until(
-        lambda d: d.execute_script("return !!navigator.serviceWorker.controller;") or d.refresh()
+        lambda d: d.execute_script("return !!navigator.serviceWorker.controller;") or _refreshed(d)
     )
     browser.execute_cdp_cmd("Network.enable", {})
     browser.execute_cdp_cmd("Network.emulateNetworkConditions", OFFLINE)

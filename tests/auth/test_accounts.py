@@ -18,11 +18,11 @@ NEW_PASSWORD = "a-brand-new-passphrase"
 
 
 def _login(client: TestClient, email: str, password: str) -> int:
-    return client.post("/auth/login", json={"email": email, "password": password}).status_code
+    return int(client.post("/auth/login", json={"email": email, "password": password}).status_code)
 
 
 def _me(client: TestClient, headers: dict[str, str]) -> int:
-    return client.get("/auth/me", headers=headers).status_code
+    return int(client.get("/auth/me", headers=headers).status_code)
 
 
 def test_changing_a_password_ends_every_earlier_session(client: TestClient, factory: Factory) -> None:

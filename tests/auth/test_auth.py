@@ -69,6 +69,7 @@ def test_login_returns_a_bearer_token_with_the_documented_claims(
     assert body["token_type"] == "bearer"
     assert body["role"] == "authority"
     assert body["expires_in"] == settings.access_token_ttl_s
+    assert settings.jwt_secret is not None
     claims = jwt.decode(body["access_token"], settings.jwt_secret, algorithms=["HS256"], issuer="safesphere")
     assert claims["sub"] == str(account.user.id)
     assert claims["role"] == "authority"
@@ -136,7 +137,7 @@ def test_only_admins_create_authority_accounts(client: TestClient, factory: Fact
 
 
 def test_generated_jwt_secret_is_kept_in_the_data_dir_with_0600(tmp_path: os.PathLike[str]) -> None:
-    settings = Settings(data_dir=tmp_path)  # type: ignore[arg-type]
+    settings = Settings(data_dir=tmp_path)
     first = TokenService(settings)
     token = first.issue(user_id=1, role="tourist")
     secret_file = settings.data_dir / "jwt_secret"

@@ -42,8 +42,8 @@ def clients(settings: Settings, app_client: TestClient) -> Iterator[dict[str, Te
 
 def _login(client: TestClient, email: str, password: str, *, form: bool = False) -> int:
     if form:
-        return client.post("/auth/token", data={"username": email, "password": password}).status_code
-    return client.post("/auth/login", json={"email": email, "password": password}).status_code
+        return int(client.post("/auth/token", data={"username": email, "password": password}).status_code)
+    return int(client.post("/auth/login", json={"email": email, "password": password}).status_code)
 
 
 def test_wrong_passwords_lock_that_account_from_that_address_only(

@@ -34,8 +34,8 @@ def database_write_lock(settings: Settings) -> Iterator[None]:
         return
     engine = sa.create_engine(settings.resolved_database_url)
     try:
-        with engine.connect() as connection, connection.begin():
-            connection.execute(sa.text("LOCK TABLE incidents IN EXCLUSIVE MODE"))
+        with engine.connect() as locker, locker.begin():
+            locker.execute(sa.text("LOCK TABLE incidents IN EXCLUSIVE MODE"))
             yield
     finally:
         engine.dispose()

@@ -63,7 +63,11 @@ def test_a_new_database_and_evidence_are_created_private(settings: Settings) -> 
     assert _mode(fresh.data_dir / "safesphere.db") == 0o600
 
     stored = store_image(
-        source=io.BytesIO(_png()), evidence_dir=fresh.evidence_dir, incident_id="INC_NEW", max_bytes=10**6
+        source=io.BytesIO(_png()),
+        evidence_dir=fresh.evidence_dir,
+        incident_id="INC_NEW",
+        max_bytes=10**6,
+        max_decodes=1,
     )
     assert _mode(stored.path) == 0o600
     assert _mode(stored.path.parent) == 0o700

@@ -89,6 +89,7 @@ def test_the_app_applies_the_configured_limit(client: TestClient) -> None:
 
 def test_routes_run_on_the_configured_number_of_threads(client: TestClient) -> None:
     """Few route threads, so under a flood the event loop still gets the GIL to read (and refuse) requests."""
-    portal = client.portal  # type: ignore[attr-defined]
+    portal = client.portal
+    assert portal is not None
     tokens = portal.call(lambda: anyio.to_thread.current_default_thread_limiter().total_tokens)
     assert tokens == client.app.state.settings.route_threads == 8  # type: ignore[attr-defined]

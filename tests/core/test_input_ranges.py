@@ -14,7 +14,7 @@ CALENDAR_EDGES = ("0001-01-01T00:00:00Z", "0001-01-01T00:00:00+05:00", "9999-12-
 def _field(response_json: dict[str, object]) -> list[object]:
     detail = response_json["detail"]
     assert isinstance(detail, list)
-    return [error["loc"][-1] for error in detail]  # type: ignore[index]
+    return [error["loc"][-1] for error in detail]
 
 
 def test_ids_and_offsets_beyond_64_bits_are_refused(client: TestClient, factory: Factory) -> None:

@@ -11,6 +11,7 @@ import os
 import signal
 import time
 from collections import Counter
+from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -43,7 +44,7 @@ def _watch_health(url: str, stop: Path) -> list[float]:
     return durations
 
 
-async def _burst(url: str, requests: list[tuple[str, str, dict[str, str], object]]) -> list[int]:
+async def _burst(url: str, requests: Sequence[tuple[str, str, dict[str, str], object]]) -> list[int]:
     limits = httpx.Limits(max_connections=None, max_keepalive_connections=None)
     async with httpx.AsyncClient(base_url=url, timeout=REQUEST_TIMEOUT_S, limits=limits) as http:
 
@@ -58,7 +59,7 @@ async def _burst(url: str, requests: list[tuple[str, str, dict[str, str], object
 
 
 def measured_burst(
-    url: str, requests: list[tuple[str, str, dict[str, str], object]], stop: Path
+    url: str, requests: Sequence[tuple[str, str, dict[str, str], object]], stop: Path
 ) -> tuple[list[int], list[float]]:
     """The status of each request sent at once, and how long each ``/health`` took meanwhile."""
     with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:

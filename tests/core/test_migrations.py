@@ -15,7 +15,7 @@ from safesphere.core.db import Database
 
 def test_the_migrated_schema_matches_the_models(db: Database) -> None:
     with db.engine.connect() as connection:
-        differences = compare_metadata(MigrationContext.configure(connection), models.Base.metadata)
+        differences = compare_metadata(MigrationContext.configure(connection), models.metadata)
 
     assert differences == []
 
@@ -32,4 +32,4 @@ def test_downgrading_to_the_start_and_upgrading_again_works(settings: Settings, 
 
     migrate.upgrade(settings)
     with db.engine.connect() as connection:
-        assert compare_metadata(MigrationContext.configure(connection), models.Base.metadata) == []
+        assert compare_metadata(MigrationContext.configure(connection), models.metadata) == []

@@ -80,6 +80,7 @@ def test_a_zone_is_drawn_at_its_radius_and_tourists_at_their_last_fix(
         return circles if len(kinds) == 3 else None
 
     circles = wait(browser).until(drawn)
+    assert circles is not None
     zones = [c for c in circles if "zone" in c["classes"]]
     assert len(zones) == 1 and "zone-risky" in zones[0]["classes"]
     by_tourist = {c["tourist"]: c for c in circles if c["tourist"] is not None}
@@ -90,7 +91,7 @@ def test_a_zone_is_drawn_at_its_radius_and_tourists_at_their_last_fix(
 
     def from_centre(marker: dict[str, Any]) -> float:
         """A marker's distance from the zone's centre, in zone radii."""
-        return math.hypot(marker["cx"] - circle["cx"], marker["cy"] - circle["cy"]) / circle["r"]
+        return float(math.hypot(marker["cx"] - circle["cx"], marker["cy"] - circle["cy"]) / circle["r"])
 
     assert abs(from_centre(near) - INSIDE_EAST_KM / ZONE_RADIUS_KM) < RADIUS_TOLERANCE
     assert near["cx"] > circle["cx"] and abs(near["cy"] - circle["cy"]) < 1, "due east of the centre"
@@ -134,6 +135,7 @@ def test_an_engine_screenshot_shows_decoded_in_the_incident_detail(
         return image
 
     image = wait(browser).until(decoded)
+    assert image is not None
     assert image["src"].startswith("blob:")
     assert (image["width"], image["height"]) == SCREENSHOT_SIZE
     assert image["alt"] == "frame-0042.png"

@@ -88,7 +88,7 @@ def test_fifty_warnings_and_five_sos_show_five_sos_cards_and_the_incidents(
     first = next(c for c in cards if c["id"] == sos[0])
     assert "Tourist 0" in first["person"] and "+33 6 12 34 56 78" in first["person"]
     rows = browser.find_elements(By.CSS_SELECTOR, "#incident-list tr[data-incident-id]")
-    assert sorted(r.get_attribute("data-incident-id") for r in rows) == sorted(incidents)
+    assert sorted(str(r.get_attribute("data-incident-id")) for r in rows) == sorted(incidents)
     assert browser.find_element(By.ID, "incident-count").text == "5 open · 5 listed"
     height = browser.execute_script("return document.documentElement.scrollHeight;")
     screenshot(browser, "work-queue")
@@ -166,6 +166,7 @@ def test_statistics_match_the_api_and_the_timeline_reads_in_words(
             return body if body["time_to_notify_p50_ms"] is not None else None
 
         analytics = wait(browser).until(notified)
+        assert analytics is not None
         acknowledged = api.post(f"/incidents/{incident_id}/acknowledge", headers=officer.headers)
         assert acknowledged.status_code == 200, acknowledged.text
     log_in(browser, live_server, officer)

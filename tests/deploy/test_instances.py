@@ -43,7 +43,7 @@ def police() -> Iterator[HttpReceiver]:
         yield receiver
 
 
-def _police_pages(db: Database) -> list[tuple[str, str, str]]:
+def _police_pages(db: Database) -> list[tuple[str | None, str, str]]:
     """(incident id, idempotency key, status) of every police delivery."""
     query = sa.select(Delivery.incident_id, Delivery.idempotency_key, Delivery.status).where(
         Delivery.audience == "police"

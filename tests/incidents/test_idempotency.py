@@ -65,7 +65,12 @@ def test_the_same_id_with_a_different_body_is_a_conflict_and_changes_nothing(
     assert client.post("/threats/report", json=body, headers=engine.headers).status_code == 200
     counts, before = stored_counts(db), _snapshot(db, body["incident_id"])
 
-    for change in ({"threat_score": 0.88}, {"threat_level": "LOW"}, {"full_telemetry": {}}):
+    changes: list[dict[str, object]] = [
+        {"threat_score": 0.88},
+        {"threat_level": "LOW"},
+        {"full_telemetry": {}},
+    ]
+    for change in changes:
         response = client.post("/threats/report", json={**body, **change}, headers=engine.headers)
         assert response.status_code == 409, change
         assert body["incident_id"] in response.json()["detail"]

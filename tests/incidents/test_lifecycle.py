@@ -97,7 +97,7 @@ def test_two_officers_acknowledging_at_once_one_wins(client: TestClient, factory
     incident_id = _report(client, factory)
 
     def acknowledge(officer: Account) -> int:
-        return client.post(f"/incidents/{incident_id}/acknowledge", headers=officer.headers).status_code
+        return int(client.post(f"/incidents/{incident_id}/acknowledge", headers=officer.headers).status_code)
 
     with ThreadPoolExecutor(4) as pool:
         codes = sorted(pool.map(acknowledge, officers))

@@ -18,7 +18,7 @@ from tests.factories import Factory
 from tests.incidents.reports import NOTHING_STORED, report_body, stored_counts
 from tests.support.live import LiveServer
 
-EXPECTED_PROTOCOL = {
+EXPECTED_PROTOCOL: dict[str, tuple[str, list[tuple[str, list[tuple[str, str]]]]]] = {
     "LOW": ("MONITOR", [("log_incident", [])]),
     "MEDIUM": (
         "ALERT_USER",

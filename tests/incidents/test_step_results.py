@@ -127,8 +127,9 @@ def _arrange(client: TestClient, factory: Factory, situation: Situation) -> tupl
         assert client.post("/places", json=STATION, headers=officer.headers).status_code == 201
     owner = factory.tourist() if situation.owner else None
     for contact in situation.contacts if owner else ():
+        assert owner is not None
         assert client.post("/me/contacts", json=contact, headers=owner.headers).status_code == 201
-    where = {"latitude": SPOT[0], "longitude": SPOT[1]} if situation.located else {}
+    where: dict[str, Any] = {"latitude": SPOT[0], "longitude": SPOT[1]} if situation.located else {}
     return officer, factory.engine_key(owner=owner, **where).headers
 
 

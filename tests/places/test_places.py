@@ -89,7 +89,7 @@ def test_geojson_import_is_all_or_nothing_and_export_round_trips(
     assert rejected.json()["detail"][0]["loc"][:3] == ["body", "features", 1]
     assert _count(db) == 0
 
-    good = {
+    good: dict[str, Any] = {
         "type": "FeatureCollection",
         "features": [_feature(p) for p in (STATION_NEAR, STATION_FAR, HOSPITAL)],
     }

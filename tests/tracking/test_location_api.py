@@ -50,7 +50,7 @@ def test_bad_fixes_name_the_field_and_store_nothing(
 ) -> None:
     tourist = factory.tourist()
     with clock.frozen(NOW):
-        cases = [
+        cases: list[tuple[dict[str, Any], str]] = [
             ({"lat": 91}, "lat"),
             ({"lon": -180.5}, "lon"),
             ({"speed": -1}, "speed"),

@@ -154,7 +154,7 @@ def build(db: Database, *, seed: int, tourists: int = 8, fixes_each: int = 9, al
 
 def per_fix_rescoring(
     db: Database, settings: Settings, since: datetime
-) -> tuple[dict[int, Rescored], dict[int, tuple[float, float, str]]]:
+) -> tuple[dict[int, Rescored], dict[int, tuple[float | None, float | None, str]]]:
     """What the per-fix path makes of every fix since ``since`` (and of the statuses), rolled back after."""
     zone_index = ZoneIndex()
     results: dict[int, Rescored] = {}
