@@ -9,13 +9,16 @@ from typing import Any
 
 import sqlalchemy.exc
 from fastapi import FastAPI, Request
+from fastapi.dependencies.models import Dependant
 from fastapi.encoders import jsonable_encoder
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from fastapi.routing import iter_route_contexts
+from fastapi.routing import APIRoute, iter_route_contexts
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import compile_path
+
+from safesphere.core.dependencies import get_database
 
 
 class DomainError(Exception):
@@ -197,7 +200,43 @@ async def _handle_http_error(request: Request, exc: Exception) -> Any:
     return await http_exception_handler(request, exc)
 
 
+SHARED_ANSWERS: dict[str, dict[str, str]] = {
+    "400": {"description": "The body cannot be read as its media type (for example JSON that is not UTF-8)"},
+    "503": {"description": "Busy: no database connection free in time; retry after Retry-After seconds"},
+}
+"""What FastAPI and the pool-timeout handler answer around a route's own statuses."""
+
+
+def _uses_database(dependant: Dependant) -> bool:
+    return any(d.call is get_database or _uses_database(d) for d in dependant.dependencies)
+
+
+def _document_shared_answers(app: FastAPI) -> None:
+    """Adds SHARED_ANSWERS to the OpenAPI: 400 to every operation with a body, 503 to every operation
+    that reaches the database, so a client (and the schemathesis pass) knows every status it can get."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = generate()
+        for context in iter_route_contexts(app.routes):
+            route = context.original_route
+            if not isinstance(route, APIRoute) or not route.include_in_schema or context.path is None:
+                continue
+            for method in context.methods or ():
+                operation = schema["paths"][context.path][method.lower()]
+                if "requestBody" in operation:
+                    operation["responses"].setdefault("400", SHARED_ANSWERS["400"])
+                if _uses_database(route.dependant):
+                    operation["responses"].setdefault("503", SHARED_ANSWERS["503"])
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def install_handlers(app: FastAPI) -> None:
+    _document_shared_answers(app)
     app.add_exception_handler(StarletteHTTPException, _handle_http_error)
     app.add_exception_handler(DomainError, _handle_domain_error)
     app.add_exception_handler(sqlalchemy.exc.TimeoutError, _handle_database_busy)

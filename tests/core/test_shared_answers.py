@@ -1,0 +1,32 @@
+"""The statuses answered around the routes are in the OpenAPI (found by the schemathesis pass, issue 16
+item 2): 400 for an unreadable body, 503 when the database pool is exhausted."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from tests.factories import Factory
+
+
+def test_an_unreadable_body_is_a_documented_400(client: TestClient, factory: Factory) -> None:
+    admin = factory.admin()
+    response = client.post(
+        "/zones", content=b"\xe5E\x05'\xff~", headers={**admin.headers, "Content-Type": "application/json"}
+    )
+    assert response.status_code == 400, response.text
+    operations = client.get("/openapi.json").json()["paths"]
+    assert "400" in operations["/zones"]["post"]["responses"]
+    with_body = [
+        (path, method)
+        for path, methods in operations.items()
+        for method, operation in methods.items()
+        if "requestBody" in operation and "400" not in operation["responses"]
+    ]
+    assert with_body == []
+
+
+def test_routes_that_reach_the_database_document_its_503(client: TestClient) -> None:
+    operations = client.get("/openapi.json").json()["paths"]
+    for path, method in [("/zones/{zone_id}", "get"), ("/threats/report", "post"), ("/auth/login", "post")]:
+        assert "503" in operations[path][method]["responses"], (path, method)
+    assert "503" not in operations["/dashboard"]["get"]["responses"]
