@@ -1,5 +1,5 @@
 """The statuses answered around the routes are in the OpenAPI (found by the schemathesis pass, issue 16
-item 2): 400 for an unreadable body, 503 when the database pool is exhausted."""
+item 2): 400 for an unreadable body, 413 past the body cap, 503 when the database pool is exhausted."""
 
 from __future__ import annotations
 
@@ -20,9 +20,19 @@ def test_an_unreadable_body_is_a_documented_400(client: TestClient, factory: Fac
         (path, method)
         for path, methods in operations.items()
         for method, operation in methods.items()
-        if "requestBody" in operation and "400" not in operation["responses"]
+        if "requestBody" in operation and not {"400", "413"} <= set(operation["responses"])
     ]
     assert with_body == []
+
+
+def test_a_body_over_the_cap_is_a_documented_413(client: TestClient, factory: Factory) -> None:
+    admin = factory.admin()
+    oversized = b"{" + b" " * (11 * 1024 * 1024) + b"}"
+    response = client.post(
+        "/zones", content=oversized, headers={**admin.headers, "Content-Type": "application/json"}
+    )
+    assert response.status_code == 413
+    assert "413" in client.get("/openapi.json").json()["paths"]["/zones"]["post"]["responses"]
 
 
 def test_routes_that_reach_the_database_document_its_503(client: TestClient) -> None:

@@ -202,9 +202,10 @@ async def _handle_http_error(request: Request, exc: Exception) -> Any:
 
 SHARED_ANSWERS: dict[str, dict[str, str]] = {
     "400": {"description": "The body cannot be read as its media type (for example JSON that is not UTF-8)"},
+    "413": {"description": "Body larger than the upload cap (SAFESPHERE_MAX_UPLOAD_BYTES) allows"},
     "503": {"description": "Busy: no database connection free in time; retry after Retry-After seconds"},
 }
-"""What FastAPI and the pool-timeout handler answer around a route's own statuses."""
+"""What FastAPI, the body-size limit and the pool-timeout handler answer around a route's own statuses."""
 
 
 def _uses_database(dependant: Dependant) -> bool:
@@ -212,7 +213,7 @@ def _uses_database(dependant: Dependant) -> bool:
 
 
 def _document_shared_answers(app: FastAPI) -> None:
-    """Adds SHARED_ANSWERS to the OpenAPI: 400 to every operation with a body, 503 to every operation
+    """Adds SHARED_ANSWERS to the OpenAPI: 400 and 413 to every operation with a body, 503 to every operation
     that reaches the database, so a client (and the schemathesis pass) knows every status it can get."""
     generate = app.openapi
 
@@ -228,6 +229,7 @@ def _document_shared_answers(app: FastAPI) -> None:
                 operation = schema["paths"][context.path][method.lower()]
                 if "requestBody" in operation:
                     operation["responses"].setdefault("400", SHARED_ANSWERS["400"])
+                    operation["responses"].setdefault("413", SHARED_ANSWERS["413"])
                 if _uses_database(route.dependant):
                     operation["responses"].setdefault("503", SHARED_ANSWERS["503"])
         return schema
