@@ -20,7 +20,6 @@ SOURCE = Path(safesphere.__file__).resolve().parent
 
 ALLOWED_BACK_EDGES: dict[tuple[str, str], str] = {
     ("core", "scoring"): "Settings validates the scoring weights and retention against scoring's look-back",
-    ("evidence", "incidents"): "evidence checks the incident exists through incidents.queries",
 }
 """Edges that still close a cycle, each with why it is not broken yet. Shrink it; never grow it."""
 

@@ -12,7 +12,6 @@ from safesphere.audit.models import AuditAction
 from safesphere.core import clock
 from safesphere.core.errors import Conflict, NotFound
 from safesphere.evidence.models import LegalHold
-from safesphere.incidents import queries as incidents_queries
 
 
 def held_incidents() -> sa.Select[tuple[str]]:
@@ -25,8 +24,7 @@ def get(*, session: Session, incident_id: str) -> LegalHold | None:
 
 
 def place(*, session: Session, incident_id: str, reason: str, admin_id: int) -> LegalHold:
-    """Put an incident on hold; 404 for an unknown incident, 409 when it is already held."""
-    incidents_queries.require_incident(session=session, incident_id=incident_id)
+    """Put an incident on hold (the caller checked it exists); 409 when it is already held."""
     hold = LegalHold(incident_id=incident_id, reason=reason, placed_by=admin_id, placed_at=clock.now())
     session.add(hold)
     try:

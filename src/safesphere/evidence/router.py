@@ -10,6 +10,7 @@ from fastapi.responses import FileResponse, Response, StreamingResponse
 from safesphere.audit import service as audit
 from safesphere.audit.models import AuditAction
 from safesphere.auth.access import AdminUser, AuthorityUser, EngineOrAuthority
+from safesphere.auth.models import User
 from safesphere.core.dependencies import DatabaseDep, DbSession, ReadSession, SettingsDep
 from safesphere.core.errors import responses
 from safesphere.evidence import blobs, legal_hold, service
@@ -20,6 +21,7 @@ from safesphere.evidence.schemas import (
     LegalHoldOut,
     ScreenshotUploadOut,
 )
+from safesphere.incidents import queries as incidents_queries
 from safesphere.incidents.schemas import IncidentId
 
 MAX_EVIDENCE_ID = 2**31 - 1
@@ -46,10 +48,13 @@ def upload_screenshot(
 
     The bytes must decode as JPEG, PNG or WebP; the file's name and content type are not trusted.
     """
+    engine_key_id = None if isinstance(uploader, User) else uploader.key_id
     uploaded = service.upload_screenshot(
         database=database,
         settings=settings,
-        incident_id=incident_id,
+        incident_id=incidents_queries.evidence_target(
+            database=database, incident_id=incident_id, engine_key_id=engine_key_id
+        ),
         source=file.file,
         client_filename=file.filename,
         uploader=uploader,
@@ -71,7 +76,7 @@ def list_evidence(
     incident_id: Annotated[IncidentId, Path(max_length=64)], session: ReadSession, _: AuthorityUser
 ) -> IncidentEvidenceOut:
     """The evidence files of an incident with their size, SHA-256 and uploader."""
-    records = service.list_incident_evidence(session=session, incident_id=incident_id)
+    records = incidents_queries.incident_evidence(session=session, incident_id=incident_id)
     return IncidentEvidenceOut(
         incident_id=incident_id, count=len(records), evidence=[EvidenceOut.from_record(r) for r in records]
     )
@@ -120,6 +125,7 @@ def place_legal_hold(
     admin: AdminUser,
 ) -> LegalHoldOut:
     """Put an incident and its evidence on legal hold: retention never deletes them until released."""
+    incidents_queries.require_incident(session=session, incident_id=incident_id)
     hold = legal_hold.place(session=session, incident_id=incident_id, reason=body.reason, admin_id=admin.id)
     return LegalHoldOut.model_validate(hold)
 

@@ -15,10 +15,9 @@ from sqlalchemy.orm import Session
 from safesphere.auth.models import User
 from safesphere.core.config import Settings
 from safesphere.core.db import Database
-from safesphere.core.errors import Forbidden, NotFound
+from safesphere.core.errors import NotFound
 from safesphere.evidence import blobs, storage
 from safesphere.evidence.models import Evidence
-from safesphere.incidents import queries as incidents_queries
 
 logger = logging.getLogger(__name__)
 
@@ -47,15 +46,6 @@ def _uploader_fields(uploader: User | UploadingEngine) -> dict[str, object]:
     return {"uploaded_by": f"engine key {uploader.name}", "uploaded_by_engine_key_id": uploader.key_id}
 
 
-def _incident_for_upload(*, database: Database, incident_id: str, uploader: User | UploadingEngine) -> str:
-    """The incident the evidence belongs to (a grouped report keeps its own; its open incident shows it)."""
-    with database.read_session() as session:
-        incident = incidents_queries.require_incident(session=session, incident_id=incident_id)
-    if not isinstance(uploader, User) and incident.engine_key_id != uploader.key_id:
-        raise Forbidden("An engine may upload evidence only for incidents it reported")
-    return incident.incident_id
-
-
 def upload_screenshot(
     *,
     database: Database,
@@ -65,13 +55,13 @@ def upload_screenshot(
     client_filename: str | None,
     uploader: User | UploadingEngine,
 ) -> UploadedScreenshot:
-    """Stores a verified JPEG/PNG/WebP for an incident and records its custody row.
+    """Stores a verified JPEG/PNG/WebP for an incident (``incident_id`` as checked by
+    ``incidents.queries.evidence_target``) and records its custody row.
 
     The file is decoded before any write lock is taken; if the row cannot be committed the file is removed,
     so the evidence table and the directory never disagree. With ``evidence_store = database`` the bytes
     are copied into the database in the row's transaction and the local file removed after the commit.
     """
-    incident_id = _incident_for_upload(database=database, incident_id=incident_id, uploader=uploader)
     stored = storage.store_image(
         source=source,
         evidence_dir=settings.evidence_dir,
@@ -127,13 +117,6 @@ def list_for_incidents(*, session: Session, incident_ids: list[str]) -> list[Evi
     """The evidence of several incidents (a case and its grouped reports), oldest first."""
     query = sa.select(Evidence).where(Evidence.incident_id.in_(incident_ids)).order_by(Evidence.id)
     return list(session.scalars(query))
-
-
-def list_incident_evidence(*, session: Session, incident_id: str) -> list[Evidence]:
-    """The evidence of an incident and of the reports grouped into it; 404 when the incident is unknown."""
-    incident = incidents_queries.require_incident(session=session, incident_id=incident_id)
-    grouped = incidents_queries.grouped_reports(session=session, incident_id=incident_id)
-    return incidents_queries.case_evidence(session=session, incident=incident, grouped=grouped)
 
 
 @dataclass(frozen=True)

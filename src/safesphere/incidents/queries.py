@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 
 from safesphere.core import clock
 from safesphere.core.config import Settings
-from safesphere.core.errors import InvalidInput, NotFound
+from safesphere.core.db import Database
+from safesphere.core.errors import Forbidden, InvalidInput, NotFound
 from safesphere.evidence import service as evidence_service
 from safesphere.evidence.models import Evidence
 from safesphere.incidents.lifecycle import OPEN
@@ -43,6 +44,24 @@ def case_evidence(*, session: Session, incident: Incident, grouped: list[Inciden
     """An incident's evidence with that uploaded under the reports grouped into it."""
     ids = [incident.incident_id, *(report.incident_id for report in grouped)]
     return evidence_service.list_for_incidents(session=session, incident_ids=ids)
+
+
+def incident_evidence(*, session: Session, incident_id: str) -> list[Evidence]:
+    """The evidence of an incident and of the reports grouped into it; 404 when the incident is unknown."""
+    incident = require_incident(session=session, incident_id=incident_id)
+    return case_evidence(
+        session=session, incident=incident, grouped=grouped_reports(session=session, incident_id=incident_id)
+    )
+
+
+def evidence_target(*, database: Database, incident_id: str, engine_key_id: int | None) -> str:
+    """The incident an upload attaches to (a grouped report keeps its own; its open incident shows it);
+    404 when unknown; an engine (``engine_key_id``) may upload only for incidents it reported."""
+    with database.read_session() as session:
+        incident = require_incident(session=session, incident_id=incident_id)
+    if engine_key_id is not None and incident.engine_key_id != engine_key_id:
+        raise Forbidden("An engine may upload evidence only for incidents it reported")
+    return incident.incident_id
 
 
 def list_actions(*, session: Session, incident_id: str) -> list[IncidentAction]:
