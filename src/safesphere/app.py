@@ -19,6 +19,7 @@ from safesphere.apidocs.router import router as apidocs_router
 from safesphere.audit.router import router as audit_router
 from safesphere.auth.router import admin_router
 from safesphere.auth.router import router as auth_router
+from safesphere.core.announcements import Announcements, listen
 from safesphere.core.config import Settings
 from safesphere.core.db import Database
 from safesphere.core.dependencies import release_in_route_threads
@@ -34,6 +35,7 @@ from safesphere.health.router import router as health_router
 from safesphere.incidents.protocol_table import load_protocol
 from safesphere.incidents.response import escalate_periodically
 from safesphere.incidents.router import router as incidents_router
+from safesphere.live.hub import LiveHub, run_hub
 from safesphere.live.router import router as live_router
 from safesphere.metrics.router import router as metrics_router
 from safesphere.notify.push_router import router as push_router
@@ -60,7 +62,9 @@ REQUEST_BODY_SLACK = 64 * 1024
 
 
 def _background_tasks(settings: Settings) -> list[BackgroundTask]:
-    tasks: list[BackgroundTask] = []
+    tasks: list[BackgroundTask] = [run_hub]
+    if settings.announcements_listen and not settings.is_sqlite:
+        tasks.append(listen)
     if settings.rescore_interval_s > 0:
         tasks.append(rescore_periodically)
     if settings.delivery_worker_enabled:
@@ -77,7 +81,9 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     app.state.db = Database(settings)
     app.state.tokens = TokenService(settings)
-    app.state.zone_index = ZoneIndex()
+    app.state.announcements = Announcements()
+    app.state.zone_index = ZoneIndex(app.state.announcements, settings)
+    app.state.live_hub = LiveHub(app.state.db, settings, app.state.announcements)
     # Routes are CPU-bound Python and SQLite runs one writer at a time, so more threads only fight the
     # event loop for the GIL: with anyio's 40 the loop could not even read new requests under a flood.
     anyio.to_thread.current_default_thread_limiter().total_tokens = settings.route_threads

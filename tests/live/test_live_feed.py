@@ -185,8 +185,8 @@ def _add_alerts(db: Database, count: int, *, changed_at: Any = None) -> list[int
 
 def _poll(db: Database, feed: Feed) -> tuple[list[int], bool]:
     with db.read_session() as session:
-        text, more = feed.poll(session, clock.now())
-    sent = [json.loads(line[6:])["alert_id"] for line in text.splitlines() if line.startswith("data: ")]
+        changes, more = feed.poll(session, clock.now())
+    sent = [json.loads(change.payload)["alert_id"] for change in changes]
     return sent, more
 
 

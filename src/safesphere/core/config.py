@@ -252,9 +252,26 @@ class Settings(BaseSettings):
         default=3600, ge=0, description="A share link works this long after resolution."
     )
 
+    # --- announcements between instances (core/announcements.py) ---
+    announcements_listen: bool = Field(
+        default=True,
+        description="On PostgreSQL, each process listens (LISTEN/NOTIFY, one connection) for the changes "
+        "other instances announce, so live streams, the zone index and the delivery worker learn of them "
+        "at once; off (or on SQLite, or behind a pooler in transaction mode), they poll.",
+    )
+    announcements_catch_up_s: float = Field(
+        default=10.0,
+        gt=0,
+        description="While the listener is connected, the live feed and the zone index still look for "
+        "changes this often, in case an announcement was lost.",
+    )
+
     # --- live feed (dashboards) ---
     live_poll_interval_s: float = Field(
-        default=1.0, gt=0, description="How often a live stream looks for changes."
+        default=1.0,
+        gt=0,
+        description="How often the process's live feed looks for changes when no announcements arrive "
+        "(SQLite, or the listener is down); one look serves every open stream.",
     )
     live_overlap_s: float = Field(
         default=5.0, ge=0, description="Each look reaches this far back, for changes committed late."

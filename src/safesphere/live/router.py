@@ -10,10 +10,10 @@ from fastapi.responses import StreamingResponse
 
 from safesphere.auth.access import AuthorityUser
 from safesphere.core import clock
-from safesphere.core.dependencies import DatabaseDep, SettingsDep
+from safesphere.core.dependencies import SettingsDep
 from safesphere.core.errors import InvalidInput, responses
 from safesphere.core.params import Instant
-from safesphere.live import feed
+from safesphere.live import hub
 
 REPLAY_LIMIT = timedelta(hours=24)
 """``since`` reaches back at most this far: older state is what the list endpoints are for."""
@@ -31,7 +31,6 @@ router = APIRouter(tags=["live"])
 )
 async def live_events(
     request: Request,
-    database: DatabaseDep,
     settings: SettingsDep,
     _: AuthorityUser,
     since: Annotated[
@@ -50,7 +49,7 @@ async def live_events(
         if start < now - REPLAY_LIMIT or start > now + timedelta(minutes=1):
             raise InvalidInput("since must be within the last 24 hours", loc=("query", "since"))
     return StreamingResponse(
-        feed.stream(request=request, database=database, settings=settings, since=start),
+        hub.stream(request=request, hub=request.app.state.live_hub, settings=settings, since=start),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )

@@ -23,6 +23,7 @@ import sqlalchemy as sa
 from fastapi import FastAPI
 
 from safesphere.core import clock
+from safesphere.core.announcements import Announcements
 from safesphere.core.config import Settings
 from safesphere.core.db import Database, UTCDateTime, table
 from safesphere.core.limits import InFlight
@@ -271,12 +272,18 @@ def rest_between_rounds(work_s: float, longest_s: float) -> float:
 
 
 class DeliveryWorker:
-    """One process's sender: woken at once by in-process commits, polling for everyone else's."""
+    """One process's sender: woken at once by in-process commits and by other instances' announced
+    deliveries (PostgreSQL), polling for anything else (retries coming due, missed announcements)."""
 
     def __init__(
-        self, database: Database, settings: Settings, busy: Callable[[], bool] = lambda: True
+        self,
+        database: Database,
+        settings: Settings,
+        busy: Callable[[], bool] = lambda: True,
+        announcements: Announcements | None = None,
     ) -> None:
         self.database = database
+        self.announcements = announcements
         self.settings = settings
         self._busy = busy
         self._wake = asyncio.Event()
@@ -291,6 +298,8 @@ class DeliveryWorker:
 
     async def run(self) -> None:
         outbox.add_waker(self.wake)
+        if self.announcements is not None:  # deliveries another instance committed (PostgreSQL)
+            self.announcements.hear("deliveries", self._wake.set)
         try:
             async with httpx.AsyncClient() as client:
                 while True:
@@ -309,6 +318,8 @@ class DeliveryWorker:
                         )
         finally:
             outbox.remove_waker(self.wake)
+            if self.announcements is not None:
+                self.announcements.forget("deliveries", self._wake.set)
 
     async def _pace(self) -> None:
         """While its process is busy (``busy()``: requests are waiting), the worker rests after a round
@@ -394,7 +405,12 @@ async def send_within(
 async def deliver_forever(app: FastAPI) -> None:
     """The server's delivery task (``SAFESPHERE_DELIVERY_WORKER_ENABLED``)."""
     in_flight: InFlight = app.state.device_writes
-    worker = DeliveryWorker(app.state.db, app.state.settings, busy=lambda: in_flight.count > 1)
+    worker = DeliveryWorker(
+        app.state.db,
+        app.state.settings,
+        busy=lambda: in_flight.count > 1,
+        announcements=app.state.announcements,
+    )
     while True:
         try:
             await worker.run()

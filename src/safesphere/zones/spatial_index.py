@@ -1,9 +1,14 @@
-"""Zones held in memory in an R-tree, refreshed when the zones table changes (in any process)."""
+"""Zones held in memory in an R-tree, refreshed when the zones table changes (in any process).
+
+A use case asks for a refresh before it reads the index; that costs one aggregate query (the table's
+version), except on PostgreSQL while the process's listener is connected: then the version is only read
+again after ``zones`` was announced, or ``announcements_catch_up_s`` after the last read."""
 
 from __future__ import annotations
 
 import math
 import threading
+import time
 from collections.abc import Callable
 from typing import NamedTuple
 
@@ -15,6 +20,8 @@ from shapely import STRtree, box
 from shapely.geometry import Point
 from sqlalchemy.orm import Session
 
+from safesphere.core.announcements import Announcements
+from safesphere.core.config import Settings
 from safesphere.core.geo import EARTH_RADIUS_KM, bounding_box
 from safesphere.zones.geometry import ZoneShape, parse_polygon
 from safesphere.zones.models import Zone
@@ -41,18 +48,38 @@ reads one entry of the ``updated_at`` index (one query over both scanned every z
 class ZoneIndex:
     """Answers "which zones are within r km of this point" without a query per zone."""
 
-    def __init__(self) -> None:
+    def __init__(self, announcements: Announcements | None = None, settings: Settings | None = None) -> None:
         self._lock = threading.Lock()
         self._reloading = threading.Lock()
         self._version: tuple[int, object] | None = None
         self._zones: list[ZoneShape] = []
         self._tree: STRtree | None = None
+        self._announcements = announcements
+        self._catch_up_s = settings.announcements_catch_up_s if settings is not None else 0.0
+        self._checked: tuple[int, float] | None = None
+        """(zones' announcement generation, monotonic time) when the version was last read."""
+
+    def _known_current(self) -> bool:
+        """Whether nothing can have changed since the last version read: the listener has been connected
+        since, no ``zones`` announcement came, and the catch-up time has not run out."""
+        announcements, checked = self._announcements, self._checked
+        if announcements is None or checked is None or not announcements.listening:
+            return False
+        generation, at = checked
+        return generation == announcements.generation("zones") and time.monotonic() - at < self._catch_up_s
 
     def refresh_if_changed(self, session: Session) -> None:
-        """One cheap aggregate query; a reload only when a zone was added, changed or removed. One thread
-        reloads while the others wait for its result (read-only requests refresh in parallel, and forty of
-        them each parsing 10,000 zones at once would starve the server)."""
+        """One cheap aggregate query (none while announcements vouch for the index); a reload only when a
+        zone was added, changed or removed. One thread reloads while the others wait for its result
+        (read-only requests refresh in parallel, and forty of them each parsing 10,000 zones at once would
+        starve the server)."""
+        if self._known_current():
+            return
+        # Taken before the read: an announcement arriving during it makes the next refresh read again.
+        generation = self._announcements.generation("zones") if self._announcements is not None else 0
+        checked_at = time.monotonic()
         count, latest = session.execute(_VERSION).one()
+        self._checked = (generation, checked_at)
         version = (int(count), latest)
         if version == self._version:
             return
