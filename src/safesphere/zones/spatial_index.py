@@ -45,6 +45,23 @@ _VERSION = sa.select(
 reads one entry of the ``updated_at`` index (one query over both scanned every zone, ~1.5 ms at 10k)."""
 
 
+_committed_here = [0]
+"""Zone changes committed by this process: its own are known at once, before their announcement is heard."""
+_CHANGED = "safesphere.zones_changed"
+
+
+@sa.event.listens_for(Session, "after_flush")
+def _note_zone_changes(session: Session, _context: object) -> None:
+    if any(isinstance(row, Zone) for row in (*session.new, *session.dirty, *session.deleted)):
+        session.info[_CHANGED] = True
+
+
+@sa.event.listens_for(Session, "after_commit")
+def _count_zone_commits(session: Session) -> None:
+    if session.info.pop(_CHANGED, False):
+        _committed_here[0] += 1
+
+
 class ZoneIndex:
     """Answers "which zones are within r km of this point" without a query per zone."""
 
@@ -66,7 +83,11 @@ class ZoneIndex:
         if announcements is None or checked is None or not announcements.listening:
             return False
         generation, at = checked
-        return generation == announcements.generation("zones") and time.monotonic() - at < self._catch_up_s
+        return generation == self._generation() and time.monotonic() - at < self._catch_up_s
+
+    def _generation(self) -> int:
+        announced = self._announcements.generation("zones") if self._announcements is not None else 0
+        return announced + _committed_here[0]
 
     def refresh_if_changed(self, session: Session) -> None:
         """One cheap aggregate query (none while announcements vouch for the index); a reload only when a
@@ -76,7 +97,7 @@ class ZoneIndex:
         if self._known_current():
             return
         # Taken before the read: an announcement arriving during it makes the next refresh read again.
-        generation = self._announcements.generation("zones") if self._announcements is not None else 0
+        generation = self._generation()
         checked_at = time.monotonic()
         count, latest = session.execute(_VERSION).one()
         self._checked = (generation, checked_at)
