@@ -10,7 +10,7 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import ingestion, location, memory, notify, rescoring
+from bench import admission, ingestion, location, memory, notify, rescoring
 from bench.report import write
 from bench.results import BenchmarkReport
 from bench.scale import SCALES, Scale
@@ -22,6 +22,7 @@ BENCHMARKS: dict[str, Callable[[Scale, Path], BenchmarkReport]] = {
     "rescoring": rescoring.run,
     "notify": notify.run,
     "memory": memory.run,
+    "admission": admission.run,
 }
 
 

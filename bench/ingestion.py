@@ -17,7 +17,14 @@ from bench.measure import measure_server
 from bench.references import post_requests, reference_note, reference_rows, reference_sweeps
 from bench.results import LOAD_HEADERS, BenchmarkReport, Target, failure_text, load_row, ms
 from bench.scale import Scale
-from bench.servers import ServerProcess, ceiling_server, create_engine_key, has_route, safesphere_server
+from bench.servers import (
+    ONE_CLIENT_FLEET,
+    ServerProcess,
+    ceiling_server,
+    create_engine_key,
+    has_route,
+    safesphere_server,
+)
 from safesphere.simulate.telemetry import threat_cv_incident
 
 LEVEL_MIX = {"LOW": 0.05, "MEDIUM": 0.15, "HIGH": 0.40, "CRITICAL": 0.40}
@@ -98,7 +105,7 @@ def run(scale: Scale, workdir: Path) -> BenchmarkReport:
     def fresh_server(name: str) -> ServerProcess:
         data_dir = workdir / f"safesphere-{name}"
         keys[str(data_dir)] = create_engine_key(data_dir, ENGINE_KEY_NAME)
-        return safesphere_server(data_dir)
+        return safesphere_server(data_dir, **ONE_CLIENT_FLEET)
 
     def reports_for(server: ServerProcess) -> list[dict[str, Any]]:
         return report_requests(bodies, keys[server.env["SAFESPHERE_DATA_DIR"]])

@@ -19,7 +19,7 @@ from bench.measure import at_rate, measure_server
 from bench.references import post_requests, reference_note, reference_rows, reference_sweeps
 from bench.results import LOAD_HEADERS, BenchmarkReport, Target, load_row, ms
 from bench.scale import Scale
-from bench.servers import ServerProcess, ceiling_server, has_route, safesphere_server
+from bench.servers import ONE_CLIENT_FLEET, ServerProcess, ceiling_server, has_route, safesphere_server
 
 TITLE = "Location update with full scoring (POST /location/update)"
 TARGET_SHARE_OF_CEILING = 0.30
@@ -58,7 +58,7 @@ def _alert_growth(
     small, _, large = ALERT_COUNTS[scale.name]
     for count in (small, large):
         data_dir = location_scale.copy(cities[count], workdir / f"growth-{count}")
-        with safesphere_server(data_dir) as server:
+        with safesphere_server(data_dir, **ONE_CLIENT_FLEET) as server:
             results[count] = at_rate(
                 server.url,
                 fixes_for(server),
@@ -88,7 +88,9 @@ def run(scale: Scale, workdir: Path) -> BenchmarkReport:
         )
 
     at_target, sweep, rss = measure_server(
-        lambda name: safesphere_server(location_scale.copy(measured, workdir / f"safesphere-{name}")),
+        lambda name: safesphere_server(
+            location_scale.copy(measured, workdir / f"safesphere-{name}"), **ONE_CLIENT_FLEET
+        ),
         fixes_for,
         scale=scale,
         target_rps=scale.location_rps,

@@ -130,6 +130,14 @@ class ServerProcess:
         self.stop()
 
 
+ONE_CLIENT_FLEET = {
+    "SAFESPHERE_DEVICE_WRITES_IN_FLIGHT_PER_CLIENT": "0",
+    "SAFESPHERE_DEVICE_WRITES_PER_S": "0",
+}
+"""For capacity runs whose load generator sends as one engine key or a few tourists standing for a whole
+fleet: without it each client's fair share (issue 16; the ``admission`` benchmark) would cap the rate."""
+
+
 def safesphere_server(data_dir: Path, **env: str) -> ServerProcess:
     data_dir.mkdir(parents=True, exist_ok=True)
     return ServerProcess(

@@ -17,6 +17,7 @@ from safesphere.alerts.router import router as alerts_router
 from safesphere.analytics.router import router as analytics_router
 from safesphere.apidocs.router import router as apidocs_router
 from safesphere.audit.router import router as audit_router
+from safesphere.auth.admission import DeviceAdmission, KeyCache
 from safesphere.auth.router import admin_router
 from safesphere.auth.router import router as auth_router
 from safesphere.core.announcements import Announcements, listen
@@ -25,7 +26,7 @@ from safesphere.core.db import Database
 from safesphere.core.dependencies import release_in_route_threads
 from safesphere.core.errors import install_handlers
 from safesphere.core.headers import SecurityHeaders
-from safesphere.core.limits import BodySizeLimit, InFlight, InFlightLimit
+from safesphere.core.limits import BodyLimits, InFlight
 from safesphere.core.logging import configure_logging
 from safesphere.core.security import TokenService
 from safesphere.dashboard.router import router as dashboard_router
@@ -116,12 +117,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.protocol = load_protocol(settings.protocol_file)
     install_handlers(app)
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_upload_bytes + REQUEST_BODY_SLACK)
     app.state.device_writes = InFlight()
+    app.state.engine_keys = KeyCache()
+    # Added innermost first: device writes are admitted (authenticated, fair share) inside the body limits,
+    # so the body they read is bounded in size and time.
     app.add_middleware(
-        InFlightLimit, limit=settings.max_in_flight_device_writes, in_flight=app.state.device_writes
+        DeviceAdmission, settings=settings, in_flight=app.state.device_writes, keys=app.state.engine_keys
     )
-    app.add_middleware(SecurityHeaders)  # outermost: every answer, 413 and 503 included
+    app.add_middleware(
+        BodyLimits,
+        max_bytes=settings.max_upload_bytes + REQUEST_BODY_SLACK,
+        timeout_s=settings.request_body_timeout_s,
+    )
+    app.add_middleware(SecurityHeaders)  # outermost: every answer, 401, 408, 413, 429 and 503 included
     routers = (
         health_router,
         auth_router,

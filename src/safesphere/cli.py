@@ -136,6 +136,8 @@ def serve(
         # Behind a proxy every client would otherwise share the proxy's address (and its login throttle).
         proxy_headers=bool(settings.forwarded_allow_ips),
         forwarded_allow_ips=settings.forwarded_allow_ips or None,
+        # uvicorn's httptools protocol with a deadline for request headers (slowloris; see the module).
+        http="safesphere.core.http_protocol:TimedHeadersProtocol",
         ssl_certfile=settings.tls_certfile,
         ssl_keyfile=settings.tls_keyfile,
     )

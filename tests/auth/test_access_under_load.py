@@ -21,11 +21,16 @@ from tests.support.live import LiveServer
 CONCURRENT_REPORTS = 120
 TINY_POOL = {"SAFESPHERE_DB_POOL_SIZE": "1"}
 """One pooled connection plus two overflow per engine: far fewer than uvicorn's 40 worker threads."""
+ONE_KEY_UNLIMITED = {
+    "SAFESPHERE_DEVICE_WRITES_IN_FLIGHT_PER_CLIENT": "0",
+    "SAFESPHERE_DEVICE_WRITES_PER_S": "0",
+}
+"""The 120 reports share one key; its own share (tests/core/test_admission.py) is lifted here."""
 
 
 def _report_all_at_once(settings: Settings, factory: Factory, **env: str) -> list[httpx.Response]:
     key = factory.engine_key().key
-    server = LiveServer(settings, extra_env={**TINY_POOL, **env})
+    server = LiveServer(settings, extra_env={**TINY_POOL, **ONE_KEY_UNLIMITED, **env})
     server.start()
     try:
         rng = random.Random(1)

@@ -8,9 +8,9 @@ import asyncio
 import pytest
 from fastapi.testclient import TestClient
 
+from safesphere.auth.admission import DeviceAdmission
 from safesphere.core.config import Settings
 from safesphere.core.db import Database
-from safesphere.core.limits import InFlightLimit
 from safesphere.notify.worker import ROUND_DUTY, DeliveryWorker, rest_between_rounds
 
 
@@ -49,7 +49,7 @@ def test_a_busy_process_worker_rests_and_an_idle_one_sends_at_once(db: Database,
 
 
 def test_the_server_worker_counts_a_process_busy_while_device_writes_wait(client: TestClient) -> None:
-    """The server's worker reads the in-flight limit's own count."""
+    """The server's worker reads the admission's own in-flight count."""
     in_flight = client.app.state.device_writes  # type: ignore[attr-defined]
-    limits = [m for m in client.app.user_middleware if m.cls is InFlightLimit]  # type: ignore[attr-defined]
+    limits = [m for m in client.app.user_middleware if m.cls is DeviceAdmission]  # type: ignore[attr-defined]
     assert limits[0].kwargs["in_flight"] is in_flight

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
-from fastapi import Depends
+from fastapi import Depends, Request
 from fastapi.security import (
     APIKeyHeader,
     HTTPAuthorizationCredentials,
@@ -26,10 +26,11 @@ from fastapi.security import (
 from sqlalchemy.orm import Session
 
 from safesphere.auth import service
+from safesphere.auth.admission import VERIFIED_KEY_STATE, KeyCache
 from safesphere.auth.models import Role, User
 from safesphere.core.dependencies import ReadSession, SettingsDep, TokensDep
 from safesphere.core.errors import Forbidden, NotAuthenticated
-from safesphere.core.security import ENGINE_KEY_PREFIX
+from safesphere.core.security import ENGINE_KEY_PREFIX, hash_engine_key
 
 _bearer = HTTPBearer(auto_error=False, description="A user's access token, or an engine key.")
 _api_key = APIKeyHeader(name="X-API-Key", auto_error=False, description="An engine key.")
@@ -101,11 +102,19 @@ def _user_from(
     return user
 
 
-def _engine_from(session: ReadSession, key: str | None) -> EnginePrincipal | None:
+def _engine_from(request: Request, session: ReadSession, key: str | None) -> EnginePrincipal | None:
     if key is None:
         return None
-    record = service.authenticate_engine_key(session=session, key=key)
-    _release_connection(session)
+    key_hash = hash_engine_key(key)
+    verified = getattr(request.state, VERIFIED_KEY_STATE, None)
+    if verified is not None and verified[0] == key_hash:  # admission looked it up for this very request
+        record = verified[1]
+    else:
+        record = service.authenticate_engine_key(session=session, key=key)
+        _release_connection(session)
+        keys: KeyCache | None = getattr(request.app.state, "engine_keys", None)
+        if keys is not None:  # admission stops counting a revoked key as live
+            keys.remember(key_hash, record.id if record else None)
     if record is None:
         raise NotAuthenticated()
     return EnginePrincipal(
@@ -169,12 +178,13 @@ def metrics_reader(
 
 @_rule("engine")
 def engine_key(
+    request: Request,
     session: ReadSession,
     bearer: BearerCredentials,
     api_key: ApiKeyCredentials,
     basic: BasicCredentials,
 ) -> EnginePrincipal:
-    engine = _engine_from(session, _engine_key_from(bearer, api_key, basic))
+    engine = _engine_from(request, session, _engine_key_from(bearer, api_key, basic))
     if engine is None:
         if bearer is not None:
             raise Forbidden("This endpoint needs an engine key")
@@ -184,13 +194,14 @@ def engine_key(
 
 @_rule("engine_or_authority")
 def engine_or_authority(
+    request: Request,
     session: ReadSession,
     tokens: TokensDep,
     bearer: BearerCredentials,
     api_key: ApiKeyCredentials,
     basic: BasicCredentials,
 ) -> EnginePrincipal | User:
-    engine = _engine_from(session, _engine_key_from(bearer, api_key, basic))
+    engine = _engine_from(request, session, _engine_key_from(bearer, api_key, basic))
     if engine is not None:
         return engine
     user = _user_from(session, tokens, bearer)

@@ -125,7 +125,44 @@ class Settings(BaseSettings):
         default=64,
         ge=0,
         description="Threat reports and location fixes in flight per process before more get a 503 with "
-        "Retry-After (devices retry them; 0 = no limit).",
+        "Retry-After (devices retry them; 0 = no limit). A key or tourist with none in flight is still "
+        "admitted up to twice this, so others' load never refuses a well-behaved device.",
+    )
+    device_writes_in_flight_per_client: int = Field(
+        default=4,
+        ge=0,
+        description="Threat reports and location fixes one engine key or tourist may have in flight per "
+        "process; more get a 429 with Retry-After (0 = no limit).",
+    )
+    device_writes_per_s: float = Field(
+        default=10.0,
+        ge=0,
+        description="Threat reports and location fixes one engine key or tourist may send per second per "
+        "process (a token bucket); more get a 429 with Retry-After (0 = no limit).",
+    )
+    device_write_burst: int = Field(
+        default=30,
+        ge=1,
+        description="How many device writes one engine key or tourist may send at once before "
+        "device_writes_per_s applies (a spool replaying after an outage).",
+    )
+    unverified_key_checks: int = Field(
+        default=4,
+        ge=1,
+        description="Device writes with an engine key not seen yet that may wait for its database check at "
+        "once per process; more get a 503 with Retry-After (a bogus-key flood costs no more than this).",
+    )
+    request_body_timeout_s: float = Field(
+        default=10.0,
+        gt=0,
+        description="A request body must have fully arrived this long after its headers, or the answer is "
+        "a 408 and the connection is closed (a 10 MB upload needs 1 MB/s).",
+    )
+    request_header_timeout_s: float = Field(
+        default=10.0,
+        gt=0,
+        description="A connection must send a request's complete headers this long after it opens (or "
+        "after the request's first byte), or it is closed (safesphere serve only).",
     )
     protocol_file: Path | None = Field(
         default=None, description="TOML or YAML file overriding the response protocol table."

@@ -1,0 +1,240 @@
+"""Fair admission of device writes: who is asking is known from the headers before a device write takes
+a slot or its body is read, and each engine key and tourist gets its own share of the process.
+
+Before, one in-flight counter for the whole process was taken before authentication and bodies had no
+read timeout: 64 sockets without credentials announcing a body they never sent silenced every engine
+(issue 16). Now, for ``POST /threats/report`` and ``POST /location/update``:
+
+1. No credentials, a malformed or expired token: 401 from the headers alone, after a short delay
+   (``REFUSAL_DELAY_S``) that holds a flood on a fixed set of connections to a trickle.
+2. An engine key is checked against the database once and remembered (``KeyCache``); a key not known
+   yet is checked in a small pool of its own (``unverified_key_checks`` at a time, beyond that 503), so
+   a flood of bogus keys costs a bounded trickle of indexed lookups and nothing else. A user token is
+   verified by its signature (no database).
+3. Its client (the key or the user) spends a token of its rate bucket and takes one of its in-flight
+   slots (``core.limits``): over either, 429 with Retry-After, for that client only.
+4. The body is read (within ``request_body_timeout_s``) before the write queues for one of the route
+   threads device writes may use: all but ``RESERVED_ROUTE_THREADS``, kept for SOS, login and the
+   control room whatever the devices do.
+
+The route's own access dependency still decides (a revoked key, a deactivated tourist, the wrong role);
+it reuses the lookup made here for this request, so a request checks its key once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import time
+from collections import OrderedDict
+from collections.abc import Hashable
+from typing import Any
+
+import anyio
+import anyio.to_thread
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from safesphere.auth import service
+from safesphere.core.config import Settings
+from safesphere.core.db import Database
+from safesphere.core.limits import (
+    CLOSE,
+    DEVICE_WRITES,
+    RETRY_AFTER_S,
+    FairShares,
+    InFlight,
+    RateLimits,
+    Refusal,
+    answer,
+    refuse,
+)
+from safesphere.core.security import ENGINE_KEY_PREFIX, TokenService, hash_engine_key
+
+RESERVED_ROUTE_THREADS = 2
+"""Route threads device writes never occupy together: SOS, login and the dashboard's reads run on them."""
+LOOKUP_THREADS = 2
+"""Threads checking keys not known yet against the database."""
+REFUSAL_DELAY_S = 0.5
+"""A device write without valid credentials waits this long for its 401: a flood on a fixed number of
+connections is held to two requests per connection per second (a sleeping task costs no CPU), where an
+immediate answer let 256 connections cost the event loop ~1000 refusals a second."""
+VERIFIED_KEY_STATE = "verified_engine_key"
+"""Where in the request's state the key looked up here is handed to the route's access dependency."""
+
+
+class KeyCache:
+    """Engine keys recently found live or unknown, by hash, each for ``ttl_s``; at most ``size`` of each."""
+
+    def __init__(self, *, ttl_s: float = 60.0, size: int = 4096) -> None:
+        self.ttl_s = ttl_s
+        self.size = size
+        self._known: dict[bool, OrderedDict[str, tuple[Any, float]]] = {
+            True: OrderedDict(),
+            False: OrderedDict(),
+        }
+
+    def get(self, key_hash: str) -> tuple[bool, Any] | None:
+        """``(True, key id)`` for a key seen live, ``(False, None)`` for one seen unknown, else None."""
+        now = time.monotonic()
+        for live, entries in self._known.items():
+            entry = entries.get(key_hash)
+            if entry is not None and entry[1] > now:
+                return live, entry[0]
+        return None
+
+    def remember(self, key_hash: str, key_id: int | None) -> None:
+        """Note the outcome of a lookup: the live key's id, or None for an unknown or revoked key."""
+        live = key_id is not None
+        self._known[not live].pop(key_hash, None)
+        entries = self._known[live]
+        entries[key_hash] = (key_id, time.monotonic() + self.ttl_s)
+        entries.move_to_end(key_hash)
+        while len(entries) > self.size:
+            entries.popitem(last=False)
+
+
+class DeviceAdmission:
+    """The middleware described in the module docstring; ``database`` and ``tokens`` are read from the
+    app's state at the first request (the lifespan makes them)."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        settings: Settings,
+        in_flight: InFlight,
+        keys: KeyCache,
+        paths: frozenset[str] = DEVICE_WRITES,
+    ) -> None:
+        self.app = app
+        self.paths = paths
+        self.keys = keys
+        self.unverified_checks = settings.unverified_key_checks
+        self.shares = FairShares(
+            per_client=settings.device_writes_in_flight_per_client,
+            total=settings.max_in_flight_device_writes,
+            in_flight=in_flight,
+        )
+        self.rates = RateLimits(rate_per_s=settings.device_writes_per_s, burst=settings.device_write_burst)
+        self.lane_size = max(1, settings.route_threads - RESERVED_ROUTE_THREADS)
+        self._lane: asyncio.Semaphore | None = None
+        self._lookups: anyio.CapacityLimiter | None = None
+        self._checking = 0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "POST" or scope["path"] not in self.paths:
+            await self.app(scope, receive, send)
+            return
+        client = await self._client(scope, send)
+        if client is None:
+            return
+        refusal = self.rates.take(client) or self.shares.admit(client)
+        if refusal is not None:
+            await refuse(send, refusal)
+            return
+        try:
+            body = await _read_body(receive)
+            if self._lane is None:
+                self._lane = asyncio.Semaphore(self.lane_size)
+            async with self._lane:
+                await self.app(scope, _replay(body, receive), send)
+        finally:
+            self.shares.release(client)
+
+    async def _client(self, scope: Scope, send: Send) -> Hashable | None:
+        """Who is asking, or None once refused (401, or 503 when the unverified pool is full)."""
+        kind, credential = _credential(scope)
+        if kind == "engine":
+            return await self._engine(scope, send, credential)
+        if kind == "user":
+            tokens: TokenService = scope["app"].state.tokens
+            claims = tokens.decode(credential)
+            if claims is not None:
+                return ("user", claims.user_id)
+        await _unauthenticated(send)
+        return None
+
+    async def _engine(self, scope: Scope, send: Send, key: str) -> Hashable | None:
+        key_hash = hash_engine_key(key)
+        known = self.keys.get(key_hash)
+        if known is None:
+            if self._checking >= self.unverified_checks:
+                await refuse(send, Refusal(503, "Busy checking unknown keys; retry", RETRY_AFTER_S))
+                return None
+            self._checking += 1
+            try:
+                identity = await self._look_up(scope["app"].state.db, key)
+            finally:
+                self._checking -= 1
+            self.keys.remember(key_hash, identity.id if identity else None)
+            if identity is not None:
+                scope.setdefault("state", {})[VERIFIED_KEY_STATE] = (key_hash, identity)
+            known = (identity is not None, identity.id if identity else None)
+        live, key_id = known
+        if not live:
+            await _unauthenticated(send)
+            return None
+        return ("engine", key_id)
+
+    async def _look_up(self, database: Database, key: str) -> service.EngineKeyIdentity | None:
+        if self._lookups is None:
+            self._lookups = anyio.CapacityLimiter(LOOKUP_THREADS)
+
+        def look_up() -> service.EngineKeyIdentity | None:
+            with database.read_session() as session:  # connection taken and given back in this thread
+                return service.authenticate_engine_key(session=session, key=key)
+
+        return await anyio.to_thread.run_sync(look_up, limiter=self._lookups)
+
+
+async def _unauthenticated(send: Send) -> None:
+    await asyncio.sleep(REFUSAL_DELAY_S)
+    await answer(send, 401, "Not authenticated", [(b"www-authenticate", b"Bearer"), CLOSE])
+
+
+def _credential(scope: Scope) -> tuple[str, str]:
+    """``("engine", key)``, ``("user", token)`` or ``("", "")``, read like ``auth.access`` reads them."""
+    authorization = ""
+    for name, value in scope["headers"]:
+        if name == b"x-api-key" and value:
+            return "engine", value.decode("latin-1")
+        if name == b"authorization":
+            authorization = value.decode("latin-1")
+    scheme, _, credentials = authorization.partition(" ")
+    credentials = credentials.strip()
+    if scheme.lower() == "bearer" and credentials:
+        return ("engine" if credentials.startswith(ENGINE_KEY_PREFIX) else "user"), credentials
+    if scheme.lower() == "basic":
+        try:
+            _, _, password = base64.b64decode(credentials, validate=True).decode().partition(":")
+        except (binascii.Error, UnicodeDecodeError):
+            return "", ""
+        if password:
+            return "engine", password
+    return "", ""
+
+
+async def _read_body(receive: Receive) -> bytes:
+    """The whole body (``BodyLimits`` outside bounds its size and time)."""
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            return b"".join(chunks)
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if sent:
+            return await receive()
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return replay
