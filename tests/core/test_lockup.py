@@ -16,6 +16,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import httpx
+import pytest
 import sqlalchemy as sa
 
 from safesphere.core.config import Settings
@@ -23,7 +24,7 @@ from safesphere.core.db import Database
 from safesphere.incidents.models import Incident
 from tests.factories import Factory
 from tests.incidents.reports import report_body
-from tests.support.live import LiveServer
+from tests.support.live import ONE_CLIENT_UNLIMITED, LiveServer
 
 BURST = 200
 HEALTH_LIMIT_S = 1.0
@@ -74,6 +75,7 @@ def measured_burst(
         return codes, watcher.result()
 
 
+@pytest.mark.parametrize("settings_overrides", [ONE_CLIENT_UNLIMITED])
 def test_a_burst_of_reads_and_duplicate_reports_never_locks_the_server_up(
     settings: Settings, factory: Factory, db: Database
 ) -> None:

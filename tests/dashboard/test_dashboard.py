@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 import httpx
+import pytest
 from selenium.webdriver import Chrome as WebDriver
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
@@ -26,7 +27,7 @@ from tests.dashboard.page import (
 )
 from tests.factories import Factory
 from tests.support.browser import severe_console_entries
-from tests.support.live import LiveServer
+from tests.support.live import ONE_CLIENT_UNLIMITED, LiveServer
 
 REPORTS_ACROSS_RECONNECTS = 10
 REPORT_SPACING_S = 0.5
@@ -237,6 +238,7 @@ def test_selecting_an_incident_brings_the_map_to_it_and_fit_shows_every_city(
     assert severe_console_entries(browser) == []
 
 
+@pytest.mark.parametrize("settings_overrides", [ONE_CLIENT_UNLIMITED])
 def test_a_burst_of_live_incidents_is_drawn_in_a_few_renders(
     browser: WebDriver, live_server: LiveServer, factory: Factory
 ) -> None:

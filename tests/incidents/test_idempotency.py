@@ -7,6 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 import httpx
+import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
@@ -15,7 +16,7 @@ from safesphere.core.db import Database
 from safesphere.incidents.models import Incident
 from tests.factories import Factory
 from tests.incidents.reports import report_body, stored_counts
-from tests.support.live import LiveServer
+from tests.support.live import ONE_CLIENT_UNLIMITED, LiveServer
 
 CONCURRENT_RETRIES = 8
 
@@ -88,6 +89,7 @@ def test_the_same_id_from_another_engine_is_a_conflict(
     assert stored_counts(db)["incidents"] == 1
 
 
+@pytest.mark.parametrize("settings_overrides", [ONE_CLIENT_UNLIMITED])
 def test_concurrent_identical_reports_make_exactly_one_incident(
     live_server: LiveServer, factory: Factory, db: Database
 ) -> None:

@@ -15,6 +15,7 @@ from safesphere.core import clock
 from safesphere.core.db import Database
 from tests.factories import Account, EngineCredentials, Factory
 from tests.incidents.reports import report_body
+from tests.support.live import ONE_CLIENT_UNLIMITED
 
 DOCUMENTED_FIELDS = {
     "id", "incident_id", "timestamp", "threat_level", "threat_score", "people_count", "weapon_detected",
@@ -183,6 +184,7 @@ def test_naive_list_bounds_are_read_in_the_default_time_zone(
     assert after["incidents"] == []
 
 
+@pytest.mark.parametrize("settings_overrides", [ONE_CLIENT_UNLIMITED])
 def test_the_default_page_is_one_hundred(
     client: TestClient, authority: Account, engine: EngineCredentials
 ) -> None:

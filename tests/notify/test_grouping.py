@@ -25,7 +25,7 @@ from safesphere.notify.models import Delivery
 from safesphere.simulate.telemetry import threat_cv_incident
 from tests.factories import Account, EngineCredentials, Factory
 from tests.incidents.reports import report_body
-from tests.support.live import LiveServer
+from tests.support.live import ONE_CLIENT_UNLIMITED, LiveServer
 from tests.support.receivers import HttpReceiver, wait_for
 
 WINDOW_S = 120
@@ -270,6 +270,7 @@ def test_evidence_uploaded_under_a_grouped_report_id_is_its_own_and_shown_with_t
     assert len(_incident(client, officer, repeat["incident_id"])["evidence"]) == 1
 
 
+@pytest.mark.parametrize("settings_overrides", [{**ONE_CLIENT_UNLIMITED, "grouping_window_s": WINDOW_S}])
 def test_first_reports_of_one_source_racing_open_exactly_one_incident(
     live_server: LiveServer, factory: Factory, db: Database
 ) -> None:

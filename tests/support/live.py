@@ -25,6 +25,16 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+ONE_CLIENT_UNLIMITED: dict[str, object] = {
+    "device_writes_in_flight_per_client": 0,
+    "device_writes_per_s": 0,
+    "unverified_key_checks": 64,
+}
+"""Settings overrides for a test whose burst comes from one engine key or tourist on purpose (a race, a
+retry storm, a page of a hundred), often its key's very first requests: that client's own fair share and
+the pool of first key checks (tests/core/test_admission.py) are lifted."""
+
+
 def settings_env(settings: Settings, **extra: str) -> dict[str, str]:
     """The environment that makes a child process read the same settings."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("SAFESPHERE_")}
@@ -35,6 +45,9 @@ def settings_env(settings: Settings, **extra: str) -> dict[str, str]:
         SAFESPHERE_SQLITE_SYNCHRONOUS=settings.sqlite_synchronous,
         SAFESPHERE_GROUPING_WINDOW_S=str(settings.grouping_window_s),
         SAFESPHERE_RETENTION_INTERVAL_S=str(settings.retention_interval_s),
+        SAFESPHERE_DEVICE_WRITES_IN_FLIGHT_PER_CLIENT=str(settings.device_writes_in_flight_per_client),
+        SAFESPHERE_DEVICE_WRITES_PER_S=str(settings.device_writes_per_s),
+        SAFESPHERE_UNVERIFIED_KEY_CHECKS=str(settings.unverified_key_checks),
     )
     if settings.field_encryption_key is not None:
         env["SAFESPHERE_FIELD_ENCRYPTION_KEY"] = settings.field_encryption_key.get_secret_value()
