@@ -15,6 +15,10 @@ def test_allow_lists_every_method_of_the_path(client: TestClient, factory: Facto
         ("GET", "/admin/channels/1", "DELETE, PATCH"),
         ("GET", "/incidents/INC_1/legal-hold", "DELETE, POST"),
         ("DELETE", "/me/profile", "GET, PUT"),
+        # A literal path is its own resource, not an id of its neighbour /zones/{zone_id}.
+        ("OPTIONS", "/zones/export.geojson", "GET"),
+        ("PUT", "/places/import", "POST"),
+        ("OPTIONS", "/places/safe-route", "GET"),
     ]:
         response = client.request(method, path, headers=admin.headers)
         assert response.status_code == 405, (method, path, response.text)

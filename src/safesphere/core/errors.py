@@ -174,16 +174,18 @@ async def _handle_database_busy(_request: Request, _exc: Exception) -> JSONRespo
 
 
 def _allowed_methods(request: Request) -> str:
-    """Every method some route of this path takes (Starlette names only those of the first route that
-    matched the path, so ``PUT /zones/1`` said ``Allow: GET`` though PATCH and DELETE exist)."""
+    """Every method the resource at this path takes (Starlette names only those of the first route that
+    matched the path, so ``PUT /zones/1`` said ``Allow: GET`` though PATCH and DELETE exist). The resource is
+    the most literal template that matches: ``/zones/export.geojson`` is not ``/zones/{zone_id}``."""
     path = request.url.path
-    methods = {
-        method
+    matches = [
+        (context.path.count("{"), method)
         for context in iter_route_contexts(request.app.routes)
         if context.path is not None and context.methods and _path_regex(context.path).match(path)
         for method in context.methods
-    }
-    return ", ".join(sorted(methods))
+    ]
+    fewest = min((parameters for parameters, _ in matches), default=0)
+    return ", ".join(sorted({method for parameters, method in matches if parameters == fewest}))
 
 
 @functools.cache
