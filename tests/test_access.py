@@ -40,6 +40,7 @@ EXPECTED_RULES: dict[tuple[str, str], str] = {
     ("GET", "/statistics"): "authority",
     ("GET", "/statistics/hourly"): "authority",
     ("POST", "/upload/screenshot"): "engine_or_authority",
+    ("POST", "/upload/clip"): "engine_or_authority",
     ("GET", "/incidents/{incident_id}/evidence"): "authority",
     ("GET", "/evidence/{evidence_id}"): "authority",
     ("GET", "/places/safe-route"): "user",

@@ -126,7 +126,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.add_middleware(
         BodyLimits,
-        max_bytes=settings.max_upload_bytes + REQUEST_BODY_SLACK,
+        max_bytes=max(settings.max_upload_bytes, settings.max_clip_bytes) + REQUEST_BODY_SLACK,
         timeout_s=settings.request_body_timeout_s,
     )
     app.add_middleware(SecurityHeaders)  # outermost: every answer, 401, 408, 413, 429 and 503 included

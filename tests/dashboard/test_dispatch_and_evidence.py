@@ -3,7 +3,11 @@ detail's case file (grouped reports, evidence) in a real browser, each change ch
 
 from __future__ import annotations
 
+import io
+from pathlib import Path
+
 import pytest
+from PIL import Image
 from selenium.webdriver import Chrome as WebDriver
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
@@ -87,4 +91,59 @@ def test_the_detail_lists_a_case_s_grouped_reports_and_a_report_links_its_case(
     wait(browser).until(lambda d: attribute(d, "#incident-detail", "data-incident-id") == repeat)
     back = f'#detail-grouped li.grouped-into[data-incident-id="{case}"]'
     wait(browser).until(ec.visibility_of_element_located((By.CSS_SELECTOR, back)))
+    assert severe_console_entries(browser) == []
+
+
+CLIP = (Path(__file__).parents[1] / "evidence" / "clips" / "clip.webm").read_bytes()
+"""One second of VP8 WebM recorded by Chromium's MediaRecorder (tests/evidence/clips/make_clips.py)."""
+
+
+def test_an_engine_clip_plays_in_the_detail_and_an_image_opens_full_size(
+    browser: WebDriver, live_server: LiveServer, factory: Factory
+) -> None:
+    engine = factory.engine_key()
+    incident_id = report(factory.client, engine, threat_level="HIGH", is_critical=False)
+    frame = io.BytesIO()
+    Image.new("RGB", (1600, 1200), (30, 90, 200)).save(frame, "PNG")
+    ids = []
+    for path, name, content in (
+        ("/upload/clip", "cam.webm", CLIP),
+        ("/upload/screenshot", "f.png", frame.getvalue()),
+    ):
+        uploaded = factory.client.post(
+            path, data={"incident_id": incident_id}, files={"file": (name, content)}, headers=engine.headers
+        )
+        assert uploaded.status_code == 200, uploaded.text
+        ids.append(uploaded.json()["evidence"]["evidence_id"])
+    clip_id, image_id = ids
+    log_in(browser, live_server, factory.authority())
+    click_row(browser, incident_id)
+
+    video = f"#detail-evidence figure[data-evidence-id='{clip_id}'] video"
+    wait(browser).until(
+        lambda d: d.execute_script(
+            f'const v = document.querySelector("{video}"); return v && v.readyState >= 2;'
+        )
+    )
+    started = browser.execute_script(
+        f'const v = document.querySelector("{video}"); v.muted = true; v.play(); return v.currentTime;'
+    )
+    wait(browser).until(
+        lambda d: d.execute_script(f'return document.querySelector("{video}").currentTime;') > started + 0.2
+    )
+    assert browser.execute_script(f'return document.querySelector("{video}").src;').startswith("blob:")
+    screenshot(browser, "evidence-clip")
+
+    image = f"#detail-evidence figure[data-evidence-id='{image_id}'] img"
+    wait(browser).until(
+        lambda d: d.execute_script(
+            f'const i = document.querySelector("{image}"); return i && i.complete && i.naturalWidth > 0;'
+        )
+    )
+    click(browser, image)
+    wait(browser).until(lambda d: attribute(d, "#evidence-full", "open") is not None)
+    shown = browser.execute_script(
+        "const i = document.querySelector('#evidence-full img'); return [i.naturalWidth, i.width];"
+    )
+    assert shown == [1600, 1600], "the dialog shows the image at its own size"
     assert severe_console_entries(browser) == []

@@ -111,6 +111,12 @@ class Settings(BaseSettings):
         "it was stored.",
     )
     max_upload_bytes: int = Field(default=10 * MIB, ge=1, description="Cap on an evidence upload.")
+    max_clip_bytes: int = Field(
+        default=10 * MIB,
+        ge=1,
+        description="Cap on an evidence video clip (POST /upload/clip, MP4 or WebM); the request body cap is "
+        "the larger of this and SAFESPHERE_MAX_UPLOAD_BYTES.",
+    )
     max_concurrent_image_decodes: int = Field(
         default=2,
         ge=1,

@@ -21,9 +21,9 @@ STATIC_DIR = Path(__file__).parent / "static"
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
-    "img-src 'self' data: blob:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+    "img-src 'self' data: blob:; media-src blob:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 )
-"""Only our own script, styles and API; evidence images as blob: URLs; no framing, no inline code."""
+"""Only our own script, styles and API; evidence images and clips as blob: URLs; no framing or inline code."""
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,

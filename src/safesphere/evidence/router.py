@@ -67,6 +67,43 @@ def upload_screenshot(
     )
 
 
+@router.post(
+    "/upload/clip",
+    response_model=ScreenshotUploadOut,
+    responses=responses(
+        401, 403, n404="Incident not found", n413="Clip too large", n415="Not an MP4 or WebM video clip"
+    ),
+)
+def upload_clip(
+    incident_id: Annotated[IncidentId, Form(max_length=64)],
+    file: UploadFile,
+    database: DatabaseDep,
+    settings: SettingsDep,
+    uploader: EngineOrAuthority,
+) -> ScreenshotUploadOut:
+    """Attach a short video clip to an incident (an engine only to incidents it reported), at most
+    ``SAFESPHERE_MAX_CLIP_BYTES``. The container must prove it: an MP4 with ``ftyp`` and a ``moov`` holding a
+    video track, or a WebM (EBML DocType ``webm``) with a video track; the name and content type are not
+    trusted. Downloaded like screenshots (``GET /evidence/{id}``, audited)."""
+    engine_key_id = None if isinstance(uploader, User) else uploader.key_id
+    uploaded = service.upload_clip(
+        database=database,
+        settings=settings,
+        incident_id=incidents_queries.evidence_target(
+            database=database, incident_id=incident_id, engine_key_id=engine_key_id
+        ),
+        source=file.file,
+        client_filename=file.filename,
+        uploader=uploader,
+    )
+    return ScreenshotUploadOut(
+        incident_id=uploaded.evidence.incident_id,
+        filename=uploaded.evidence.filename,
+        path=uploaded.data_relative_path,
+        evidence=EvidenceOut.from_record(uploaded.evidence),
+    )
+
+
 @router.get(
     "/incidents/{incident_id}/evidence",
     response_model=IncidentEvidenceOut,

@@ -16,7 +16,7 @@ from safesphere.auth.models import User
 from safesphere.core.config import Settings
 from safesphere.core.db import Database
 from safesphere.core.errors import NotFound
-from safesphere.evidence import blobs, storage
+from safesphere.evidence import blobs, containers, storage
 from safesphere.evidence.models import Evidence
 
 logger = logging.getLogger(__name__)
@@ -69,6 +69,45 @@ def upload_screenshot(
         max_bytes=settings.max_upload_bytes,
         max_decodes=settings.max_concurrent_image_decodes,
     )
+    return _keep(database, settings, incident_id, stored, client_filename, uploader)
+
+
+def upload_clip(
+    *,
+    database: Database,
+    settings: Settings,
+    incident_id: str,
+    source: BinaryIO,
+    client_filename: str | None,
+    uploader: User | UploadingEngine,
+) -> UploadedScreenshot:
+    """Stores an MP4 or WebM clip proven by its container (``containers``) with its custody row, like a
+    screenshot: SHA-256, a server-made name, the configured store (``incident_id`` as checked by
+    ``incidents.queries.evidence_target``)."""
+
+    def verify(path: Path) -> storage.Verified:
+        clip = containers.identify_clip(path)
+        return storage.Verified(clip.media_type, clip.extension, clip.width, clip.height)
+
+    stored = storage.store_verified(
+        source=source,
+        evidence_dir=settings.evidence_dir,
+        incident_id=incident_id,
+        max_bytes=settings.max_clip_bytes,
+        verify=verify,
+    )
+    return _keep(database, settings, incident_id, stored, client_filename, uploader)
+
+
+def _keep(
+    database: Database,
+    settings: Settings,
+    incident_id: str,
+    stored: storage.StoredFile,
+    client_filename: str | None,
+    uploader: User | UploadingEngine,
+) -> UploadedScreenshot:
+    """The custody row of a verified file (and its bytes, with the database store), or nothing at all."""
     try:
         with database.session() as session:
             record = Evidence(

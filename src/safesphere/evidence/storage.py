@@ -10,6 +10,7 @@ import contextlib
 import hashlib
 import os
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -84,18 +85,49 @@ def _sync_directory(directory: Path) -> None:
         os.close(descriptor)
 
 
+@dataclass(frozen=True)
+class Verified:
+    """What a verifier proved of a staged file."""
+
+    media_type: str
+    extension: str
+    width: int
+    height: int
+
+
 def store_image(
     *, source: BinaryIO, evidence_dir: Path, incident_id: str, max_bytes: int, max_decodes: int
 ) -> StoredFile:
     """Verifies ``source`` is an accepted image (``decoding``, at most ``max_decodes`` at once) and moves
     it to ``<evidence_dir>/<incident_id>/`` under a server-made name; nothing is left behind when it is
     refused."""
+
+    def verify(path: Path) -> Verified:
+        header = decoding.verify_image(path, max_concurrent=max_decodes)
+        media_type, extension = ACCEPTED_FORMATS[header.format]
+        return Verified(media_type, extension, header.width, header.height)
+
+    return store_verified(
+        source=source, evidence_dir=evidence_dir, incident_id=incident_id, max_bytes=max_bytes, verify=verify
+    )
+
+
+def store_verified(
+    *,
+    source: BinaryIO,
+    evidence_dir: Path,
+    incident_id: str,
+    max_bytes: int,
+    verify: Callable[[Path], Verified],
+) -> StoredFile:
+    """Stages ``source``, has ``verify`` prove what it is (it raises to refuse), and moves it into place
+    under a server-made name with the verified extension; nothing is left behind when it is refused."""
     staged = _stage(source, evidence_dir / STAGING_DIR, max_bytes)
     directory = evidence_dir / incident_id
     placed: Path | None = None
     try:
-        header = decoding.verify_image(staged.path, max_concurrent=max_decodes)
-        media_type, extension = ACCEPTED_FORMATS[header.format]
+        header = verify(staged.path)
+        media_type, extension = header.media_type, header.extension
         filename = f"{incident_id}_{secrets.token_hex(8)}.{extension}"
         make_private_dir(directory)
         final = directory / filename

@@ -892,7 +892,10 @@
     const seq = s.detailSeq;
     const figures = [];
     for (const item of evidence) {
-      const img = el("img", { alt: item.client_filename || item.filename, width: item.width, height: item.height });
+      // A clip plays in place (muted, with controls); an image opens full size on click (casefile.js).
+      const img = item.media_type.startsWith("video/")
+        ? el("video", { controls: true, muted: true, playsinline: true, preload: "auto", width: item.width, height: item.height })
+        : el("img", { alt: item.client_filename || item.filename, width: item.width, height: item.height });
       figures.push(el("figure", { "data-evidence-id": item.evidence_id }, img,
         el("figcaption", { text: `${when(item.uploaded_at)} by ${item.uploaded_by} · sha256 ${item.sha256.slice(0, 12)}…` })));
       api(s, `/evidence/${item.evidence_id}`, { raw: true })

@@ -25,6 +25,23 @@
     $("detail-grouped-section").hidden = rows.length === 0;
   }
 
+  // An evidence image opens at full size in a dialog (the detail shows it scaled to the panel).
+  function openFullSize(event) {
+    const image = event.target;
+    if (!(image instanceof HTMLImageElement) || !image.src) return;
+    const full = $("evidence-full");
+    const shown = document.createElement("img");
+    shown.src = image.src;
+    shown.alt = image.alt;
+    full.querySelector(".full").replaceChildren(shown);
+    full.showModal();
+  }
+
+  document.addEventListener("DOMContentLoaded", () => {
+    $("detail-evidence").addEventListener("click", openFullSize);
+    $("evidence-full-close").addEventListener("click", () => $("evidence-full").close());
+  });
+
   window.SafeSphereDashboard.extend({
     detail(ctx, incident) { render(ctx, incident); },
     stop() { $("detail-grouped").replaceChildren(); $("detail-grouped-section").hidden = true; },
