@@ -204,7 +204,10 @@ async def _handle_http_error(request: Request, exc: Exception) -> Any:
 
 SHARED_ANSWERS: dict[str, dict[str, str]] = {
     "400": {"description": "The body cannot be read as its media type (for example JSON that is not UTF-8)"},
-    "413": {"description": "Body larger than the upload cap (SAFESPHERE_MAX_UPLOAD_BYTES) allows"},
+    "413": {
+        "description": "Body larger than the body cap (the larger of SAFESPHERE_MAX_UPLOAD_BYTES and "
+        "SAFESPHERE_MAX_CLIP_BYTES)"
+    },
     "503": {"description": "Busy: no database connection free in time; retry after Retry-After seconds"},
 }
 """What FastAPI, the body-size limit and the pool-timeout handler answer around a route's own statuses."""

@@ -1,4 +1,4 @@
-"""Evidence screenshots: upload by engines and authorities, listing and download by authorities."""
+"""Evidence screenshots and clips: upload by engines and authorities, listing and download by authorities."""
 
 from __future__ import annotations
 

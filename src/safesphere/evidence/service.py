@@ -1,4 +1,4 @@
-"""Use cases of evidence: attach a verified screenshot to an incident, list it, open it for download."""
+"""Use cases of evidence: attach a verified screenshot or clip to an incident, list it, open it."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
-"""Evidence files on disk: stream an upload to a temporary file, prove it is an image, move it into place.
+"""Evidence files on disk: stream an upload to a temporary file, prove what it is, move it into place.
 
-The client's file name and content type are never trusted: the bytes are verified (``decoding``) and only
-JPEG, PNG and WebP are kept, under a name the server makes.
+The client's file name and content type are never trusted: the bytes are verified (``decoding`` for JPEG,
+PNG and WebP images, ``containers`` for MP4 and WebM clips) and kept under a name the server makes.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ STAGING_DIR = ".staging"
 
 @dataclass(frozen=True)
 class StoredFile:
-    """A verified image moved into the evidence directory."""
+    """A verified image or clip moved into the evidence directory."""
 
     path: Path
     relative_path: str
