@@ -1,5 +1,6 @@
 """The statuses answered around the routes are in the OpenAPI (found by the schemathesis pass, issue 16
-item 2): 400 for an unreadable body, 413 past the body cap, 503 when the database pool is exhausted."""
+item 2): 400 for an unreadable body, 408 for a body too slow, 413 past the body cap, 503 when the database
+pool is exhausted, and fair admission's 401/429/503 on device writes."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ def test_an_unreadable_body_is_a_documented_400(client: TestClient, factory: Fac
         (path, method)
         for path, methods in operations.items()
         for method, operation in methods.items()
-        if "requestBody" in operation and not {"400", "413"} <= set(operation["responses"])
+        if "requestBody" in operation and not {"400", "408", "413"} <= set(operation["responses"])
     ]
     assert with_body == []
 
@@ -40,3 +41,18 @@ def test_routes_that_reach_the_database_document_its_503(client: TestClient) -> 
     for path, method in [("/zones/{zone_id}", "get"), ("/threats/report", "post"), ("/auth/login", "post")]:
         assert "503" in operations[path][method]["responses"], (path, method)
     assert "503" not in operations["/dashboard"]["get"]["responses"]
+
+
+def test_device_writes_document_fair_admission(client: TestClient, factory: Factory) -> None:
+    engine = factory.engine_key()
+    operations = client.get("/openapi.json").json()["paths"]
+    for path in ("/threats/report", "/location/update"):
+        answers = operations[path]["post"]["responses"]
+        assert {"401", "408", "429", "503"} <= set(answers), path
+        assert "Retry-After" in answers["429"]["headers"]
+    assert "429" not in operations["/zones"]["post"]["responses"]
+    # Over its burst, one key's device writes are answered 429 with Retry-After (tests/core/test_admission).
+    statuses = [
+        client.post("/threats/report", json={}, headers=engine.headers).status_code for _ in range(40)
+    ]
+    assert 429 in statuses

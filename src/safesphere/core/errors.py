@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import compile_path
 
 from safesphere.core.dependencies import get_database
+from safesphere.core.limits import DEVICE_WRITES
 
 
 class DomainError(Exception):
@@ -202,15 +203,34 @@ async def _handle_http_error(request: Request, exc: Exception) -> Any:
     return await http_exception_handler(request, exc)
 
 
-SHARED_ANSWERS: dict[str, dict[str, str]] = {
+_RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait", "schema": {"type": "integer"}}}
+
+SHARED_ANSWERS: dict[str, dict[str, Any]] = {
     "400": {"description": "The body cannot be read as its media type (for example JSON that is not UTF-8)"},
+    "408": {"description": "Body not received within SAFESPHERE_REQUEST_BODY_TIMEOUT_S (connection closed)"},
     "413": {
         "description": "Body larger than the body cap (the larger of SAFESPHERE_MAX_UPLOAD_BYTES and "
         "SAFESPHERE_MAX_CLIP_BYTES)"
     },
     "503": {"description": "Busy: no database connection free in time; retry after Retry-After seconds"},
 }
-"""What FastAPI, the body-size limit and the pool-timeout handler answer around a route's own statuses."""
+"""What FastAPI, the body limits and the pool-timeout handler answer around a route's own statuses."""
+
+DEVICE_WRITE_ANSWERS: dict[str, dict[str, Any]] = {
+    "401": {"description": "Missing or unknown credentials (answered after a delay; the connection closes)"},
+    "429": {
+        "description": "This engine key or tourist is over its fair share of device writes (in flight or per "
+        "second); retry after Retry-After seconds",
+        "headers": _RETRY_AFTER,
+    },
+    "503": {
+        "description": "Busy: too many device writes in flight, unknown keys being checked, or no database "
+        "connection free; retry after Retry-After seconds",
+        "headers": _RETRY_AFTER,
+    },
+}
+"""What fair admission (auth.admission) answers before a device write (core.limits.DEVICE_WRITES) reaches
+its route."""
 
 
 def _uses_database(dependant: Dependant) -> bool:
@@ -218,8 +238,9 @@ def _uses_database(dependant: Dependant) -> bool:
 
 
 def _document_shared_answers(app: FastAPI) -> None:
-    """Adds SHARED_ANSWERS to the OpenAPI: 400 and 413 to every operation with a body, 503 to every operation
-    that reaches the database, so a client (and the schemathesis pass) knows every status it can get."""
+    """Adds SHARED_ANSWERS to the OpenAPI: 400, 408 and 413 to every operation with a body, 503 to every
+    operation that reaches the database, DEVICE_WRITE_ANSWERS to the device writes, so a client (and the
+    schemathesis pass) knows every status it can get."""
     generate = app.openapi
 
     def openapi() -> dict[str, Any]:
@@ -232,11 +253,14 @@ def _document_shared_answers(app: FastAPI) -> None:
                 continue
             for method in context.methods or ():
                 operation = schema["paths"][context.path][method.lower()]
+                answers = operation["responses"]
+                if context.path in DEVICE_WRITES and method == "POST":
+                    answers.update(DEVICE_WRITE_ANSWERS)
                 if "requestBody" in operation:
-                    operation["responses"].setdefault("400", SHARED_ANSWERS["400"])
-                    operation["responses"].setdefault("413", SHARED_ANSWERS["413"])
+                    for status in ("400", "408", "413"):
+                        answers.setdefault(status, SHARED_ANSWERS[status])
                 if _uses_database(route.dependant):
-                    operation["responses"].setdefault("503", SHARED_ANSWERS["503"])
+                    answers.setdefault("503", SHARED_ANSWERS["503"])
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]
