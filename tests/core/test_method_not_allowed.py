@@ -25,3 +25,19 @@ def test_allow_lists_every_method_of_the_path(client: TestClient, factory: Facto
         assert response.headers["allow"] == allowed, (method, path)
         assert response.json() == {"detail": "Method Not Allowed"}
     assert client.get("/zones/999999", headers=admin.headers).status_code == 404
+
+
+def test_a_literal_path_is_not_read_as_an_id(client: TestClient, factory: Factory) -> None:
+    """PATCH /zones/import is a method the import does not take (405), not a zone id that is no integer
+    (422 "zone_id"), found by the schemathesis pass (ST204)."""
+    admin = factory.admin()
+    for method, path, allowed in [
+        ("PATCH", "/zones/import", "POST"),
+        ("DELETE", "/zones/export.geojson", "GET"),
+        ("PATCH", "/places/safe-route", "GET"),
+        ("GET", "/places/import", "POST"),
+    ]:
+        response = client.request(method, path, headers=admin.headers, json={})
+        assert response.status_code == 405, (method, path, response.text)
+        assert response.headers["allow"] == allowed
+    assert client.get("/zones/abc", headers=admin.headers).status_code == 404

@@ -251,10 +251,11 @@ def _document_shared_answers(app: FastAPI) -> None:
             route = context.original_route
             if not isinstance(route, APIRoute) or not route.include_in_schema or context.path is None:
                 continue
+            path = compile_path(context.path)[1]  # as the OpenAPI names it: /zones/{zone_id:int} -> {zone_id}
             for method in context.methods or ():
-                operation = schema["paths"][context.path][method.lower()]
+                operation = schema["paths"][path][method.lower()]
                 answers = operation["responses"]
-                if context.path in DEVICE_WRITES and method == "POST":
+                if path in DEVICE_WRITES and method == "POST":
                     answers.update(DEVICE_WRITE_ANSWERS)
                 if "requestBody" in operation:
                     for status in ("400", "408", "413"):

@@ -68,20 +68,20 @@ def list_places(
     ]
 
 
-@router.get("/{place_id}", response_model=PlaceOut, responses=responses(n404="Place not found"))
+@router.get("/{place_id:int}", response_model=PlaceOut, responses=responses(n404="Place not found"))
 def get_place(place_id: PathId, session: ReadSession, _: AnyUser) -> PlaceOut:
     """One place."""
     return PlaceOut.from_place(service.get_place(session=session, place_id=place_id))
 
 
-@router.patch("/{place_id}", response_model=PlaceOut, responses=responses(n404="Place not found"))
+@router.patch("/{place_id:int}", response_model=PlaceOut, responses=responses(n404="Place not found"))
 def update_place(place_id: PathId, body: PlacePatch, session: DbSession, _: AuthorityUser) -> PlaceOut:
     """Change a place's fields."""
     return PlaceOut.from_place(service.update_place(session=session, place_id=place_id, patch=body))
 
 
 @router.delete(
-    "/{place_id}", status_code=status.HTTP_204_NO_CONTENT, responses=responses(n404="Place not found")
+    "/{place_id:int}", status_code=status.HTTP_204_NO_CONTENT, responses=responses(n404="Place not found")
 )
 def delete_place(place_id: PathId, session: DbSession, _: AuthorityUser) -> None:
     """Remove a place."""

@@ -64,19 +64,19 @@ def list_zones(session: ReadSession, _: AuthorityUser, type: ZoneType | None = N
     return [zone_out(z) for z in service.list_zones(session=session, zone_type=type.value if type else None)]
 
 
-@router.get("/{zone_id}", response_model=ZoneOut, responses=NOT_FOUND)
+@router.get("/{zone_id:int}", response_model=ZoneOut, responses=NOT_FOUND)
 def get_zone(zone_id: PathId, session: ReadSession, _: AuthorityUser) -> ZoneOut:
     """One zone."""
     return zone_out(service.get_zone(session=session, zone_id=zone_id))
 
 
-@router.patch("/{zone_id}", response_model=ZoneOut, responses=NOT_FOUND)
+@router.patch("/{zone_id:int}", response_model=ZoneOut, responses=NOT_FOUND)
 def update_zone(zone_id: PathId, body: ZonePatch, session: DbSession, user: AuthorityUser) -> ZoneOut:
     """Change a zone's name, type or shape."""
     return zone_out(service.update_zone(session=session, zone_id=zone_id, patch=body, actor_id=user.id))
 
 
-@router.delete("/{zone_id}", status_code=status.HTTP_204_NO_CONTENT, responses=NOT_FOUND)
+@router.delete("/{zone_id:int}", status_code=status.HTTP_204_NO_CONTENT, responses=NOT_FOUND)
 def delete_zone(zone_id: PathId, session: DbSession, user: AuthorityUser) -> None:
     """Remove a zone."""
     service.delete_zone(session=session, zone_id=zone_id, actor_id=user.id)
