@@ -367,6 +367,7 @@ def simulate(
             summary = runner.run(options, on_progress=on_progress)
         except (ClientError, RuntimeError) as exc:
             raise _fail(str(exc)) from exc
+        on_progress(summary.stats.total().sent, summary.stats)  # with the answers in flight at the last send
     console.print(report.summary_table(summary))
     for line in report.stage_lines(summary):
         console.print(line, soft_wrap=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 from datetime import UTC, datetime
 
 import httpx
@@ -79,6 +80,14 @@ def test_the_cli_prints_a_summary(live_server: LiveServer, factory: Factory) -> 
     assert result.exit_code == 0, result.output
     assert "Simulation summary" in result.output
     assert "threat reports" in result.output
+    # The progress line ends on the summary's totals, not on those answered before the last send.
+    [*_, (sent, accepted, rejected)] = re.findall(r"total\W+(\d+)\W+(\d+)\W+(\d+)", result.output)
+    [*_, last_progress] = re.findall(r"accepted \d+ rejected \d+ .*? (\d+/\d+)", result.output)
+    assert (
+        re.findall(r"accepted \d+ rejected \d+", result.output)[-1]
+        == f"accepted {accepted} rejected {rejected}"
+    )
+    assert last_progress == f"{sent}/5"
 
 
 def test_the_cli_fails_clearly_for_a_wrong_admin_password(live_server: LiveServer, factory: Factory) -> None:
