@@ -10,7 +10,7 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import admission, ingestion, location, memory, notify, rescoring
+from bench import admission, ingestion, instances, location, memory, notify, rescoring
 from bench.report import write
 from bench.results import BenchmarkReport
 from bench.scale import SCALES, Scale
@@ -23,6 +23,7 @@ BENCHMARKS: dict[str, Callable[[Scale, Path], BenchmarkReport]] = {
     "notify": notify.run,
     "memory": memory.run,
     "admission": admission.run,
+    "instances": instances.run,
 }
 
 

@@ -14,13 +14,12 @@ from typing import Any
 
 from bench.city import CITY_CENTRE, CITY_SPREAD_DEG
 from bench.measure import measure_server
-from bench.references import post_requests, reference_note, reference_rows, reference_sweeps
+from bench.references import baselines, ceiling_at_rate, reference_note, reference_rows
 from bench.results import LOAD_HEADERS, BenchmarkReport, Target, failure_text, load_row, ms
 from bench.scale import Scale
 from bench.servers import (
     ONE_CLIENT_FLEET,
     ServerProcess,
-    ceiling_server,
     create_engine_key,
     has_route,
     safesphere_server,
@@ -84,22 +83,9 @@ def run(scale: Scale, workdir: Path) -> BenchmarkReport:
             )
     bodies = incident_bodies(scale.distinct_bodies)
     mean_body = sum(len(body.encode()) for body in bodies) / len(bodies)
-    ceiling_at_target, ceiling_sweep, _ = measure_server(
-        lambda name: ceiling_server(workdir / f"ceiling-{name}"),
-        lambda _server: post_requests("/noop", bodies),
-        scale=scale,
-        target_rps=scale.ingestion_rps,
-        label="ceiling (no-op POST)",
-        start_rps=scale.ingestion_rps,
-    )
-
-    references = reference_sweeps(
-        "threat",
-        bodies,
-        scale=scale,
-        workdir=workdir,
-        start_rps=scale.ingestion_rps,
-    )
+    ceiling_at_target = ceiling_at_rate(bodies, rate=scale.ingestion_rps, scale=scale, workdir=workdir)
+    measured = baselines("threat", bodies, scale=scale, workdir=workdir, start_rps=scale.ingestion_rps)
+    ceiling_sweep, references = measured.ceiling, measured.references
     keys: dict[str, str] = {}
 
     def fresh_server(name: str) -> ServerProcess:

@@ -16,10 +16,10 @@ from bench import location_scale
 from bench.city import location_bodies, location_requests, register_tourists
 from bench.load import LoadResult
 from bench.measure import at_rate, measure_server
-from bench.references import post_requests, reference_note, reference_rows, reference_sweeps
+from bench.references import baselines, ceiling_at_rate, reference_note, reference_rows
 from bench.results import LOAD_HEADERS, BenchmarkReport, Target, load_row, ms
 from bench.scale import Scale
-from bench.servers import ONE_CLIENT_FLEET, ServerProcess, ceiling_server, has_route, safesphere_server
+from bench.servers import ONE_CLIENT_FLEET, ServerProcess, has_route, safesphere_server
 
 TITLE = "Location update with full scoring (POST /location/update)"
 TARGET_SHARE_OF_CEILING = 0.30
@@ -97,21 +97,11 @@ def run(scale: Scale, workdir: Path) -> BenchmarkReport:
         label="SafeSphere POST /location/update",
         start_rps=max(scale.location_rps / 10, SWEEP_START_RPS),
     )
-    ceiling_at_target, ceiling_sweep, _ = measure_server(
-        lambda name: ceiling_server(workdir / f"ceiling-{name}"),
-        lambda _server: post_requests("/noop", bodies),
-        scale=scale,
-        target_rps=scale.location_rps,
-        label="ceiling (no-op POST)",
-        start_rps=scale.location_rps,
+    ceiling_at_target = ceiling_at_rate(bodies, rate=scale.location_rps, scale=scale, workdir=workdir)
+    measured_baselines = baselines(
+        "location", bodies, scale=scale, workdir=workdir, start_rps=max(scale.location_rps, SWEEP_START_RPS)
     )
-    references = reference_sweeps(
-        "location",
-        bodies,
-        scale=scale,
-        workdir=workdir,
-        start_rps=max(scale.location_rps, SWEEP_START_RPS),
-    )
+    ceiling_sweep, references = measured_baselines.ceiling, measured_baselines.references
     share = sweep.capacity_rps / ceiling_sweep.capacity_rps if ceiling_sweep.capacity_rps else 0.0
     report = BenchmarkReport(key="location", title=TITLE, headers=LOAD_HEADERS)
     report.rows = [

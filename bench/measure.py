@@ -1,13 +1,14 @@
 """One server measured the same way in every benchmark: latency at the target rate, then its capacity.
 
 The two measurements run against separate fresh servers, so a sweep that overloads one cannot spoil
-the other's numbers.
+the other's numbers (at a scale whose numbers mean nothing, ``tiny``, one server serves both).
 """
 
 from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 from bench.load import LoadResult, find_capacity, run_load
@@ -50,11 +51,16 @@ def measure_server(
             warmup_s=scale.warmup_s,
         )
         rss = server.rss_bytes()
+        if not scale.fresh_server_per_sweep:
+            kept = capacity_sweep(
+                lambda _name: nullcontext(server), requests, scale=scale, label=label, start_rps=start_rps
+            )
+            return at_target, kept, rss
     return at_target, capacity_sweep(start, requests, scale=scale, label=label, start_rps=start_rps), rss
 
 
 def capacity_sweep(
-    start: Callable[[str], ServerProcess],
+    start: Callable[[str], AbstractContextManager[ServerProcess]],
     requests: Callable[[ServerProcess], Requests],
     *,
     scale: Scale,
@@ -62,8 +68,9 @@ def capacity_sweep(
     start_rps: float,
     step_share: float = 1.0,
 ) -> Sweep:
-    """The capacity of a fresh server (``start("sweep")``), found by an open-loop sweep from ``start_rps``;
-    ``step_share`` shortens each step (and its warm-up) for a server that needs less time to settle."""
+    """The capacity of a fresh server (``start("sweep")``; or one kept running, in a ``nullcontext``),
+    found by an open-loop sweep from ``start_rps``; ``step_share`` shortens each step (and its warm-up)
+    for a server that needs less time to settle."""
     step_s, warmup_s = scale.step_s * step_share, scale.warmup_s / 2 * step_share
     with start("sweep") as server:
         load = requests(server)

@@ -4,10 +4,12 @@ against what that work alone leaves of it."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench.measure import capacity_sweep
+from bench.load import LoadResult
+from bench.measure import at_rate, capacity_sweep
 from bench.results import Sweep
 from bench.scale import Scale
 from bench.servers import ServerProcess, ceiling_server
@@ -44,6 +46,48 @@ def reference_sweeps(
             capacity_sweep(server, load, scale=scale, label=label, start_rps=start_rps, step_share=STEP_SHARE)
         )
     return sweeps
+
+
+def ceiling_at_rate(bodies: list[str], *, rate: float, scale: Scale, workdir: Path) -> LoadResult:
+    """The ceiling's latency at ``rate`` on a fresh server, for a row's target-rate comparison."""
+    with ceiling_server(workdir / "ceiling-target") as ceiling:
+        return at_rate(
+            ceiling.url,
+            post_requests("/noop", bodies),
+            rate=rate,
+            duration_s=scale.duration_s,
+            warmup_s=scale.warmup_s,
+        )
+
+
+@dataclass(frozen=True)
+class Baselines:
+    """The ceiling's and the references' capacity for one kind of request body."""
+
+    ceiling: Sweep
+    references: list[Sweep]
+
+
+_measured: dict[tuple[Path, str, str], Baselines] = {}
+"""Baselines by (the run's scratch directory, scale, kind): each is measured once per run."""
+
+
+def baselines(kind: str, bodies: list[str], *, scale: Scale, workdir: Path, start_rps: float) -> Baselines:
+    """The ceiling's and the references' capacity for ``kind`` (``threat`` or ``location``), measured by
+    the first row of a run that needs them and shared by the others (``workdir`` is a row's directory
+    in the run's scratch directory): every row of a run compares against the same figures."""
+    run_key = (workdir.parent, scale.name, kind)
+    if run_key not in _measured:
+        ceiling = capacity_sweep(
+            lambda name: ceiling_server(workdir / f"ceiling-{name}"),
+            lambda _server: post_requests("/noop", bodies),
+            scale=scale,
+            label="ceiling (no-op POST)",
+            start_rps=start_rps,
+        )
+        references = reference_sweeps(kind, bodies, scale=scale, workdir=workdir, start_rps=start_rps)
+        _measured[run_key] = Baselines(ceiling, references)
+    return _measured[run_key]
 
 
 def reference_rows(sweeps: list[Sweep], ceiling_rps: float) -> list[list[str]]:

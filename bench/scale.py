@@ -28,6 +28,9 @@ class Scale:
     rescore_fixes: int
     location_scale: str
     """The size name passed to bench/location_scale.py's loader."""
+    fresh_server_per_sweep: bool = True
+    """A row's sweeps each get a fresh server, so one sweep's data cannot sway the next; ``tiny`` lets a
+    deployment serve all its sweeps, since there start-ups are most of the time and numbers mean nothing."""
 
 
 FULL = Scale(
@@ -60,6 +63,7 @@ TINY = Scale(
     distinct_bodies=5,
     rescore_fixes=200,
     location_scale="tiny",
+    fresh_server_per_sweep=False,
 )
 
 SCALES = {scale.name: scale for scale in (FULL, TINY)}

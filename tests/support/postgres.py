@@ -56,8 +56,10 @@ class PostgresServer:
             raise RuntimeError(f"{' '.join(command)} failed:\n{result.stdout}\n{result.stderr}")
 
     @classmethod
-    def start(cls) -> PostgresServer:
-        """Start a server in a fresh directory of its own (pytest's temp dirs are closed to other users)."""
+    def start(cls, *, durable: bool = False) -> PostgresServer:
+        """Start a server in a fresh directory of its own (pytest's temp dirs are closed to other users).
+        Tests trade durability for speed; ``durable`` (the benchmarks) keeps PostgreSQL's defaults, so a
+        commit is on disk when answered, as SQLite's synchronous=FULL is."""
         root = Path(tempfile.mkdtemp(prefix="safesphere-pg-"))
         # initdb refuses to run as root; run the server as the 'postgres' system user then.
         process_user = None
@@ -83,8 +85,8 @@ class PostgresServer:
             "-t",
             "60",
             "-o",
-            f"-p {server.port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off "
-            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200",
+            f"-p {server.port} -k {root} -c listen_addresses=127.0.0.1 -c max_connections=200"
+            + ("" if durable else " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"),
             "start",
         )
         return server

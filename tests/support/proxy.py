@@ -21,9 +21,15 @@ NGINX_CONF = Path(__file__).resolve().parents[2] / "deploy" / "nginx.conf"
 COMPOSE_UPSTREAMS = ("app1:8000", "app2:8000")
 
 
-def nginx_config(directory: Path, upstream_ports: list[int], port: int, cert: Path, key: Path) -> Path:
-    """deploy/nginx.conf with this machine's addresses; locations, buffering and headers as shipped."""
+def nginx_config(
+    directory: Path, upstream_ports: list[int], port: int, cert: Path | None, key: Path | None
+) -> Path:
+    """deploy/nginx.conf with this machine's addresses; locations, buffering and headers as shipped.
+    Without ``cert`` it speaks plain HTTP on ``port`` (the benchmarks' load generator has no TLS)."""
     text = NGINX_CONF.read_text()
+    if cert is None or key is None:
+        lines = [line for line in text.splitlines(keepends=True) if "ssl_" not in line]
+        text = "".join(lines).replace("listen 443 ssl;", f"listen 127.0.0.1:{port};")
     for name, upstream in zip(COMPOSE_UPSTREAMS, upstream_ports, strict=True):
         text = text.replace(f"server {name}", f"server 127.0.0.1:{upstream}")
     text = (
