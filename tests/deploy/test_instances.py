@@ -21,7 +21,7 @@ from tests.deploy.instances import instance_env, post_reports
 from tests.factories import Factory
 from tests.incidents.reports import report_body
 from tests.notify.conftest import POLICE_SECRET
-from tests.support.live import LiveServer
+from tests.support.live import ONE_CLIENT_UNLIMITED, LiveServer
 from tests.support.receivers import HttpReceiver, http_receiver, signature_is_valid, wait_for
 from tests.tracking.fixtures import SPOT, fix_body
 
@@ -35,6 +35,8 @@ CONCURRENCY = 32
 """Requests in flight at once: 16 an instance, under its admission limit (64), so none is turned away."""
 QUIET = {"escalation_after_critical_s": 3600}
 """No escalation pages while these tests run: each report pages the police once."""
+ONE_CAMERA_FLEET = {**QUIET, **ONE_CLIENT_UNLIMITED}
+"""The 1,000 reports share one engine key: its own fair share (tests/core/test_admission.py) is lifted."""
 
 
 @pytest.fixture
@@ -83,7 +85,7 @@ def test_reports_split_and_retried_across_instances_make_one_incident_and_one_pa
     """Each report goes to one instance and, at the same moment, its retry to the other: the two race
     to store the same incident id."""
     engine = factory.engine_key()
-    env = instance_env(police, **QUIET)
+    env = instance_env(police, **ONE_CAMERA_FLEET)
     with LiveServer(settings, extra_env=env) as first, LiveServer(settings, extra_env=env) as second:
         plan = []
         for number in range(REPORTS):
@@ -118,7 +120,7 @@ def test_a_killed_instance_loses_no_acknowledged_report_and_the_survivor_sends_i
     engine = factory.engine_key()
     # A slow dispatch system: the killed instance dies holding claimed pages it has not sent.
     with http_receiver(delay_s=0.2) as police:
-        env = instance_env(police, delivery_timeout_s=SEND_TIMEOUT_S, **QUIET)
+        env = instance_env(police, delivery_timeout_s=SEND_TIMEOUT_S, **ONE_CAMERA_FLEET)
         with LiveServer(settings, extra_env=env) as first, LiveServer(settings, extra_env=env) as second:
             plan = [(first.url if n % 2 else second.url, report_body()) for n in range(KILL_REPORTS)]
             in_flight: set[int] = set()
