@@ -39,6 +39,7 @@ from safesphere.incidents.router import router as incidents_router
 from safesphere.live.hub import LiveHub, run_hub
 from safesphere.live.router import router as live_router
 from safesphere.metrics.router import router as metrics_router
+from safesphere.notify.push import share_server_key
 from safesphere.notify.push_router import router as push_router
 from safesphere.notify.router import channels_router, deliveries_router
 from safesphere.notify.worker import deliver_forever
@@ -85,6 +86,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.announcements = Announcements()
     app.state.zone_index = ZoneIndex(app.state.announcements, settings)
     app.state.live_hub = LiveHub(app.state.db, settings, app.state.announcements)
+    with app.state.db.session() as session:  # before any push is signed or subscribed to
+        share_server_key(session, settings)
     # Routes are CPU-bound Python and SQLite runs one writer at a time, so more threads only fight the
     # event loop for the GIL: with anyio's 40 the loop could not even read new requests under a flood.
     anyio.to_thread.current_default_thread_limiter().total_tokens = settings.route_threads

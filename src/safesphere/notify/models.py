@@ -127,3 +127,14 @@ class PushSubscription(Base):
     p256dh: Mapped[str] = mapped_column(sa.String(200))
     auth: Mapped[str] = mapped_column(sa.String(100))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+
+
+class WebPushKey(Base):
+    """The installation's one VAPID private key (PEM), encrypted with the field key: every instance on
+    this database signs with it, so a device subscribed through one is reached by all (one row, id 1)."""
+
+    __tablename__ = "web_push_keys"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    private_key: Mapped[str] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)

@@ -14,15 +14,23 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from safesphere.core.config import Settings
 from safesphere.core.db import table
+from safesphere.core.encryption import FieldCipher
 from safesphere.core.errors import InvalidInput, NotFound
 from safesphere.notify import outbox
-from safesphere.notify.models import Audience, ChannelKind, ChannelRole, PushSubscription
+from safesphere.notify.models import Audience, ChannelKind, ChannelRole, PushSubscription, WebPushKey
 from safesphere.notify.routing import ChannelSpec
-from safesphere.notify.webpush import PushTarget, b64url_decode
+from safesphere.notify.webpush import (
+    VAPID_KEY_FILE_NAME,
+    PushTarget,
+    b64url_decode,
+    install_key,
+    new_private_key_pem,
+)
 
 CHANNEL_NAME = "web-push"
 ADDRESS_PREFIX = "push:"
@@ -40,6 +48,25 @@ def channel(settings: Settings) -> ChannelSpec:
     config = {"subject": settings.web_push_subject, "data_dir": str(settings.data_dir)}
     return ChannelSpec(CHANNEL_NAME, ChannelKind.webpush, frozenset({ChannelRole.user}), config,
                        managed_by="built-in")  # fmt: skip
+
+
+def share_server_key(session: Session, settings: Settings) -> None:
+    """Every instance on this database signs Web Push with the same key: the first to start stores its
+    key (the data directory's, so an installation that grows keeps its subscriptions; else a new one) in
+    the database, encrypted with the field key, and each instance copies the stored key into its data
+    directory. Of two first starts at once, one insert wins and both copy the winner."""
+    cipher = FieldCipher.from_settings(settings)
+    stored = session.get(WebPushKey, 1)
+    if stored is None:
+        existing = settings.data_dir / VAPID_KEY_FILE_NAME
+        pem = existing.read_bytes() if existing.exists() else new_private_key_pem()
+        session.add(WebPushKey(id=1, private_key=cipher.encrypt(pem.decode("ascii"))))
+        try:
+            session.commit()
+        except IntegrityError:
+            session.rollback()
+        stored = session.get_one(WebPushKey, 1, populate_existing=True)
+    install_key(settings.data_dir, cipher.decrypt(stored.private_key).encode("ascii"))
 
 
 def _key(text: str, length: int, name: str) -> str:

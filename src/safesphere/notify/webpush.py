@@ -1,8 +1,10 @@
 """Web Push (RFC 8030) to a tourist's device: VAPID identification (RFC 8292) and aes128gcm payload
 encryption (RFC 8291, through ``http_ece``), sent with httpx like every other channel.
 
-The VAPID key pair is generated once into the data directory (0600); browsers subscribe with its public
-half (``GET /push/key``), and push services check every request's token against it.
+The VAPID key pair is one per installation: kept in the database (encrypted with the field key, see
+``push.share_server_key``) and copied at start into the data directory (0600), where it is read; browsers
+subscribe with its public half (``GET /push/key``), and push services check every request's token against
+it, so every instance must sign with the same key.
 """
 
 from __future__ import annotations
@@ -71,25 +73,50 @@ class VapidKey:
         return f"vapid t={token}, k={self.public_key}"
 
 
+def new_private_key_pem() -> bytes:
+    """A new P-256 private key, PEM (PKCS#8)."""
+    return ec.generate_private_key(ec.SECP256R1()).private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+
+
+def _loaded(pem: bytes, origin: str) -> VapidKey:
+    key = serialization.load_pem_private_key(pem, password=None)
+    if not isinstance(key, ec.EllipticCurvePrivateKey):
+        raise ValueError(f"{origin} does not hold an EC private key")
+    return VapidKey(key)
+
+
 @cache
 def vapid_key(data_dir: Path) -> VapidKey:
     """The server's VAPID key from ``<data_dir>/vapid_private_key.pem``, generated (0600) on first use."""
     path = data_dir / VAPID_KEY_FILE_NAME
     if not path.exists():
         data_dir.mkdir(parents=True, exist_ok=True)
-        pem = ec.generate_private_key(ec.SECP256R1()).private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
+        pem = new_private_key_pem()
         try:  # O_EXCL: of two processes starting at once, one writes and both read the same key
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "wb") as handle:
                 handle.write(pem)
         except FileExistsError:
             pass
-    key = serialization.load_pem_private_key(path.read_bytes(), password=None)
-    if not isinstance(key, ec.EllipticCurvePrivateKey):
-        raise ValueError(f"{path} does not hold an EC private key")
-    return VapidKey(key)
+    return _loaded(path.read_bytes(), str(path))
+
+
+def install_key(data_dir: Path, pem: bytes) -> None:
+    """Make ``pem`` this data directory's VAPID key (written 0600 and swapped in atomically, so another
+    process never reads half a file); the key read before, if any, is forgotten."""
+    _loaded(pem, "the installation's Web Push key")
+    path = data_dir / VAPID_KEY_FILE_NAME
+    if path.exists() and path.read_bytes() == pem:
+        return
+    data_dir.mkdir(parents=True, exist_ok=True)
+    staged = path.with_name(f".{VAPID_KEY_FILE_NAME}.{os.getpid()}")
+    fd = os.open(staged, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(pem)
+    os.replace(staged, path)
+    vapid_key.cache_clear()
 
 
 def encrypt(payload: dict[str, Any], target: PushTarget) -> bytes:
