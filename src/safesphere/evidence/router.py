@@ -11,6 +11,7 @@ from safesphere.audit import service as audit
 from safesphere.audit.models import AuditAction
 from safesphere.auth.access import AdminUser, AuthorityUser, EngineOrAuthority
 from safesphere.auth.models import User
+from safesphere.core.db import Database
 from safesphere.core.dependencies import DatabaseDep, DbSession, ReadSession, SettingsDep
 from safesphere.core.errors import responses
 from safesphere.evidence import blobs, legal_hold, service
@@ -21,6 +22,7 @@ from safesphere.evidence.schemas import (
     LegalHoldOut,
     ScreenshotUploadOut,
 )
+from safesphere.evidence.service import UploadedScreenshot, UploadingEngine
 from safesphere.incidents import queries as incidents_queries
 from safesphere.incidents.schemas import IncidentId
 
@@ -28,6 +30,23 @@ MAX_EVIDENCE_ID = 2**31 - 1
 """The largest id an INTEGER primary key holds on every supported database."""
 
 router = APIRouter(tags=["evidence"])
+
+
+def _upload_target(database: Database, incident_id: str, uploader: User | UploadingEngine) -> str:
+    """The incident an upload attaches to (404 unknown; an engine only its own incidents: 403)."""
+    engine_key_id = None if isinstance(uploader, User) else uploader.key_id
+    return incidents_queries.evidence_target(
+        database=database, incident_id=incident_id, engine_key_id=engine_key_id
+    )
+
+
+def _upload_out(uploaded: UploadedScreenshot) -> ScreenshotUploadOut:
+    return ScreenshotUploadOut(
+        incident_id=uploaded.evidence.incident_id,
+        filename=uploaded.evidence.filename,
+        path=uploaded.data_relative_path,
+        evidence=EvidenceOut.from_record(uploaded.evidence),
+    )
 
 
 @router.post(
@@ -48,23 +67,15 @@ def upload_screenshot(
 
     The bytes must decode as JPEG, PNG or WebP; the file's name and content type are not trusted.
     """
-    engine_key_id = None if isinstance(uploader, User) else uploader.key_id
     uploaded = service.upload_screenshot(
         database=database,
         settings=settings,
-        incident_id=incidents_queries.evidence_target(
-            database=database, incident_id=incident_id, engine_key_id=engine_key_id
-        ),
+        incident_id=_upload_target(database, incident_id, uploader),
         source=file.file,
         client_filename=file.filename,
         uploader=uploader,
     )
-    return ScreenshotUploadOut(
-        incident_id=uploaded.evidence.incident_id,
-        filename=uploaded.evidence.filename,
-        path=uploaded.data_relative_path,
-        evidence=EvidenceOut.from_record(uploaded.evidence),
-    )
+    return _upload_out(uploaded)
 
 
 @router.post(
@@ -85,23 +96,15 @@ def upload_clip(
     ``SAFESPHERE_MAX_CLIP_BYTES``. The container must prove it: an MP4 with ``ftyp`` and a ``moov`` holding a
     video track, or a WebM (EBML DocType ``webm``) with a video track; the name and content type are not
     trusted. Downloaded like screenshots (``GET /evidence/{id}``, audited)."""
-    engine_key_id = None if isinstance(uploader, User) else uploader.key_id
     uploaded = service.upload_clip(
         database=database,
         settings=settings,
-        incident_id=incidents_queries.evidence_target(
-            database=database, incident_id=incident_id, engine_key_id=engine_key_id
-        ),
+        incident_id=_upload_target(database, incident_id, uploader),
         source=file.file,
         client_filename=file.filename,
         uploader=uploader,
     )
-    return ScreenshotUploadOut(
-        incident_id=uploaded.evidence.incident_id,
-        filename=uploaded.evidence.filename,
-        path=uploaded.data_relative_path,
-        evidence=EvidenceOut.from_record(uploaded.evidence),
-    )
+    return _upload_out(uploaded)
 
 
 @router.get(
