@@ -34,6 +34,29 @@ def test_ids_and_offsets_beyond_64_bits_are_refused(client: TestClient, factory:
     assert client.get("/zones/0", headers=admin.headers).status_code == 422
 
 
+def test_ids_beyond_32_bits_are_refused(client: TestClient, factory: Factory) -> None:
+    """PostgreSQL's id columns are INTEGER: 2^31 fits SQLite but was a 500 on PostgreSQL (schemathesis)."""
+    admin = factory.admin()
+    for path in [f"/zones/{2**31}", f"/places/{2**31}", f"/admin/audit?actor_id={2**31}"]:
+        response = client.get(path, headers=admin.headers)
+        assert response.status_code == 422, (path, response.text)
+    assert client.get(f"/zones/{2**31 - 1}", headers=admin.headers).status_code == 404
+
+
+def test_a_nul_character_in_text_is_refused_where_it_cannot_be_stored(
+    client: TestClient, factory: Factory
+) -> None:
+    """PostgreSQL stores no NUL in text: a 500 there (schemathesis), now a 422 and nothing stored."""
+    admin = factory.admin()
+    place = {"name": "Gare\x00", "kind": "police_station", "lat": 48.85, "lon": 2.35}
+    response = client.post("/places", json=place, headers=admin.headers)
+    if response.status_code == 201:  # SQLite stores a NUL: only PostgreSQL refuses it
+        return
+    assert response.status_code == 422, response.text
+    assert "NUL" in response.text
+    assert client.get("/places", headers=admin.headers).json() == []
+
+
 @pytest.mark.parametrize("edge", CALENDAR_EDGES)
 def test_calendar_edges_are_refused(client: TestClient, factory: Factory, edge: str) -> None:
     officer, tourist = factory.authority(), factory.tourist()

@@ -12,11 +12,9 @@ from safesphere.auth.access import AdminUser
 from safesphere.core import clock
 from safesphere.core.dependencies import ReadSession, SettingsDep
 from safesphere.core.errors import responses
-from safesphere.core.params import Instant
+from safesphere.core.params import MAX_ID, Instant
 
 router = APIRouter(prefix="/admin", tags=["admin"], responses=responses(401, 403))
-
-MAX_ID = 2**63 - 1
 
 
 @router.get("/audit", response_model=list[AuditEntryOut])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import logging
 import math
 import re
 from typing import Any
@@ -20,6 +21,8 @@ from starlette.routing import compile_path
 
 from safesphere.core.dependencies import get_database
 from safesphere.core.limits import DEVICE_WRITES
+
+log = logging.getLogger(__name__)
 
 
 class DomainError(Exception):
@@ -174,6 +177,15 @@ async def _handle_database_busy(_request: Request, _exc: Exception) -> JSONRespo
     )
 
 
+async def _handle_unstorable_value(_request: Request, exc: Exception) -> JSONResponse:
+    """A value the database refuses to store or compare (PostgreSQL: a NUL character in text, a number out
+    of its column's range) is the client's input, not a server fault: 422, the transaction rolled back."""
+    reason = "a NUL character in text" if "NUL" in str(exc) else "a value out of its stored range"
+    log.warning("unstorable value refused: %s", str(getattr(exc, "orig", exc)).splitlines()[0])
+    error = {"loc": ["body"], "msg": f"Cannot be stored: {reason}", "type": "value_error"}
+    return JSONResponse({"detail": [error]}, status_code=422)
+
+
 def _allowed_methods(request: Request) -> str:
     """Every method the resource at this path takes (Starlette names only those of the first route that
     matched the path, so ``PUT /zones/1`` said ``Allow: GET`` though PATCH and DELETE exist). The resource is
@@ -272,4 +284,5 @@ def install_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _handle_http_error)
     app.add_exception_handler(DomainError, _handle_domain_error)
     app.add_exception_handler(sqlalchemy.exc.TimeoutError, _handle_database_busy)
+    app.add_exception_handler(sqlalchemy.exc.DataError, _handle_unstorable_value)
     app.add_exception_handler(RequestValidationError, _handle_validation_error)

@@ -12,9 +12,9 @@ from pydantic import AfterValidator, Field
 from safesphere.core.errors import InvalidInput
 from safesphere.core.geo import BoundingBox
 
-MAX_ID = 2**63 - 1
-"""Row ids are 64-bit signed integers in SQLite and PostgreSQL: a larger one cannot exist (and would
-overflow the driver)."""
+MAX_ID = 2**31 - 1
+"""The largest id both databases hold: PostgreSQL's id columns are INTEGER (32-bit), so a larger one cannot
+exist (and ``WHERE id = 2^31`` is an error there, as 2^63 overflows SQLite's driver)."""
 
 MAX_OFFSET = 10_000_000
 """Paging further than this is a scan, not a page."""

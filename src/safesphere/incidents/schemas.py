@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from safesphere.core.params import MAX_ID
 from safesphere.devices.schemas import CommandOut
 from safesphere.evidence.models import Evidence
 from safesphere.evidence.schemas import EvidenceOut
@@ -363,7 +364,7 @@ class DispatchIn(BaseModel):
     closes), or, as before the units registry, a unit named in free text (``unit``)."""
 
     model_config = ConfigDict(extra="forbid")
-    unit_id: int | None = Field(default=None, ge=1, le=2**63 - 1, description="A unit of GET /units.")
+    unit_id: int | None = Field(default=None, ge=1, le=MAX_ID, description="A unit of GET /units.")
     unit: str | None = Field(
         default=None, min_length=1, max_length=100, description="Free text, e.g. 'Patrol 12'."
     )
