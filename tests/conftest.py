@@ -88,14 +88,10 @@ def settings_overrides() -> dict[str, object]:
     return {}
 
 
-@pytest.fixture
-def settings(
-    tmp_path: Path,
-    migrated_template: str,
-    settings_overrides: dict[str, object],
-    request: pytest.FixtureRequest,
+def fresh_settings(
+    data_dir: Path, migrated_template: str, request: pytest.FixtureRequest, **overrides: object
 ) -> Settings:
-    data_dir = tmp_path / "data"
+    """Settings over a new copy of the migrated template in ``data_dir`` (a new PostgreSQL database)."""
     data_dir.mkdir()
     if BACKEND == "postgres":
         server: PostgresServer = request.getfixturevalue("postgres_server")
@@ -105,10 +101,20 @@ def settings(
             connection.execute(sa.text(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE_DB}"))
         admin.dispose()
         # Instances on PostgreSQL share their secrets (serve refuses generated ones): set, as in production.
-        shared = {"field_encryption_key": POSTGRES_FIELD_KEY, **settings_overrides}
+        shared = {"field_encryption_key": POSTGRES_FIELD_KEY, **overrides}
         return _base_settings(data_dir, database_url=server.url(name), **shared)
     shutil.copyfile(migrated_template, data_dir / "safesphere.db")
-    return _base_settings(data_dir, **settings_overrides)
+    return _base_settings(data_dir, **overrides)
+
+
+@pytest.fixture
+def settings(
+    tmp_path: Path,
+    migrated_template: str,
+    settings_overrides: dict[str, object],
+    request: pytest.FixtureRequest,
+) -> Settings:
+    return fresh_settings(tmp_path / "data", migrated_template, request, **settings_overrides)
 
 
 @pytest.fixture
