@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from cryptography.fernet import Fernet
 from fastapi.testclient import TestClient
+from pydantic import SecretStr
 
 from safesphere.app import create_app
 from safesphere.core.config import Settings
@@ -25,7 +26,7 @@ def _instance(settings: Settings, data_dir: Path) -> Settings:
         update={
             "data_dir": data_dir,
             "database_url": settings.resolved_database_url,
-            "field_encryption_key": settings.field_encryption_key or SHARED_FIELD_KEY,
+            "field_encryption_key": settings.field_encryption_key or SecretStr(SHARED_FIELD_KEY),
         }
     )
 
@@ -62,3 +63,22 @@ def test_instances_with_their_own_data_directories_sign_with_one_key(
     finally:
         database.dispose()
     assert b"PRIVATE KEY" not in stored.private_key.encode(), "the private key is stored encrypted"
+
+
+@pytest.mark.parametrize("settings_overrides", [{"field_encryption_key": SHARED_FIELD_KEY}])
+def test_an_instance_with_another_field_key_still_starts_and_says_why(
+    settings: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    first = _instance(settings, tmp_path / "a")
+    _public_key(first)
+    astray = first.model_copy(
+        update={
+            "data_dir": tmp_path / "b",
+            "field_encryption_key": SecretStr(Fernet.generate_key().decode("ascii")),
+        }
+    )
+    astray.data_dir.mkdir()
+    with TestClient(create_app(astray)) as client:
+        assert client.get("/health").status_code == 200
+        assert client.get("/push/key").status_code == 200
+    assert "Web Push key cannot be read" in capsys.readouterr().err

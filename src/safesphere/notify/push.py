@@ -8,6 +8,7 @@ dropped the subscription: the worker removes it and fails that delivery at once.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -19,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from safesphere.core.config import Settings
 from safesphere.core.db import table
-from safesphere.core.encryption import FieldCipher
+from safesphere.core.encryption import FieldCipher, FieldKeyError
 from safesphere.core.errors import InvalidInput, NotFound
 from safesphere.notify import outbox
 from safesphere.notify.models import Audience, ChannelKind, ChannelRole, PushSubscription, WebPushKey
@@ -31,6 +32,8 @@ from safesphere.notify.webpush import (
     install_key,
     new_private_key_pem,
 )
+
+log = logging.getLogger(__name__)
 
 CHANNEL_NAME = "web-push"
 ADDRESS_PREFIX = "push:"
@@ -54,7 +57,10 @@ def share_server_key(session: Session, settings: Settings) -> None:
     """Every instance on this database signs Web Push with the same key: the first to start stores its
     key (the data directory's, so an installation that grows keeps its subscriptions; else a new one) in
     the database, encrypted with the field key, and each instance copies the stored key into its data
-    directory. Of two first starts at once, one insert wins and both copy the winner."""
+    directory. Of two first starts at once, one insert wins and both copy the winner.
+
+    A stored key this instance cannot read (another field key) is logged as an error and the data
+    directory's key is kept: pushes may then be refused, but reports and SOS are never stopped by it."""
     cipher = FieldCipher.from_settings(settings)
     stored = session.get(WebPushKey, 1)
     if stored is None:
@@ -66,7 +72,10 @@ def share_server_key(session: Session, settings: Settings) -> None:
         except IntegrityError:
             session.rollback()
         stored = session.get_one(WebPushKey, 1, populate_existing=True)
-    install_key(settings.data_dir, cipher.decrypt(stored.private_key).encode("ascii"))
+    try:
+        install_key(settings.data_dir, cipher.decrypt(stored.private_key).encode("ascii"))
+    except (FieldKeyError, ValueError) as exc:
+        log.error("the installation's Web Push key cannot be read, this instance keeps its own: %s", exc)
 
 
 def _key(text: str, length: int, name: str) -> str:
