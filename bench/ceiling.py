@@ -1,18 +1,24 @@
-"""The framework's ceiling, and two references between it and SafeSphere, served exactly as SafeSphere is.
+"""The framework's ceiling, and references between it and SafeSphere, served exactly as SafeSphere is.
 
 ``python -m bench.ceiling --port P`` runs a minimal FastAPI app through the same ``uvicorn.run`` call as
 ``safesphere serve`` (workers and log level from the same settings):
 
 - ``POST /noop``: the **ceiling**, reading the body and answering at once (the issue's definition).
-- ``POST /reference/{kind}/validated``: the body validated by SafeSphere's own request schema for
-  ``kind`` (``threat``: ``ThreatReportIn``; ``location``: ``LocationIn``), nothing else.
-- ``POST /reference/{kind}/durable``: validated, then stored as one row in its own durable transaction
-  (SQLite in WAL mode with ``synchronous=FULL``, the serve defaults) from the route thread pool, sized
-  as SafeSphere's.
+- ``POST /reference/{kind}/durable``: the body validated by SafeSphere's own request schema for ``kind``
+  (``threat``: ``ThreatReportIn``; ``location``: ``LocationIn``), then stored as one row in its own
+  durable transaction (SQLite in WAL mode with ``synchronous=FULL``, the serve defaults) from the route
+  thread pool, sized as SafeSphere's.
+- ``POST /reference/{kind}/group``: validated, then the *same rows* a real report opening an incident
+  (``threat``) or a real location update (``location``) writes (``bench/reference_rows.py``), into
+  SafeSphere's own database, committed with **group commit** (``bench/group_commit.py``): one writer
+  thread, up to 64 requests per transaction, each answered once its batch is durable. Served when the
+  data directory holds that database: ``--group-commit`` makes it (migrations, an engine key, a tourist).
 
-The references are not SafeSphere: they are the least any implementation of the documented endpoint has
-to do per request (accept only a valid body; answer only once it is stored), so a benchmark can show how
-much of the ceiling that work alone leaves.
+The references are not SafeSphere: the durable one is the least any implementation of the documented
+endpoint has to do per request (accept only a valid body; answer only once it is stored); the group-commit
+one does what SafeSphere's writes cost at the least (its rows, plain dicts, one writer, batched), so a
+benchmark can show how much of the ceiling that work alone leaves. With several workers each would run
+its own writer on the same file and hand out clashing ids: the benchmarks run one.
 """
 
 import argparse
@@ -26,8 +32,12 @@ from typing import Any
 import anyio.to_thread
 import uvicorn
 from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
+from bench import group_commit
+from bench.reference_rows import location_rows, threat_rows
+from safesphere.core import clock
 from safesphere.core.config import Settings
 from safesphere.incidents.schemas import ThreatReportIn
 from safesphere.tracking.schemas import LocationIn
@@ -63,11 +73,20 @@ class DurableStore:
 def create_app() -> FastAPI:
     settings = Settings()
     store = DurableStore(settings.data_dir / "reference.db")
+    path = group_commit.database_path(settings)
+    writer = group_commit.GroupCommitWriter(path) if path.exists() else None
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.route_threads
-        yield
+        if writer is None:
+            yield
+            return
+        writer.start()
+        try:
+            yield
+        finally:
+            writer.stop()
 
     app = FastAPI(title="ceiling", lifespan=lifespan)
 
@@ -82,21 +101,41 @@ def create_app() -> FastAPI:
 
     for kind, schema in REFERENCE_SCHEMAS.items():
         _add_references(app, store, kind, schema)
+    if writer is not None:
+        _add_group_commit(app, writer)
     return app
 
 
 def _add_references(app: FastAPI, store: DurableStore, kind: str, schema: type[BaseModel]) -> None:
     # No ``from __future__ import annotations`` in this module: the body's annotation is the schema
     # itself, evaluated here, so FastAPI validates with it.
-    async def validated(body: schema) -> dict[str, Any]:  # type: ignore[valid-type]
-        return {"success": True}
-
     def durable(body: schema) -> dict[str, Any]:  # type: ignore[valid-type]
         store.store(kind, body.model_dump_json())  # type: ignore[attr-defined]
         return {"success": True}
 
-    app.post(f"/reference/{kind}/validated")(validated)
     app.post(f"/reference/{kind}/durable")(durable)
+
+
+def _add_group_commit(app: FastAPI, writer: group_commit.GroupCommitWriter) -> None:
+    owners, ids = writer.owners(), writer.next_ids()
+
+    async def written(rows: Any, answer: dict[str, Any]) -> Any:
+        try:
+            await writer.write(rows)
+        except sqlite3.IntegrityError as exc:
+            return JSONResponse({"detail": f"Not stored: {exc}"}, status_code=409)
+        return answer
+
+    async def threat(body: ThreatReportIn) -> Any:
+        rows = threat_rows(body, engine_key_id=owners.engine_key_id, ids=ids, now=clock.now())
+        return await written(rows, {"success": True, "incident_id": body.incident_id})
+
+    async def location(body: LocationIn) -> Any:
+        rows, fix_id = location_rows(body, tourist_id=owners.tourist_id, ids=ids, now=clock.now())
+        return await written(rows, {"status": "success", "location_id": fix_id})
+
+    app.post("/reference/threat/group")(threat)
+    app.post("/reference/location/group")(location)
 
 
 def main() -> None:
@@ -104,8 +143,13 @@ def main() -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument(
+        "--group-commit", action="store_true", help="make the group-commit reference's database"
+    )
     options = parser.parse_args()
     settings = Settings()
+    if options.group_commit:
+        group_commit.prepare(settings)
     uvicorn.run(
         "bench.ceiling:create_app",
         factory=True,

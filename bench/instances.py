@@ -32,7 +32,7 @@ from bench.city import location_bodies, location_requests, register_tourists
 from bench.ingestion import ENGINE_KEY_NAME, incident_bodies, report_requests
 from bench.measure import capacity_sweep
 from bench.references import Baselines, baselines
-from bench.results import BenchmarkReport, Sweep, ratio
+from bench.results import BenchmarkReport, Sweep, cpu_ms, ratio
 from bench.scale import Scale
 from bench.servers import (
     ONE_CLIENT_FLEET,
@@ -95,6 +95,10 @@ class Proxied(ServerProcess):
 
     def rss_bytes(self) -> int:
         return sum(instance.rss_bytes() for instance in self.instances)
+
+    def cpu_pids(self) -> list[int]:
+        """The instances and nginx (PostgreSQL's CPU is not counted)."""
+        return [pid for instance in self.instances for pid in instance.cpu_pids()] + super().cpu_pids()
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
@@ -225,13 +229,20 @@ def _report(
 ) -> BenchmarkReport:
     one, two = (measured[d.label] for d in deployments[1:])
     report = BenchmarkReport(key="instances", title=TITLE)
-    report.headers = ["run", "reports/s (capacity)", "of ceiling", "fixes/s (capacity)", "of ceiling"]
+    report.headers = [
+        "run", "reports/s (capacity)", "CPU ms/report", "of ceiling", "fixes/s (capacity)", "CPU ms/fix",
+        "of ceiling",
+    ]  # fmt: skip
 
     def row(label: str, sweeps: dict[str, Sweep]) -> list[str]:
         cells = [label]
         for kind in KINDS:
             rate = sweeps[kind].capacity_rps
-            cells += [f"{rate:,.1f}", ratio(rate, base[kind].ceiling.capacity_rps)]
+            cells += [
+                f"{rate:,.1f}",
+                cpu_ms(sweeps[kind].cpu_ms_per_request),
+                ratio(rate, base[kind].ceiling.capacity_rps),
+            ]
         return cells
 
     report.rows = [row("ceiling capacity", {kind: base[kind].ceiling for kind in KINDS})]
@@ -245,17 +256,26 @@ def _report(
         return f"{two[kind].capacity_rps / base_rps:.2f}x" if base_rps else "n/a"
 
     report.rows.append(
-        ["growth, one to two instances on PostgreSQL", growth("ingestion"), "", growth("location"), ""]
+        [
+            "growth, one to two instances on PostgreSQL",
+            growth("ingestion"),
+            "",
+            "",
+            growth("location"),
+            "",
+            "",
+        ]
     )
     report.sweeps = [sweep for sweeps in measured.values() for sweep in sweeps.values()]
-    durable = {kind: base[kind].references[-1].capacity_rps for kind in KINDS}
+    durable = {kind: base[kind].reference("durable").capacity_rps for kind in KINDS}
     report.notes = [
         "Capacity: the best rate a fresh deployment answered with at most 1% failed, found by the same "
         "open-loop sweep as the other rows; "
         + ("each sweep starts on a new database. " if scale.fresh_server_per_sweep else "")
         + "The ceiling and the "
         "references are those of the ingestion and location rows of the same run (measured here when "
-        "this row runs alone): one process each, on SQLite.",
+        "this row runs alone): one process each, on SQLite. CPU ms: the deployment's processes (instances "
+        "and nginx; PostgreSQL's not counted) per request answered, at the capacity step.",
         f"Two instances reach {ratio(two['ingestion'].capacity_rps, durable['ingestion'])} of the durable "
         f"reference's reports/s and {ratio(two['location'].capacity_rps, durable['location'])} of its "
         "fixes/s (a minimal app committing one row per request in one process).",

@@ -47,10 +47,17 @@ class LoadResult:
     send_lag_p99_ms: float
     generator_cpu_s: float
     failures: dict[str, int] = field(default_factory=dict)
+    server_cpu_s: float = math.nan
+    """The server's CPU seconds in the measured window (NaN when not read)."""
 
     @property
     def failure_share(self) -> float:
         return (self.requests - self.ok) / self.requests if self.requests else 0.0
+
+    @property
+    def cpu_ms_per_request(self) -> float:
+        """The server's CPU per request answered 2xx in the measured window (NaN when not read)."""
+        return self.server_cpu_s * 1000 / self.ok if self.ok else math.nan
 
     @property
     def saturated(self) -> bool:
@@ -80,6 +87,7 @@ class LoadResult:
             send_lag_p99_ms=round(percentile(raw["send_lag_ms"], 0.99), 2),
             generator_cpu_s=round(raw["generator_cpu_s"], 2),
             failures=failures,
+            server_cpu_s=math.nan if raw.get("server_cpu_s") is None else round(raw["server_cpu_s"], 3),
         )
 
 
@@ -91,8 +99,10 @@ def run_load(
     duration_s: float,
     warmup_s: float = 1.0,
     seq_base: int = 0,
+    cpu_pids: list[int] | None = None,
 ) -> LoadResult:
-    """Offer ``rate`` requests/s for ``duration_s`` (after a discarded warm-up) from a separate process."""
+    """Offer ``rate`` requests/s for ``duration_s`` (after a discarded warm-up) from a separate process;
+    with ``cpu_pids``, the CPU those server processes used in the measured window."""
     parts = urlsplit(url)
     plan = {
         "host": parts.hostname,
@@ -103,6 +113,7 @@ def run_load(
         "connections": CONNECTIONS,
         "drain_s": 15.0,
         "seq_base": seq_base,
+        "cpu_pids": cpu_pids or [],
         "requests": requests,
     }
     with tempfile.TemporaryDirectory(prefix="safesphere-load-") as scratch:

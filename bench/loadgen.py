@@ -7,8 +7,10 @@ Requests go over raw keep-alive sockets on asyncio (uvloop when installed) so th
 cheaper than the server it measures; ``send_lag`` reports how late it was in sending, as proof.
 
 The plan is JSON: ``{host, port, rate, duration_s, warmup_s, connections, drain_s, requests: [{method,
-path, headers, body}]}``. Requests are used round-robin; ``{seq}`` in a path or body is replaced by a
-per-request number, so every incident gets its own id.
+path, headers, body}], cpu_pids}``. Requests are used round-robin; ``{seq}`` in a path or body is
+replaced by a per-request number, so every incident gets its own id. With ``cpu_pids`` (the server's
+processes), the CPU seconds they and their descendants used from the first measured send until the last
+answer are reported as ``server_cpu_s``.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from bench import procstat
 
 SEQ = b"{seq}"
 clock = time.perf_counter
@@ -183,12 +187,17 @@ async def run_plan(plan: dict[str, Any]) -> dict[str, Any]:
     recorder = Recorder(warm_until=start + warmup)
     tasks: set[asyncio.Task[None]] = set()
     seq_base = int(plan.get("seq_base", 0))
-    sent = 0
+    server = procstat.tree(list(plan.get("cpu_pids") or []))
+    cpu_at_window: float | None = None
+    sent = measured = 0
     while sent < total:
         now = clock()
         while sent < total and start + sent / rate <= now:
             due = start + sent / rate
             if due >= recorder.warm_until:
+                measured += 1
+                if cpu_at_window is None:
+                    cpu_at_window = procstat.cpu_seconds(server)
                 recorder.send_lag_ms.append((now - due) * 1000)
             payload = templates[sent % len(templates)].render(seq_base + sent)
             task = loop.create_task(_one(pool, payload, due, recorder))
@@ -204,8 +213,10 @@ async def run_plan(plan: dict[str, Any]) -> dict[str, Any]:
             task.cancel()
         if pending:
             recorder.errors["unfinished"] = len(pending)
+    server_cpu_s = (
+        procstat.cpu_seconds(server) - cpu_at_window if server and cpu_at_window is not None else None
+    )
     pool.close()
-    measured = total - int(rate * warmup)
     elapsed = max(recorder.last_done, end_of_sending) - (recorder.first_due or start)
     return {
         "offered_rps": rate,
@@ -218,6 +229,7 @@ async def run_plan(plan: dict[str, Any]) -> dict[str, Any]:
         "statuses": recorder.statuses,
         "errors": recorder.errors,
         "connections_opened": pool.opened,
+        "server_cpu_s": server_cpu_s,
     }
 
 

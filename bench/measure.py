@@ -24,10 +24,14 @@ _runs = itertools.count(1)
 Requests = list[dict[str, Any]]
 
 
-def at_rate(url: str, requests: Requests, *, rate: float, duration_s: float, warmup_s: float) -> LoadResult:
+def at_rate(
+    server: ServerProcess, requests: Requests, *, rate: float, duration_s: float, warmup_s: float
+) -> LoadResult:
+    """``rate`` requests/s at ``server``, with the CPU its processes used in the measured window."""
     return run_load(
-        url, requests, rate=rate, duration_s=duration_s, warmup_s=warmup_s, seq_base=next(_runs) * SEQ_STRIDE
-    )
+        server.url, requests, rate=rate, duration_s=duration_s, warmup_s=warmup_s,
+        seq_base=next(_runs) * SEQ_STRIDE, cpu_pids=server.cpu_pids(),
+    )  # fmt: skip
 
 
 def measure_server(
@@ -44,7 +48,7 @@ def measure_server(
     for it (engine keys and tokens belong to one server's database)."""
     with start("target") as server:
         at_target = at_rate(
-            server.url,
+            server,
             requests(server),
             rate=target_rps,
             duration_s=scale.duration_s,
@@ -75,7 +79,7 @@ def capacity_sweep(
     with start("sweep") as server:
         load = requests(server)
         capacity, steps = find_capacity(
-            lambda rate: at_rate(server.url, load, rate=rate, duration_s=step_s, warmup_s=warmup_s),
+            lambda rate: at_rate(server, load, rate=rate, duration_s=step_s, warmup_s=warmup_s),
             start_rps=start_rps,
             factor=scale.sweep_factor,
             max_steps=scale.sweep_steps,

@@ -27,6 +27,16 @@ METHOD = """\
 - **Ceiling**: a minimal FastAPI app (`bench/ceiling.py`) served by the same `uvicorn.run` call,
   answering a no-op POST with request bodies of the same size. Every throughput is also given as a
   share of the ceiling's capacity measured in the same run.
+- **Group-commit reference** (issue 17): the same app validating the body with SafeSphere's own schema
+  and writing the *same rows* as a real report or location update (`bench/reference_rows.py` says which
+  and how they were counted) into SafeSphere's own migrated database, through one writer thread that
+  commits up to 64 requests per transaction and answers each once its batch is durable
+  (`bench/group_commit.py`). Every ingestion and location throughput is also given as a multiple of
+  its capacity measured in the same run ("of group-commit ref").
+- **CPU ms/req**: the server's CPU time (user + system of its processes and their descendants, from
+  `/proc/<pid>/stat`), read by the load generator at the first measured send and after the last answer,
+  divided by the requests answered 2xx in that window; a capacity row gives the figure of the step that
+  set the capacity. It stays comparable across noisy runs where rates do not.
 - **Capacity**: the offered rate rises step by step (x1.6) until under 90% of it completes, over 1%
   fails or p99 passes 2 s, then two more steps halve the gap between the last healthy rate and the
   saturated one (to within 12%); capacity is the best achieved rate of a step with at most 1% failed.

@@ -24,6 +24,16 @@ class Sweep:
     steps: list[LoadResult]
     capacity_rps: float
 
+    @property
+    def capacity_step(self) -> LoadResult | None:
+        """The step whose achieved rate is the capacity (its CPU per request is the sweep's)."""
+        return next((step for step in self.steps if step.achieved_rps == self.capacity_rps), None)
+
+    @property
+    def cpu_ms_per_request(self) -> float:
+        step = self.capacity_step
+        return step.cpu_ms_per_request if step else math.nan
+
 
 @dataclass
 class BenchmarkReport:
@@ -52,8 +62,19 @@ def ms(value: float) -> str:
     return "n/a" if math.isnan(value) else f"{value:.1f}"
 
 
-def load_row(label: str, result: LoadResult, ceiling_rps: float | None = None) -> list[str]:
-    """A table row: offered, achieved, p50/p95/p99, failures, and the share of the ceiling."""
+def cpu_ms(value: float) -> str:
+    """CPU milliseconds per request for a table; ``n/a`` when not read."""
+    return "n/a" if math.isnan(value) else f"{value:.2f}"
+
+
+def times(value: float, reference: float) -> str:
+    """``0.42x``: a rate against a reference's."""
+    return f"{value / reference:.2f}x" if reference > 0 else "n/a"
+
+
+def load_row(label: str, result: LoadResult) -> list[str]:
+    """A table row (``LOAD_HEADERS``) for a run at a fixed rate: offered, achieved, p50/p95/p99, failures,
+    and the server's CPU per request answered."""
     failures = sum(result.failures.values())
     return [
         label,
@@ -63,8 +84,21 @@ def load_row(label: str, result: LoadResult, ceiling_rps: float | None = None) -
         ms(result.p95_ms),
         ms(result.p99_ms),
         str(failures),
-        ratio(result.achieved_rps, ceiling_rps) if ceiling_rps else "",
+        cpu_ms(result.cpu_ms_per_request),
+        "",
+        "",
     ]
+
+
+def capacity_row(label: str, sweep: Sweep, *, ceiling_rps: float, reference_rps: float) -> list[str]:
+    """A table row (``LOAD_HEADERS``) for a capacity: the rate, the CPU per request at that step, and its
+    share of the ceiling's and of the group-commit reference's capacity."""
+    return [
+        f"{label} capacity", "", f"{sweep.capacity_rps:,.1f}", "", "", "", "",
+        cpu_ms(sweep.cpu_ms_per_request),
+        f"{sweep.capacity_rps / ceiling_rps:.1%}" if ceiling_rps > 0 else "n/a",
+        times(sweep.capacity_rps, reference_rps),
+    ]  # fmt: skip
 
 
 FAILURE_MEANINGS = {
@@ -84,4 +118,7 @@ def failure_text(result: LoadResult) -> str:
     return ", ".join(parts)
 
 
-LOAD_HEADERS = ["run", "offered/s", "achieved/s", "p50 ms", "p95 ms", "p99 ms", "failed", "of ceiling"]
+LOAD_HEADERS = [
+    "run", "offered/s", "achieved/s", "p50 ms", "p95 ms", "p99 ms", "failed", "CPU ms/req", "of ceiling",
+    "of group-commit ref",
+]  # fmt: skip

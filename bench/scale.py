@@ -18,7 +18,7 @@ class Scale:
     sweep_refine: int
     """Steps that narrow the capacity down between the last healthy rate and the first saturated one."""
     ingestion_rps: float
-    """The issue's target rate for incident ingestion (p99 <= 25 ms at 500 reports/s)."""
+    """The issue's target rate for incident ingestion (issue 17: p99 <= 50 ms at 300 reports/s)."""
     location_rps: float
     """The issue's target rate for location updates (p99 <= 30 ms at 300 updates/s)."""
     notify_rps: float
@@ -41,7 +41,7 @@ FULL = Scale(
     sweep_steps=8,
     sweep_factor=1.6,
     sweep_refine=2,
-    ingestion_rps=500.0,
+    ingestion_rps=300.0,
     location_rps=300.0,
     notify_rps=200.0,
     distinct_bodies=200,

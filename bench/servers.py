@@ -2,7 +2,8 @@
 
 SafeSphere starts through ``safesphere serve``, the command a user runs, with default settings (SQLite
 in WAL mode, ``synchronous=FULL``: every incident is durable when answered). The ceiling starts through
-the same ``uvicorn.run`` call (``bench.ceiling``).
+the same ``uvicorn.run`` call (``bench.ceiling``). A load run reads the CPU time of a server's processes
+(``cpu_pids``, with their descendants) around its measured window.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+
+from bench import procstat
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 STARTUP_TIMEOUT_S = 60.0
@@ -47,20 +50,6 @@ def clean_env(data_dir: Path, **extra: str) -> dict[str, str]:
     return env
 
 
-def _children(pid: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-            found.append(int(entry.name))
-    return found
-
-
 def tree_rss_bytes(pid: int) -> int:
     """Resident memory of a process and all its descendants."""
     total, stack = 0, [pid]
@@ -70,7 +59,7 @@ def tree_rss_bytes(pid: int) -> int:
             total += int((Path("/proc") / str(current) / "statm").read_text().split()[1]) * PAGE_SIZE
         except OSError:
             continue
-        stack.extend(_children(current))
+        stack.extend(procstat.children(current))
     return total
 
 
@@ -113,6 +102,10 @@ class ServerProcess:
     def rss_bytes(self) -> int:
         return tree_rss_bytes(self.process.pid) if self.process else 0
 
+    def cpu_pids(self) -> list[int]:
+        """The processes whose CPU time is the server's (with their descendants)."""
+        return [self.process.pid] if self.process else []
+
     def stop(self) -> None:
         if self.process is None or self.process.poll() is not None:
             return
@@ -148,11 +141,13 @@ def safesphere_server(data_dir: Path, **env: str) -> ServerProcess:
     )
 
 
-def ceiling_server(data_dir: Path) -> ServerProcess:
+def ceiling_server(data_dir: Path, *, group_commit: bool = False) -> ServerProcess:
+    """The ceiling's app; with ``group_commit``, on a SafeSphere database for the group-commit reference."""
     data_dir.mkdir(parents=True, exist_ok=True)
     return ServerProcess(
         name="ceiling",
-        command=[sys.executable, "-m", "bench.ceiling", "--host", "127.0.0.1"],
+        command=[sys.executable, "-m", "bench.ceiling", "--host", "127.0.0.1"]
+        + (["--group-commit"] if group_commit else []),
         env=clean_env(data_dir),
         log_path=data_dir / "ceiling.log",
     )

@@ -5,15 +5,17 @@ from __future__ import annotations
 import json
 import math
 import sqlite3
+import time
 from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 from bench.__main__ import BENCHMARKS, main
-from bench.ingestion import incident_bodies
+from bench.city import location_bodies, register_tourists
+from bench.ingestion import ENGINE_KEY_NAME, incident_bodies
 from bench.load import LoadResult, find_capacity, percentile, run_load
 from bench.references import REFERENCES
-from bench.servers import ceiling_server
+from bench.servers import ONE_CLIENT_FLEET, ceiling_server, create_engine_key, safesphere_server
 
 
 def test_every_benchmark_runs_on_a_tiny_size_and_rewrites_the_docs(tmp_path: Path) -> None:
@@ -59,19 +61,66 @@ def test_the_references_validate_with_the_real_schemas_and_store_durably(tmp_pat
     report = incident_bodies(1)[0].replace("{seq}", "1")
     with ceiling_server(tmp_path) as ceiling:
         json_body = {"Content-Type": "application/json"}
-        validated = httpx.post(f"{ceiling.url}/reference/threat/validated", content=report, headers=json_body)
         refused = httpx.post(f"{ceiling.url}/reference/threat/durable", json={"threat_level": "SEVERE"})
         bad_fix = httpx.post(f"{ceiling.url}/reference/location/durable", json={"lat": 91, "lon": 0})
         stored = httpx.post(f"{ceiling.url}/reference/threat/durable", content=report, headers=json_body)
         fix = {"lat": 48.1, "lon": 11.5, "timestamp": "2026-12-01T12:00:00Z"}
         stored_fix = httpx.post(f"{ceiling.url}/reference/location/durable", json=fix)
 
-    assert validated.status_code == stored.status_code == stored_fix.status_code == 200
+    assert stored.status_code == stored_fix.status_code == 200
     assert refused.status_code == bad_fix.status_code == 422
     with sqlite3.connect(tmp_path / "reference.db") as database:
         rows = database.execute("SELECT kind, body FROM requests ORDER BY id").fetchall()
     assert [kind for kind, _ in rows] == ["threat", "location"]  # refused bodies are not stored
     assert json.loads(rows[0][1])["incident_id"] == "INC_BENCH_1"
+
+
+WRITTEN_TABLES = (
+    "incidents", "incident_events", "incident_actions", "incident_alerts", "alerts", "deliveries",
+    "delivery_attempts", "device_commands", "location_fixes", "tourist_status",
+)  # fmt: skip
+
+
+def _rows_per_table(database: Path) -> dict[str, int]:
+    with sqlite3.connect(database) as connection:
+        return {t: connection.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in WRITTEN_TABLES}  # noqa: S608
+
+
+def _settled(database: Path) -> dict[str, int]:
+    """The row counts once the delivery worker has recorded an attempt for every delivery."""
+    deadline = time.monotonic() + 20
+    while True:
+        counts = _rows_per_table(database)
+        if counts["delivery_attempts"] >= counts["deliveries"] or time.monotonic() > deadline:
+            return counts
+        time.sleep(0.1)
+
+
+def test_the_group_commit_reference_writes_the_rows_safesphere_writes(tmp_path: Path) -> None:
+    reports = [body.replace("{seq}", str(n)) for n, body in enumerate(incident_bodies(16))]
+    fixes = location_bodies(2)
+    json_body = {"Content-Type": "application/json"}
+    real_dir = tmp_path / "safesphere"
+    key = {"X-API-Key": create_engine_key(real_dir, ENGINE_KEY_NAME), **json_body}
+    with safesphere_server(real_dir, **ONE_CLIENT_FLEET) as real:
+        tourist = {"Authorization": f"Bearer {register_tourists(real.url, 1)[0]}", **json_body}
+        answers = [httpx.post(f"{real.url}/threats/report", content=r, headers=key) for r in reports]
+        answers += [httpx.post(f"{real.url}/location/update", content=f, headers=tourist) for f in fixes]
+        real_rows = _settled(real_dir / "safesphere.db")
+    with ceiling_server(tmp_path / "reference", group_commit=True) as reference:
+        url = f"{reference.url}/reference"
+        answers += [httpx.post(f"{url}/threat/group", content=r, headers=json_body) for r in reports]
+        answers += [httpx.post(f"{url}/location/group", content=f, headers=json_body) for f in fixes]
+        repeated = httpx.post(f"{url}/threat/group", content=reports[0], headers=json_body)
+        refused = httpx.post(f"{url}/location/group", json={"lat": 91, "lon": 0})
+        reference_rows = _rows_per_table(tmp_path / "reference" / "safesphere.db")
+
+    assert [answer.status_code for answer in answers] == [200] * len(answers)
+    assert (repeated.status_code, refused.status_code) == (409, 422)
+    levels = {json.loads(report)["threat_level"] for report in reports}
+    assert {"HIGH", "CRITICAL"} <= levels
+    assert reference_rows == real_rows
+    assert real_rows["deliveries"] > 0
 
 
 def _server_of_capacity(capacity: float) -> Callable[[float], LoadResult]:
