@@ -41,7 +41,10 @@ DOCUMENT_INCIDENTS_PER_HOUR = 1000
 SEED = 5
 ENGINE_KEY_NAME = "bench-cam"
 SWEEP_START_DIVISOR = 10
-"""The capacity sweep starts at a tenth of the target rate, so a server below target still gets a number."""
+"""The capacity sweep starts at a tenth of the target rate, so a server below target still gets a number,
+..."""
+SWEEP_START_RPS = 10.0
+"""... never below this: at the tiny scale's 2/s a half-second step after its warm-up sends nothing."""
 
 
 def incident_bodies(count: int, *, seed: int = SEED) -> list[str]:
@@ -102,7 +105,8 @@ def run(scale: Scale, workdir: Path) -> BenchmarkReport:
 
     at_target, sweep, rss = measure_server(
         fresh_server, reports_for, scale=scale, target_rps=scale.ingestion_rps,
-        label="SafeSphere POST /threats/report", start_rps=scale.ingestion_rps / SWEEP_START_DIVISOR,
+        label="SafeSphere POST /threats/report",
+        start_rps=max(scale.ingestion_rps / SWEEP_START_DIVISOR, SWEEP_START_RPS),
     )  # fmt: skip
     share = sweep.capacity_rps / ceiling_sweep.capacity_rps if ceiling_sweep.capacity_rps else 0.0
     group_rps, cpu = measured.group.capacity_rps, sweep.cpu_ms_per_request
