@@ -29,6 +29,7 @@ from safesphere.core.headers import SecurityHeaders
 from safesphere.core.limits import BodyLimits, InFlight
 from safesphere.core.logging import configure_logging
 from safesphere.core.security import TokenService
+from safesphere.core.writer import Writer
 from safesphere.dashboard.router import router as dashboard_router
 from safesphere.devices.router import router as devices_router
 from safesphere.evidence.router import router as evidence_router
@@ -82,6 +83,7 @@ def _background_tasks(settings: Settings) -> list[BackgroundTask]:
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     app.state.db = Database(settings)
+    app.state.writer = Writer(app.state.db, max_batch=settings.writer_max_batch).start()
     app.state.tokens = TokenService(settings)
     app.state.announcements = Announcements()
     app.state.zone_index = ZoneIndex(app.state.announcements, settings)
@@ -102,6 +104,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         for running in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await running
+        await anyio.to_thread.run_sync(app.state.writer.stop)
         app.state.db.dispose()
 
 

@@ -3,17 +3,25 @@ and the delivery worker records a whole round of attempts in a fixed number of s
 
 from __future__ import annotations
 
+import functools
+from typing import Any
+
 import pytest
 from fastapi.testclient import TestClient
 
+from safesphere.auth.access import EnginePrincipal
 from safesphere.core import clock
 from safesphere.core.config import Settings
 from safesphere.core.db import Database
+from safesphere.core.writer import Writer
+from safesphere.incidents import replays, service
+from safesphere.incidents.schemas import ThreatReportIn
 from safesphere.notify.senders import SendResult
 from safesphere.notify.worker import Attempt, claim_due, record_attempts
 from tests.factories import Account, Factory
 from tests.incidents.reports import report_body
 from tests.support.statements import counting
+from tests.support.writer import held
 from tests.tracking.fixtures import SPOT, fix_body
 
 
@@ -24,6 +32,7 @@ def settings_overrides() -> dict[str, object]:
     return {"rescore_interval_s": 0, "escalation_poll_interval_s": 3600}
 
 
+BATCHED_REPORTS = 5
 EXPECTED_REPORT_STATEMENTS = 21
 """A located CRITICAL armed report of a camera with an owner: the engine key, the replay probe, INSERT
 incident, two timeline entries around the share link's INSERT, the incident's safety alert, contacts,
@@ -67,6 +76,43 @@ def test_a_report_costs_the_same_statements_however_many_people_it_reaches(
     few = _report_statements(client, factory, db, people=1)
     many = _report_statements(client, factory, db, people=6)
     assert few == many == EXPECTED_REPORT_STATEMENTS
+
+
+ROUTE_STATEMENTS = 1
+"""Of a report's statements, the engine key's lookup is the route's, before its unit of work."""
+SAVEPOINT_STATEMENTS = 2
+"""A unit in a batch of several runs in its own savepoint (SAVEPOINT, RELEASE) so that its failure rolls
+back only itself; a unit alone in its transaction needs none."""
+
+
+def test_reports_sharing_a_batch_cost_their_own_statements_and_one_transaction(
+    client: TestClient, factory: Factory, db: Database, settings: Settings
+) -> None:
+    """Reports that wait for the writer together are one transaction (``core.writer``): each still costs
+    exactly its own statements (plus its savepoint), so a batch of N costs N reports and one commit."""
+    owner = _protected_person(client, factory, contacts=1)
+    camera = factory.engine_key(owner=owner, latitude=SPOT[0], longitude=SPOT[1])
+    _tourists_seen_at_the_spot(client, factory, count=1)
+    state: Any = client.app.state  # type: ignore[attr-defined]
+    writer: Writer = state.writer
+    engine = EnginePrincipal(camera.key_id, camera.name, owner.user.id, SPOT[0], SPOT[1])
+    reports = [ThreatReportIn.model_validate(report_body()) for _ in range(BATCHED_REPORTS)]
+    units = [
+        functools.partial(
+            service.record_report, settings=settings, protocol=state.protocol, engine=engine,
+            report=report, request_hash=replays.request_hash(report),
+        )
+        for report in reports
+    ]  # fmt: skip
+    batches = writer.batches
+    with counting(db) as statements:
+        with held(writer):
+            futures = [writer.submit(unit) for unit in units]
+        outcomes = [future.result(timeout=30) for future in futures]
+    assert [outcome.incident.incident_id for outcome in outcomes] == [r.incident_id for r in reports]
+    assert writer.batches - batches == 2, "the unit that held the writer, then all the reports together"
+    per_report = EXPECTED_REPORT_STATEMENTS - ROUTE_STATEMENTS + SAVEPOINT_STATEMENTS
+    assert len(statements) == BATCHED_REPORTS * per_report
 
 
 def test_a_round_of_attempts_is_recorded_in_a_fixed_number_of_statements(

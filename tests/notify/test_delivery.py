@@ -171,3 +171,17 @@ def test_an_sos_reaches_the_police_and_the_tourists_contacts(
     assert (payload["event"], payload["alert_id"], payload["severity"]) == ("sos", alert_id, "critical")
     wait_for(lambda: [m for _, m in mail.messages if m["To"] == CONTACT["email"]], what="the SOS e-mail")
     wait_for(lambda: gateway.requests, what="the SOS text message")
+
+
+def test_the_delivery_worker_claims_and_records_through_the_process_writer(
+    client: TestClient, factory: Factory, police: HttpReceiver
+) -> None:
+    """Its claims and attempt records are units of the writer's batches (``core.writer``), committed
+    with the reports', not transactions of their own."""
+    writer = client.app.state.writer  # type: ignore[attr-defined]
+    officer = factory.authority()
+    before = writer.units
+    body = report_body()
+    assert client.post("/threats/report", json=body, headers=factory.engine_key().headers).status_code == 200
+    wait_for(lambda: _settled(client, officer, body["incident_id"]), what="deliveries to settle")
+    assert writer.units - before >= 3, "the report, a claim and a round of attempts"

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
+import anyio.to_thread
 from fastapi import Depends, Request
 from fastapi.security import (
     APIKeyHeader,
@@ -28,6 +29,8 @@ from sqlalchemy.orm import Session
 from safesphere.auth import service
 from safesphere.auth.admission import VERIFIED_KEY_STATE, KeyCache
 from safesphere.auth.models import Role, User
+from safesphere.auth.service import EngineKeyIdentity
+from safesphere.core.db import Database
 from safesphere.core.dependencies import ReadSession, SettingsDep, TokensDep
 from safesphere.core.errors import Forbidden, NotAuthenticated
 from safesphere.core.security import ENGINE_KEY_PREFIX, hash_engine_key
@@ -102,24 +105,41 @@ def _user_from(
     return user
 
 
+def _verified(request: Request, key_hash: str) -> tuple[bool, EngineKeyIdentity | None]:
+    """Whether admission (``auth.admission``) already looked this key up for this very request, and
+    what it found (a key record, or None for an unknown or revoked key)."""
+    verified = getattr(request.state, VERIFIED_KEY_STATE, None)
+    if verified is not None and verified[0] == key_hash:
+        return True, verified[1]
+    return False, None
+
+
 def _engine_from(request: Request, session: ReadSession, key: str | None) -> EnginePrincipal | None:
     if key is None:
         return None
     key_hash = hash_engine_key(key)
-    verified = getattr(request.state, VERIFIED_KEY_STATE, None)
-    if verified is not None and verified[0] == key_hash:  # admission looked it up for this very request
-        record = verified[1]
-    else:
+    known, record = _verified(request, key_hash)
+    if not known:
         record = service.authenticate_engine_key(session=session, key=key)
         _release_connection(session)
         keys: KeyCache | None = getattr(request.app.state, "engine_keys", None)
         if keys is not None:  # admission stops counting a revoked key as live
             keys.remember(key_hash, record.id if record else None)
+    return _principal(record)
+
+
+def _principal(record: EngineKeyIdentity | None) -> EnginePrincipal:
     if record is None:
         raise NotAuthenticated()
     return EnginePrincipal(
         record.id, record.name, record.owner_id, record.latitude, record.longitude, record.timezone
     )
+
+
+def _engine_looked_up(request: Request, key: str) -> EnginePrincipal | None:
+    database: Database = request.app.state.db
+    with database.read_session() as session:
+        return _engine_from(request, session, key)
 
 
 @_rule("public")
@@ -177,14 +197,19 @@ def metrics_reader(
 
 
 @_rule("engine")
-def engine_key(
-    request: Request,
-    session: ReadSession,
-    bearer: BearerCredentials,
-    api_key: ApiKeyCredentials,
-    basic: BasicCredentials,
+async def engine_key(
+    request: Request, bearer: BearerCredentials, api_key: ApiKeyCredentials, basic: BasicCredentials
 ) -> EnginePrincipal:
-    engine = _engine_from(request, session, _engine_key_from(bearer, api_key, basic))
+    """``async``: admission (``auth.admission``) has usually verified the key for this very request, so
+    no thread hop and no session; otherwise the key is looked up in a route thread."""
+    key = _engine_key_from(bearer, api_key, basic)
+    engine: EnginePrincipal | None = None
+    if key is not None:
+        known, record = _verified(request, hash_engine_key(key))
+        if known:
+            engine = _principal(record)
+        else:
+            engine = await anyio.to_thread.run_sync(_engine_looked_up, request, key)
     if engine is None:
         if bearer is not None:
             raise Forbidden("This endpoint needs an engine key")

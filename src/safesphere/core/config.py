@@ -124,6 +124,14 @@ class Settings(BaseSettings):
         description="Uploaded images verified at once per process; more wait (up to 30 s, then 503). Each "
         "costs at most ~1 MB for a PNG, 3 bytes per pixel for a JPEG and 4 for a WebP (64 MP cap).",
     )
+    writer_max_batch: int = Field(
+        default=64,
+        ge=1,
+        le=1000,
+        description="Threat reports and location fixes committed together in one transaction by the "
+        "process's writer (group commit: one lock hand-over and one fsync per batch; each is answered "
+        "after its batch is durable). 1 = one transaction per request.",
+    )
     route_threads: int = Field(
         default=8, ge=1, description="Threads running routes per process (anyio's default is 40)."
     )
@@ -357,6 +365,13 @@ class Settings(BaseSettings):
     )
     log_level: str = Field(default="INFO", description="Log level: DEBUG, INFO, WARNING or ERROR.")
     log_json: bool = Field(default=False, description="Log one JSON object per line.")
+    report_log_per_s: int = Field(
+        default=20,
+        ge=0,
+        description="INFO lines per second for stored threat reports; beyond it reports are counted, and the "
+        "next line says how many were left out (0 = a line for every report). Incidents are in the "
+        "database and the live feed either way.",
+    )
 
     @field_validator("scoring_weights")
     @classmethod

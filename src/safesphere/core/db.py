@@ -22,7 +22,7 @@ from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
-from safesphere.core import encryption
+from safesphere.core import encryption, jsoncodec
 from safesphere.core.config import Settings
 from safesphere.core.files import create_private_file, make_private_dir
 from safesphere.core.geo import grid_cell
@@ -176,6 +176,8 @@ def create_engine(settings: Settings, *, immediate: bool = True, connections: in
         # they would sleep in SQLite's busy handler (1, 2, 5 ... 100 ms) while the lock sat free.
         engine = sa.create_engine(
             url,
+            json_serializer=jsoncodec.dumps_text,
+            json_deserializer=jsoncodec.loads,
             connect_args={
                 "check_same_thread": False,
                 "timeout": busy_timeout_s,
@@ -189,6 +191,8 @@ def create_engine(settings: Settings, *, immediate: bool = True, connections: in
         return engine
     return sa.create_engine(
         url,
+        json_serializer=jsoncodec.dumps_text,
+        json_deserializer=jsoncodec.loads,
         pool_size=connections,
         max_overflow=0,
         pool_timeout=settings.db_pool_timeout_s,

@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 import logging
 import re
+import threading
+import time
+from collections.abc import Callable
 from typing import Any
 
 from safesphere.core.config import Settings
@@ -66,6 +69,34 @@ def _install_redaction() -> None:
         logger = logging.getLogger(name)
         if not any(isinstance(f, RedactSecrets) for f in logger.filters):
             logger.addFilter(RedactSecrets())
+
+
+class Sampler:
+    """Lets at most ``per_s`` events a second through (0: every one) and counts the rest, so a line
+    logged per request stays readable, and cheap, at thousands a second: each line let through says how
+    many were left out since the last one."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._second = 0
+        self._taken = 0
+        self._skipped = 0
+
+    def take(self, per_s: int) -> int | None:
+        """None: leave this event out; otherwise how many were left out before it."""
+        if per_s <= 0:
+            return 0
+        second = int(self._clock())
+        with self._lock:
+            if second != self._second:
+                self._second, self._taken = second, 0
+            if self._taken >= per_s:
+                self._skipped += 1
+                return None
+            self._taken += 1
+            skipped, self._skipped = self._skipped, 0
+            return skipped
 
 
 def configure_logging(settings: Settings) -> None:

@@ -13,6 +13,7 @@ from safesphere.core import clock
 from safesphere.core.dependencies import DbSession, ReadSession, SettingsDep
 from safesphere.core.errors import responses
 from safesphere.core.params import Instant
+from safesphere.core.writer import WriterDep
 from safesphere.devices.schemas import CommandOut
 from safesphere.incidents import queries, response, service, share_page
 from safesphere.incidents.lifecycle import Move
@@ -69,9 +70,9 @@ ProtocolDep = Annotated[Protocol, Depends(get_protocol)]
     response_model=ThreatReportOut,
     responses=responses(401, 403, n409="The incident id was already reported with a different body"),
 )
-def report_threat(
+async def report_threat(
     body: ThreatReportIn,
-    session: DbSession,
+    writer: WriterDep,
     settings: SettingsDep,
     protocol: ProtocolDep,
     engine: EngineKeyAuth,
@@ -81,9 +82,10 @@ def report_threat(
     Idempotent by ``incident_id``: a retry with the same body returns the original result. A repeat from
     the same source within the grouping window of its open incident is stored as its own incident grouped
     into that one: the steps the open incident already took are not repeated, a worse repeat escalates it.
+    Answered once the report is durable (committed with others by the process's writer).
     """
-    outcome = service.report_threat(
-        session=session, settings=settings, protocol=protocol, engine=engine, report=body
+    outcome = await service.report_threat(
+        writer=writer, settings=settings, protocol=protocol, engine=engine, report=body
     )
     return ThreatReportOut(
         incident_id=outcome.incident.incident_id,

@@ -4,8 +4,8 @@ off is ``recording``."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
-import json
 import logging
 from datetime import datetime, timedelta
 from typing import Any
@@ -16,10 +16,12 @@ from sqlalchemy.orm import Session
 
 from safesphere.alerts import service as alerts_service
 from safesphere.auth import service as auth_service
-from safesphere.core import clock
+from safesphere.core import clock, jsoncodec
 from safesphere.core.config import Settings
 from safesphere.core.db import UTCDateTime, table
 from safesphere.core.errors import InvalidInput, ServiceUnavailable
+from safesphere.core.logging import Sampler
+from safesphere.core.writer import Writer
 from safesphere.devices import service as devices_service
 from safesphere.incidents import event_time, grouping, lifecycle, placing, recording, replays, response
 from safesphere.incidents.ids import new_incident_id
@@ -42,71 +44,113 @@ from safesphere.incidents.schemas import ThreatReportIn
 
 logger = logging.getLogger(__name__)
 
+_REPORT_LINES = Sampler()
+
 GENERATED_ID_ATTEMPTS = 5
 """A made id collides only if two reports share a millisecond and 16 random bits; retrying is enough."""
 
 
-def report_threat(
+async def report_threat(
     *,
-    session: Session,
+    writer: Writer,
     settings: Settings,
     protocol: Protocol,
     engine: ReportingEngine,
     report: ThreatReportIn,
 ) -> ReportOutcome:
-    """Store a reported incident and record its protocol in one transaction; a retry of the same report
-    returns the original result, the same id with a different body is a 409."""
+    """Store a reported incident and record its protocol, through the process's writer (``core.writer``:
+    committed with others, answered once durable). A retry of the same report returns the original
+    result, the same id with a different body is a 409."""
     _check_telemetry_size(report.full_telemetry, settings.max_telemetry_bytes)
-    _check_source(session, report, engine)
     request_hash = replays.request_hash(report)
+    record = functools.partial(
+        record_report, settings=settings, protocol=protocol, engine=engine, report=report,
+        request_hash=request_hash,
+    )  # fmt: skip
+    for _attempt in range(GENERATED_ID_ATTEMPTS):
+        try:
+            outcome = await writer.run(record)
+        except IntegrityError:
+            # A racing duplicate of the report's id (committed first, maybe in the same batch): its
+            # unit was rolled back alone. Its replay is read once that batch is durable.
+            if report.incident_id is None:
+                continue  # a made id collided: make another
+            replay = functools.partial(
+                replays.find_replay, report_id=report.incident_id, request_hash=request_hash, engine=engine
+            )
+            replayed = await writer.run(replay)
+            if replayed is None:
+                raise
+            return replayed
+        _log_recorded(outcome, settings.report_log_per_s)
+        return outcome
+    raise ServiceUnavailable("Could not allocate a unique incident id; retry the report")
+
+
+def record_report(
+    session: Session,
+    *,
+    settings: Settings,
+    protocol: Protocol,
+    engine: ReportingEngine,
+    report: ThreatReportIn,
+    request_hash: str,
+) -> ReportOutcome:
+    """One unit of work for the writer: store a reported incident and record its protocol in the
+    writer's transaction (never committed here), or find the earlier report it replays. A duplicate of
+    its id raises ``IntegrityError`` (the other domains' writes flush early, so at any flush in here)."""
+    _check_source(session, report, engine)
     if report.incident_id is not None and replays.reported_before(session, report.incident_id):
         replayed = replays.find_replay(session, report.incident_id, request_hash, engine)
         if replayed is not None:
             return replayed
-    for _attempt in range(GENERATED_ID_ATTEMPTS):
-        received_at = clock.now()
-        incident = _new_incident(report, engine, request_hash, received_at, settings)
-        placing.place_unlocated(
-            session=session,
-            incident=incident,
-            received_at=received_at,
-            max_age_s=settings.owner_fix_max_age_s,
-        )
-        try:
-            # The other domains' writes flush early (delivery keys need row ids), so a racing duplicate of
-            # the report's id can surface at any flush in here, not only at the commit.
-            open_incident = (
-                _named_case(session, report.grouped_into, incident)
-                if report.grouped_into is not None
-                else _open_incident_repeated(session, settings, incident)
-            )
-            if open_incident is None:
-                outcome = _record_new(session, settings, protocol, incident, received_at)
-            else:
-                outcome = _group_repeat(
-                    session=session, settings=settings, protocol=protocol, current=open_incident,
-                    repeat=incident, received_at=received_at,
-                )  # fmt: skip
-            session.commit()
-        except IntegrityError:
-            session.rollback()
-            if report.incident_id is None:
-                continue  # a made id collided: make another
-            replayed = replays.find_replay(session, report.incident_id, request_hash, engine)
-            if replayed is None:
-                raise
-            return replayed
-        stored = outcome.incident
-        logger.info(
-            "incident %s %s%s (%s)",
-            stored.incident_id,
-            outcome.grouping.value if outcome.grouping else "recorded",
-            f" into {stored.grouped_into}" if stored.grouped_into else "",
-            stored.action_taken,
-            extra={"incident_id": stored.incident_id, "threat_level": stored.threat_level},
-        )
-        return outcome
-    raise ServiceUnavailable("Could not allocate a unique incident id; retry the report")
+    received_at = clock.now()
+    incident = _new_incident(report, engine, request_hash, received_at, settings)
+    return _record_attempt(session, settings, protocol, report, incident, received_at)
+
+
+def _record_attempt(
+    session: Session,
+    settings: Settings,
+    protocol: Protocol,
+    report: ThreatReportIn,
+    incident: Incident,
+    received_at: datetime,
+) -> ReportOutcome:
+    placing.place_unlocated(
+        session=session, incident=incident, received_at=received_at, max_age_s=settings.owner_fix_max_age_s
+    )
+    open_incident = (
+        _named_case(session, report.grouped_into, incident)
+        if report.grouped_into is not None
+        else _open_incident_repeated(session, settings, incident)
+    )
+    if open_incident is None:
+        return _record_new(session, settings, protocol, incident, received_at)
+    return _group_repeat(
+        session=session, settings=settings, protocol=protocol, current=open_incident, repeat=incident,
+        received_at=received_at,
+    )  # fmt: skip
+
+
+def _log_recorded(outcome: ReportOutcome, per_s: int) -> None:
+    """One INFO line for a report stored (not for a replay), once it is durable; at most ``per_s`` a
+    second, each saying how many were left out before it."""
+    if outcome.replayed:
+        return
+    left_out = _REPORT_LINES.take(per_s)
+    if left_out is None:
+        return
+    stored = outcome.incident
+    logger.info(
+        "incident %s %s%s (%s)%s",
+        stored.incident_id,
+        outcome.grouping.value if outcome.grouping else "recorded",
+        f" into {stored.grouped_into}" if stored.grouped_into else "",
+        stored.action_taken,
+        f"; {left_out} more reports stored since the last line" if left_out else "",
+        extra={"incident_id": stored.incident_id, "threat_level": stored.threat_level, "left_out": left_out},
+    )
 
 
 def _record_new(
@@ -265,7 +309,7 @@ def _apply_facts(incident: Incident, facts: IncidentFacts, seen_at: datetime, no
 
 def _check_telemetry_size(telemetry: dict[str, Any], max_bytes: int) -> None:
     """The telemetry's size is measured as compact UTF-8 JSON, the form it is stored in."""
-    size = len(json.dumps(telemetry, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+    size = len(jsoncodec.dumps(telemetry))
     if size > max_bytes:
         raise InvalidInput(
             f"is {size} bytes as JSON; at most {max_bytes} bytes are accepted", loc=("body", "full_telemetry")

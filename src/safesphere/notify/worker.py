@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import random
 import secrets
@@ -21,12 +22,14 @@ from typing import Any, TypeVar
 import httpx
 import sqlalchemy as sa
 from fastapi import FastAPI
+from sqlalchemy.orm import Session
 
 from safesphere.core import clock
 from safesphere.core.announcements import Announcements
 from safesphere.core.config import Settings
 from safesphere.core.db import Database, UTCDateTime, table
 from safesphere.core.limits import InFlight
+from safesphere.core.writer import Writer
 from safesphere.notify import hooks, outbox, push
 from safesphere.notify.models import Delivery, DeliveryAttempt, DeliveryStatus
 from safesphere.notify.routing import LOG_CHANNEL, ChannelSpec
@@ -122,43 +125,48 @@ _CANCEL = (
 
 
 def claim_due(database: Database, settings: Settings, limit: int | None = None) -> list[Claimed]:
-    """Atomically take up to ``limit`` (default: what the process sends at once, at most ``CLAIM_BATCH``)
-    due deliveries (pending and due, or leased by a dead process) in one statement, leased for
-    ``lease_s``. A delivery its source no longer wants (a ``hooks.on_claimed`` hook says so: an
-    escalation page of an incident acknowledged meanwhile) is cancelled instead."""
+    """``claim_in`` as a transaction of its own."""
+    with database.session() as session:
+        claimed = claim_in(session, settings, limit)
+        session.commit()
+    return claimed
+
+
+def claim_in(session: Session, settings: Settings, limit: int | None = None) -> list[Claimed]:
+    """In the caller's transaction (a unit of the process's writer): atomically take up to ``limit``
+    (default: what the process sends at once, at most ``CLAIM_BATCH``) due deliveries (pending and due,
+    or leased by a dead process) in one statement, leased for ``lease_s``. A delivery its source no
+    longer wants (a ``hooks.on_claimed`` hook says so: an escalation page of an incident acknowledged
+    meanwhile) is cancelled instead."""
     now = clock.now()
     token = secrets.token_hex(16)
     lease = now + timedelta(seconds=lease_s(settings))
     if limit is None:
         limit = min(CLAIM_BATCH, settings.delivery_concurrency)
-    with database.session() as session:
-        connection = session.connection()
-        rows = connection.execute(
-            _CLAIM, {"now": now, "limit": limit, "token": token, "lease_expires_at": lease}
-        ).all()
-        if not rows:
-            session.commit()
-            return []
-        cancelled = hooks.unwanted(
-            connection=connection,
-            claimed=[hooks.Claim(row.id, row.source_kind, row.incident_id) for row in rows],
+    connection = session.connection()
+    rows = connection.execute(
+        _CLAIM, {"now": now, "limit": limit, "token": token, "lease_expires_at": lease}
+    ).all()
+    if not rows:
+        return []
+    cancelled = hooks.unwanted(
+        connection=connection,
+        claimed=[hooks.Claim(row.id, row.source_kind, row.incident_id) for row in rows],
+    )
+    if cancelled:
+        connection.execute(_CANCEL, {"ids": cancelled})
+        log.info("cancelled %d deliveries their sources no longer want", len(cancelled))
+    return [
+        Claimed(
+            id=row.id,
+            token=token,
+            channel=row.channel,
+            attempt=row.attempts,
+            message=Message(row.idempotency_key, row.recipient, row.subject, dict(row.payload)),
         )
-        if cancelled:
-            connection.execute(_CANCEL, {"ids": cancelled})
-            log.info("cancelled %d deliveries their sources no longer want", len(cancelled))
-        claimed = [
-            Claimed(
-                id=row.id,
-                token=token,
-                channel=row.channel,
-                attempt=row.attempts,
-                message=Message(row.idempotency_key, row.recipient, row.subject, dict(row.payload)),
-            )
-            for row in sorted(rows, key=lambda row: row.id)
-            if row.id not in cancelled
-        ]
-        session.commit()
-    return claimed
+        for row in sorted(rows, key=lambda row: row.id)
+        if row.id not in cancelled
+    ]
 
 
 @dataclass(frozen=True)
@@ -195,32 +203,38 @@ _SET_STATE = (
 
 
 def record_attempts(database: Database, settings: Settings, attempts: list[Attempt]) -> None:
-    """A round's attempts in one transaction: their rows, each delivery's next state (sent / retry later /
-    failed) and what that changes at their sources. A delivery reclaimed after our lease ran out keeps
-    its new owner's state (the update matches on our claim token); the attempt is history all the same."""
+    """``record_attempts_in`` as a transaction of its own."""
+    with database.session() as session:
+        record_attempts_in(session, settings, attempts)
+        session.commit()
+
+
+def record_attempts_in(session: Session, settings: Settings, attempts: list[Attempt]) -> None:
+    """A round's attempts in the caller's transaction (a unit of the process's writer): their rows, each
+    delivery's next state (sent / retry later / failed) and what that changes at their sources. A delivery
+    reclaimed after our lease ran out keeps its new owner's state (the update matches on our claim token);
+    the attempt is history all the same."""
     if not attempts:
         return
-    with database.session() as session:
-        connection = session.connection()
-        connection.execute(_INSERT_ATTEMPTS, [_attempt_row(a) for a in attempts])
-        held = {row.id: row for row in connection.execute(_HELD, {"ids": [a.claimed.id for a in attempts]})}
-        states, finished = [], []
-        for attempt in attempts:
-            row = held.get(attempt.claimed.id)
-            if row is None or row.claim_token != attempt.claimed.token:
-                continue
-            state = _next_state(row, attempt, settings)
-            states.append(state)
-            finished.append(
-                hooks.Finished(row.incident_id, row.audience, row.source_kind, row.source_id,
-                                 state["b_status"], attempt.finished_at)
-            )  # fmt: skip
-        if states:
-            connection.execute(_SET_STATE, states)
-        gone = [a.claimed.message.address for a in attempts if a.result.gone]
-        push.remove(connection=connection, subscription_ids=push.subscription_ids(gone))
-        hooks.after_attempts(session=session, finished=finished)
-        session.commit()
+    connection = session.connection()
+    connection.execute(_INSERT_ATTEMPTS, [_attempt_row(a) for a in attempts])
+    held = {row.id: row for row in connection.execute(_HELD, {"ids": [a.claimed.id for a in attempts]})}
+    states, finished = [], []
+    for attempt in attempts:
+        row = held.get(attempt.claimed.id)
+        if row is None or row.claim_token != attempt.claimed.token:
+            continue
+        state = _next_state(row, attempt, settings)
+        states.append(state)
+        finished.append(
+            hooks.Finished(row.incident_id, row.audience, row.source_kind, row.source_id,
+                             state["b_status"], attempt.finished_at)
+        )  # fmt: skip
+    if states:
+        connection.execute(_SET_STATE, states)
+    gone = [a.claimed.message.address for a in attempts if a.result.gone]
+    push.remove(connection=connection, subscription_ids=push.subscription_ids(gone))
+    hooks.after_attempts(session=session, finished=finished)
 
 
 def _attempt_row(attempt: Attempt) -> dict[str, object]:
@@ -281,8 +295,10 @@ class DeliveryWorker:
         settings: Settings,
         busy: Callable[[], bool] = lambda: True,
         announcements: Announcements | None = None,
+        writer: Writer | None = None,
     ) -> None:
         self.database = database
+        self.writer = writer
         self.announcements = announcements
         self.settings = settings
         self._busy = busy
@@ -306,7 +322,7 @@ class DeliveryWorker:
                     self._wake.clear()
                     await self._pace()
                     self._round_work_s = 0.0
-                    claimed = await self._in_thread(claim_due, self.database, self.settings)
+                    claimed = await self._write(functools.partial(claim_in, settings=self.settings))
                     if claimed:
                         await self._send_all(client, claimed)
                     self._round_ended = self._loop.time()
@@ -342,13 +358,32 @@ class DeliveryWorker:
         finally:
             self._round_work_s += self._loop.time() - began
 
+    async def _write(self, unit: Callable[[Session], T]) -> T:
+        """``unit`` committed with the requests' writes by the process's writer (``core.writer``), or in
+        a transaction of its own; its time counted as the round's database work."""
+        if self.writer is None:
+            return await self._in_thread(self._alone, unit)
+        began = self._loop.time()
+        try:
+            return await self.writer.run(unit)
+        finally:
+            self._round_work_s += self._loop.time() - began
+
+    def _alone(self, unit: Callable[[Session], T]) -> T:
+        with self.database.session() as session:
+            result = unit(session)
+            session.commit()
+        return result
+
     async def _send_all(self, client: httpx.AsyncClient, claimed: list[Claimed]) -> None:
         channels, devices = await self._in_thread(self._channels, [c.message.address for c in claimed])
         attempts = await asyncio.gather(
             *(self._send_one(client, channels, item, devices.get(item.message.address)) for item in claimed)
         )
         try:
-            await self._in_thread(record_attempts, self.database, self.settings, list(attempts))
+            await self._write(
+                functools.partial(record_attempts_in, settings=self.settings, attempts=list(attempts))
+            )
         except Exception:
             log.exception(
                 "could not record %d delivery attempts; their leases will retry them", len(attempts)
@@ -410,6 +445,7 @@ async def deliver_forever(app: FastAPI) -> None:
         app.state.settings,
         busy=lambda: in_flight.count > 1,
         announcements=app.state.announcements,
+        writer=app.state.writer,
     )
     while True:
         try:

@@ -14,6 +14,7 @@ from safesphere.auth.models import User
 from safesphere.core.dependencies import DbSession, ReadSession, SettingsDep
 from safesphere.core.errors import responses
 from safesphere.core.params import Offset, PathId, parse_bbox
+from safesphere.core.writer import WriterDep
 from safesphere.scoring.assessment import risk_level
 from safesphere.scoring.recommendations import pick_language
 from safesphere.tracking import contacts, monitoring, service
@@ -71,15 +72,18 @@ def history_item(fix: LocationFix) -> HistoryItem:
 def update_location(
     body: LocationIn,
     request: Request,
-    session: DbSession,
+    session: ReadSession,
+    writer: WriterDep,
     settings: SettingsDep,
     user: TouristUser,
     accept_language: AcceptLanguage = None,
 ) -> LocationUpdateOut:
-    """Record a location fix and answer with its explained safety score and recommendations."""
+    """Record a location fix and answer with its explained safety score and recommendations, once the fix
+    is durable (committed with others by the process's writer)."""
     update = service.update_location(
-        session=session, settings=settings, zone_index=_zone_index(request), tourist_id=user.id, location=body
-    )
+        session=session, writer=writer, settings=settings, zone_index=_zone_index(request),
+        tourist_id=user.id, location=body,
+    )  # fmt: skip
     language = pick_language(user.preferred_language, accept_language)
     return LocationUpdateOut(
         location_id=update.fix_id,

@@ -15,6 +15,7 @@ from safesphere.core import clock
 from safesphere.core.config import Settings
 from safesphere.core.errors import InvalidInput, NotFound
 from safesphere.core.geo import bounding_box, haversine_km
+from safesphere.core.writer import Writer
 from safesphere.scoring.assessment import risk_level
 from safesphere.scoring.constants import NOT_COUNTED_ALERT_STATUSES, NOT_COUNTED_ALERT_TYPES, SEVERITY_ORDER
 from safesphere.scoring.model import Fix
@@ -100,9 +101,17 @@ def _store_fix(
 
 
 def update_location(
-    *, session: Session, settings: Settings, zone_index: ZoneIndex, tourist_id: int, location: LocationIn
+    *,
+    session: Session,
+    writer: Writer,
+    settings: Settings,
+    zone_index: ZoneIndex,
+    tourist_id: int,
+    location: LocationIn,
 ) -> LocationUpdate:
-    """Store a fix, score it, refresh the tourist status, raise an anomaly alert if due: one transaction."""
+    """Score a fix from reads alone (``session`` only reads), then store it, refresh the tourist status
+    and raise an anomaly alert if due as one unit of the process's writer (``core.writer``: committed with
+    others, returned once durable)."""
     timestamp = clock.ensure_utc(location.timestamp)
     if timestamp > clock.now() + timedelta(seconds=settings.max_fix_future_s):
         raise InvalidInput(
@@ -115,10 +124,14 @@ def update_location(
     scored = score_fix(
         session=session, settings=settings, zone_index=zone_index, tourist_id=tourist_id, fix=fix_data
     )
+    session.commit()  # ends the reads (keeping what they loaded): no connection is held while the write waits
     factors = factor_rows(scored)
-    fix_id = _store_fix(session, tourist_id, location, scored, factors)
-    alert = _anomaly_alert_if_due(session, settings, tourist_id, scored)
-    session.commit()
+
+    def store(write: Session) -> tuple[int, Alert | None]:
+        fix_id = _store_fix(write, tourist_id, location, scored, factors)
+        return fix_id, _anomaly_alert_if_due(write, settings, tourist_id, scored)
+
+    fix_id, alert = writer.submit(store).result()
     if alert is not None:
         log.info("anomaly alert raised", extra={"tourist_id": tourist_id, "alert_id": alert.id})
     return LocationUpdate(fix_id, factors, scored, alert)
