@@ -48,7 +48,7 @@ from safesphere.places.router import router as places_router
 from safesphere.privacy.router import router as privacy_router
 from safesphere.retention.service import purge_periodically
 from safesphere.touristapp.router import router as tourist_app_router
-from safesphere.tracking.rescoring import rescore_periodically
+from safesphere.tracking.rescoring.service import rescore_periodically
 from safesphere.tracking.router import authority_router
 from safesphere.tracking.router import router as tracking_router
 from safesphere.units.router import router as units_router

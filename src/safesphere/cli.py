@@ -448,7 +448,7 @@ def rescore(
 
     from rich.progress import Progress
 
-    from safesphere.tracking.rescoring import update_location_safety_scores
+    from safesphere.tracking.rescoring.service import update_location_safety_scores
     from safesphere.zones.spatial_index import ZoneIndex
 
     database = _database()

@@ -14,7 +14,7 @@ from safesphere.core import clock
 from safesphere.core.config import Settings
 from safesphere.core.db import Database
 from safesphere.core.periodic import EARLY_SHARE, PeriodicRun, claim_period
-from safesphere.tracking.rescoring import RESCORING_TASK
+from safesphere.tracking.rescoring.service import RESCORING_TASK
 from tests.support.receivers import wait_for
 
 START = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)

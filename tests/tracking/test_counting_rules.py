@@ -13,7 +13,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from safesphere.core import clock
 from safesphere.core.config import Settings
 from safesphere.core.db import Database
-from safesphere.tracking.rescoring import update_location_safety_scores
+from safesphere.tracking.rescoring.service import update_location_safety_scores
 from safesphere.zones.spatial_index import ZoneIndex
 from tests.factories import Account, Factory
 from tests.test_access import _routes

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from safesphere.core import clock
 from safesphere.core.config import Settings
 from safesphere.core.db import Database
-from safesphere.tracking.rescoring import update_location_safety_scores
+from safesphere.tracking.rescoring.service import update_location_safety_scores
 from safesphere.zones.geometry import relation
 from safesphere.zones.spatial_index import Nearby, ZoneIndex
 from tests.factories import Factory

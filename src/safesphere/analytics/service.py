@@ -18,11 +18,11 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from safesphere.analytics.buckets import HourWindow
+from safesphere.core.clock import microseconds
 from safesphere.core.db import epoch_us
 from safesphere.incidents.models import Incident
 from safesphere.incidents.protocol import ThreatLevel
 from safesphere.notify.models import Delivery, DeliveryStatus
-from safesphere.tracking.timeline import microseconds
 
 HOUR_US = 3_600_000_000
 

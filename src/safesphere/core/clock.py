@@ -6,6 +6,19 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def microseconds(moment: datetime) -> int:
+    """Exact integer microseconds since the epoch (a float timestamp would round)."""
+    delta = moment - EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def duration_us(window: timedelta) -> int:
+    """A duration in exact integer microseconds."""
+    return (window.days * 86_400 + window.seconds) * 1_000_000 + window.microseconds
+
 
 def _system_now() -> datetime:
     return datetime.now(UTC)

@@ -63,7 +63,7 @@ class UTCDateTime(sa.TypeDecorator[datetime]):
 
 class epoch_us(sa.sql.functions.GenericFunction[int]):
     """A ``UTCDateTime`` column as exact integer microseconds since 1970-01-01 UTC, computed by the
-    database: a row read this way costs no ``datetime`` in Python (``tracking.timeline.microseconds``
+    database: a row read this way costs no ``datetime`` in Python (``core.clock.microseconds``
     gives the same integer for a Python datetime)."""
 
     type = sa.BigInteger()

@@ -25,7 +25,6 @@ from safesphere.scoring.model import (
 )
 from safesphere.scoring.recommendations import recommend
 from safesphere.tracking import repository
-from safesphere.tracking.timeline import EPOCH, microseconds
 from safesphere.zones.spatial_index import ZoneIndex
 
 SAFE_ZONE_SEARCH_KM = 3.0
@@ -84,7 +83,7 @@ def score_fix(
         received=received_at or clock.now(),
         skew_tolerance_s=skew,
     )
-    at_us = microseconds(fix.timestamp)
+    at_us = clock.microseconds(fix.timestamp)
     near, nearby = _alert_factor(alert_arrays.nearby_alerts, nearby_rows, fix, at_us, skew)
     past, history = _alert_factor(alert_arrays.historical_risk, history_rows, fix, at_us, skew)
     previous, speeds = repository.recent_movement(
@@ -142,6 +141,6 @@ def _alert_factor(
 def alert_observations(rows: list[repository.AlertRow]) -> list[AlertObservation]:
     """The alerts as ``scoring.factors`` takes them."""
     return [
-        AlertObservation(lat, lon, severity, EPOCH + timedelta(microseconds=time_us), alert_id, kind)
+        AlertObservation(lat, lon, severity, clock.EPOCH + timedelta(microseconds=time_us), alert_id, kind)
         for alert_id, lat, lon, severity, time_us, kind in rows
     ]

@@ -14,9 +14,9 @@ import shapely
 from safesphere.core.geo import EARTH_RADIUS_KM, haversine_km
 from safesphere.scoring import constants as c
 from safesphere.scoring.model import ZoneProximity
-from safesphere.tracking import gridjoin
-from safesphere.tracking.gridjoin import Floats, Ints
-from safesphere.tracking.timeline import RecentFix
+from safesphere.tracking.rescoring import gridjoin
+from safesphere.tracking.rescoring.gridjoin import Floats, Ints
+from safesphere.tracking.rescoring.timeline import RecentFix
 from safesphere.zones.geometry import ZoneShape, relation
 from safesphere.zones.spatial_index import ZoneIndex
 

@@ -12,12 +12,13 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from safesphere.alerts.models import Alert, AlertStatus
+from safesphere.core.clock import duration_us, microseconds
 from safesphere.scoring import constants as c
 from safesphere.scoring.alert_arrays import SEVERITY_INDEX, AlertPairs
 from safesphere.scoring.model import AlertObservation
-from safesphere.tracking import gridjoin
-from safesphere.tracking.gridjoin import Ints
-from safesphere.tracking.timeline import RecentFix, duration_us, microseconds
+from safesphere.tracking.rescoring import gridjoin
+from safesphere.tracking.rescoring.gridjoin import Ints
+from safesphere.tracking.rescoring.timeline import RecentFix
 
 LOOK_BACK = max(c.HISTORY_WINDOW, c.NEARBY_ALERT_WINDOW)
 NOT_RESOLVED = float(np.iinfo(np.int64).max)

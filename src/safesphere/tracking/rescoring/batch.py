@@ -14,10 +14,10 @@ from sqlalchemy.orm import Session
 from safesphere.scoring import alert_arrays
 from safesphere.scoring import constants as c
 from safesphere.scoring.model import FactorResult, Fix, ScoringInput
-from safesphere.tracking.batch_alerts import RecentAlerts
-from safesphere.tracking.batch_zones import deciding_zones
 from safesphere.tracking.models import LocationFix, TouristStatus
-from safesphere.tracking.timeline import RecentFix, RecentFixes
+from safesphere.tracking.rescoring.alerts import RecentAlerts
+from safesphere.tracking.rescoring.timeline import RecentFix, RecentFixes
+from safesphere.tracking.rescoring.zones import deciding_zones
 from safesphere.zones.spatial_index import ZoneIndex
 
 _fixes = cast(sa.Table, LocationFix.__table__)

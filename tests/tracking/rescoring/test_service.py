@@ -23,7 +23,7 @@ from safesphere.scoring.assessment import risk_level
 from safesphere.scoring.model import Fix
 from safesphere.tracking.assessor import score_fix
 from safesphere.tracking.models import LocationFix, TouristStatus
-from safesphere.tracking.rescoring import update_location_safety_scores
+from safesphere.tracking.rescoring.service import update_location_safety_scores
 from safesphere.tracking.service import factor_rows
 from safesphere.zones.geometry import parse_polygon, polygon_center_and_radius
 from safesphere.zones.models import Zone

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from itertools import groupby
 
 import numpy as np
@@ -14,25 +14,19 @@ import numpy.typing as npt
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from safesphere.core.clock import duration_us, microseconds
 from safesphere.core.geo import bounding_box, haversine_km
 from safesphere.scoring import constants as c
 from safesphere.scoring.model import PreviousFix
-from safesphere.tracking import gridjoin
-from safesphere.tracking.gridjoin import Floats, Ints
 from safesphere.tracking.models import LocationFix
 from safesphere.tracking.repository import RECENT_MOVEMENT_LIMIT, RECENT_MOVEMENT_WINDOW
+from safesphere.tracking.rescoring import gridjoin
+from safesphere.tracking.rescoring.gridjoin import Floats, Ints
 
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 HELD_BEFORE_START = max(RECENT_MOVEMENT_WINDOW, c.CROWD_WINDOW)
 """A fix rescored at ``since`` looks this far back at movement and crowds; older fixes stay in the table."""
 EDGE_KM = 1e-6
 """Array distances within this of the crowd radius are measured again with ``core.geo`` itself."""
-
-
-def microseconds(moment: datetime) -> int:
-    """Exact integer microseconds since the epoch (a float timestamp would round)."""
-    delta = moment - EPOCH
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
 @dataclass(slots=True)
@@ -138,11 +132,6 @@ def _tourist(fix: RecentFix) -> int:
 
 def _by_tourist_and_time(fix: RecentFix) -> tuple[int, int, int]:
     return fix.tourist_id, fix.time_us, fix.id
-
-
-def duration_us(window: timedelta) -> int:
-    """A duration in exact integer microseconds."""
-    return (window.days * 86_400 + window.seconds) * 1_000_000 + window.microseconds
 
 
 class _Crowd:

@@ -1,6 +1,6 @@
 """Background rescoring: recent fixes scored again with data as of each fix's time, a batch at a time.
 
-A batch's data is read with a few set-based queries (``tracking/batch.py``) on top of what the run holds
+A batch's data is read with a few set-based queries (``batch.py``) on top of what the run holds
 in memory, each fix is scored with the pure ``scoring.assess`` (its alert factors computed for the whole
 batch over arrays), and the batch is written back with one executemany UPDATE: the same numbers
 ``assessor.score_fix`` gives fix by fix in id order, with a fixed number of statements per batch.
@@ -26,11 +26,11 @@ from safesphere.core.db import Database
 from safesphere.core.periodic import claim_period
 from safesphere.scoring.assessment import assess, risk_level, tourist_safety_score
 from safesphere.tracking.assessor import ScoredFix
-from safesphere.tracking.batch import Batch, RunData, next_batch
-from safesphere.tracking.batch_alerts import RecentAlerts
 from safesphere.tracking.models import LocationFix, TouristStatus
+from safesphere.tracking.rescoring.alerts import RecentAlerts
+from safesphere.tracking.rescoring.batch import Batch, RunData, next_batch
+from safesphere.tracking.rescoring.timeline import HELD_BEFORE_START, RecentFixes
 from safesphere.tracking.service import factor_rows
-from safesphere.tracking.timeline import HELD_BEFORE_START, RecentFixes
 from safesphere.zones.spatial_index import ZoneIndex
 
 log = logging.getLogger(__name__)
