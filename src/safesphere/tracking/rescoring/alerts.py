@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -13,16 +14,20 @@ from sqlalchemy.orm import Session
 
 from safesphere.alerts.models import Alert, AlertStatus
 from safesphere.core.clock import duration_us, microseconds
+from safesphere.core.db import epoch_us
 from safesphere.scoring import constants as c
 from safesphere.scoring.alert_arrays import SEVERITY_INDEX, AlertPairs
 from safesphere.scoring.model import AlertObservation
 from safesphere.tracking.rescoring import gridjoin
-from safesphere.tracking.rescoring.gridjoin import Ints
+from safesphere.tracking.rescoring.gridjoin import Floats, Ints
 from safesphere.tracking.rescoring.timeline import RecentFix
 
 LOOK_BACK = max(c.HISTORY_WINDOW, c.NEARBY_ALERT_WINDOW)
 NOT_RESOLVED = float(np.iinfo(np.int64).max)
 """The resolution time of an alert that is still open: never."""
+NO_TIME = int(np.iinfo(np.int64).min)
+"""The resolution time of an alert resolved before the run's fixes (or without a time): it is closed for
+all of them (``alerts_around``'s ``(resolved_at or at) > at`` test)."""
 
 
 _ALERT_COLUMNS = (
@@ -43,7 +48,6 @@ class RecentAlerts:
         self.start = since - LOOK_BACK
         self._rows: list[Any] = []  # rows of _ALERT_COLUMNS
         self._max_id = 0
-        self._position: dict[int, int] = {}
         self._build()
 
     def refresh(self, session: Session) -> None:
@@ -56,20 +60,35 @@ class RecentAlerts:
             self._rows = sorted([*self._rows, *new], key=lambda r: (r.cell, r.occurred_at, r.id))
             self._max_id = max(r.id for r in new)
             self._build()
-        resolved = np.full(len(self._rows), -np.inf)  # an alert gone from the table counts for nobody
         # only a resolution after ``since`` can leave an alert open for some fix of the run
-        resolved_later = sa.case((a.resolved_at > self.since, a.resolved_at), else_=None)
-        for alert_id, status, resolved_at in session.execute(
+        resolved_later = sa.case((a.resolved_at > self.since, epoch_us(a.resolved_at)), else_=None)
+        rows = session.execute(
             sa.select(a.id, a.status, resolved_later).where(a.occurred_at >= self.start, _COUNTED_TYPE)
-        ).all():
-            position = self._position.get(alert_id)
-            if position is not None:
-                resolved[position] = _resolved_us(status, resolved_at)
-        self._resolved_us = resolved
+        ).all()
+        self._resolved_us = self._resolutions(rows)
+
+    def _resolutions(self, rows: Sequence[sa.Row[Any, Any, Any]]) -> Floats:
+        """Per held alert, ``_resolved_us`` of its status row (-inf for an alert gone from the table: it
+        counts for nobody)."""
+        resolved = np.full(len(self._rows), -np.inf)
+        if not rows or not self._rows:
+            return resolved
+        ids, statuses, resolved_at = zip(*rows, strict=True)
+        at = np.array([NO_TIME if t is None else t for t in resolved_at], dtype=np.int64).astype(np.float64)
+        status = np.array(statuses, dtype=object)
+        value = np.where(status == AlertStatus.resolved.value, at, NOT_RESOLVED)
+        value = np.where(np.isin(status, c.NOT_COUNTED_ALERT_STATUSES), -np.inf, value)
+        found = np.searchsorted(self._sorted_ids, np.array(ids, dtype=np.int64))
+        found = np.minimum(found, len(self._sorted_ids) - 1)
+        held = self._sorted_ids[found] == np.array(ids, dtype=np.int64)
+        resolved[self._id_order[found[held]]] = value[held]
+        return resolved
 
     def _build(self) -> None:
         rows = self._rows
-        self._position = {r.id: k for k, r in enumerate(rows)}
+        ids = np.array([r.id for r in rows], dtype=np.int64)
+        self._id_order = np.argsort(ids)
+        self._sorted_ids = ids[self._id_order]
         self.observations = [
             AlertObservation(r.latitude, r.longitude, r.severity, r.occurred_at, r.id, r.type) for r in rows
         ]
@@ -127,14 +146,3 @@ class FixAlerts:
 
     def of(self, index: int) -> list[AlertObservation]:
         return [self._observations[k] for k in self._points[self._offsets[index] : self._offsets[index + 1]]]
-
-
-def _resolved_us(status: str, resolved_at: datetime | None) -> float:
-    """When the alert stopped counting as open: ``alerts_around``'s ``(resolved_at or at) > at`` test (a
-    resolution before the run's fixes, or without a time, closed it for all of them). A false alarm counts
-    for nobody (-inf, as an alert gone from the table)."""
-    if status in c.NOT_COUNTED_ALERT_STATUSES:
-        return -np.inf
-    if status != AlertStatus.resolved.value:
-        return NOT_RESOLVED
-    return float(microseconds(resolved_at)) if resolved_at is not None else float(np.iinfo(np.int64).min)

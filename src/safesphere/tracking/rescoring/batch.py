@@ -3,17 +3,21 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import cast
+from typing import Any, cast
 
 import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from safesphere.scoring import alert_arrays
+from safesphere.scoring import alert_arrays, factors
 from safesphere.scoring import constants as c
-from safesphere.scoring.model import FactorResult, Fix, ScoringInput
+from safesphere.scoring.batch import BatchInput
+from safesphere.scoring.factor_arrays import Floats, Movement
+from safesphere.scoring.model import FactorResult, Fix
 from safesphere.tracking.models import LocationFix, TouristStatus
 from safesphere.tracking.rescoring.alerts import RecentAlerts
 from safesphere.tracking.rescoring.timeline import RecentFix, RecentFixes
@@ -25,23 +29,14 @@ _statuses = cast(sa.Table, TouristStatus.__table__)
 
 
 @dataclass(frozen=True)
-class BatchFix:
-    """One stored fix of the batch, what it is scored from, and the start of its 30-day average."""
-
-    held: RecentFix
-    data: ScoringInput
-    """Its alert lists are filled only for a factor ``known`` lacks."""
-    known: dict[str, FactorResult]
-    """The alert factors computed for the whole batch over arrays (``scoring.alert_arrays``)."""
-    older_sum: float | None
-    older_count: int
-
-
-@dataclass(frozen=True)
 class Batch:
     """The fixes of one batch, in id order (the order they are scored and see each other's new scores)."""
 
-    fixes: list[BatchFix]
+    fixes: list[RecentFix]
+    scoring: BatchInput
+    """What the fixes are scored from, as columns (``scoring.batch``)."""
+    older: list[tuple[float | None, int]]
+    """Per fix: the sum and count of its tourist's scores from 30 days before it up to the held window."""
     statuses: dict[int, tuple[int, float, float, str]]
     """Tourists whose status shows a fix of the batch: tourist_id -> (fix id, location score, tourist
     score, risk level) as stored."""
@@ -77,35 +72,71 @@ def next_batch(session: Session, *, run: RunData, since: datetime, after_id: int
     held = [recent.by_id[row.id] for row in rows]
     first, last = rows[0].id, rows[-1].id
     older = _older_scores(session, recent, since, first, last)
-    skew = run.skew_tolerance_s
-    nearby, history = run.alerts.around(held, skew)
     lat = np.array([f.lat for f in held], dtype=np.float64)
     lon = np.array([f.lon for f in held], dtype=np.float64)
-    nearby_results = alert_arrays.nearby_alerts(nearby.pairs, lat, lon, skew)
-    history_results = alert_arrays.historical_risk(history.pairs, lat, lon, skew)
-    zones = deciding_zones(run.zone_index, held)
-    crowd = recent.crowd(held)
-    fixes = []
-    for i, (fix, row) in enumerate(zip(held, rows, strict=True)):
-        previous, speeds = recent.movement(fix)
-        near, past = nearby_results[i], history_results[i]
-        data = ScoringInput(
-            fix=Fix(fix.lat, fix.lon, fix.timestamp, fix.speed, row.accuracy, row.altitude),
-            nearby_alerts=nearby.of(i) if near is None else [],
-            historical_alerts=history.of(i) if past is None else [],
-            zones=zones[i],
-            tourists_nearby=crowd[i],
-            previous_fix=previous,
-            recent_speeds_mps=speeds,
-            max_ground_speed_mps=run.max_ground_speed_mps,
-            clock_skew_tolerance_s=skew,
-        )
-        known = {"nearby_alerts": near, "historical_risk": past}
-        older_sum, older_count = older.get(fix.id, (None, 0))
-        fixes.append(
-            BatchFix(fix, data, {k: v for k, v in known.items() if v is not None}, older_sum, older_count)
-        )
-    return Batch(fixes, _statuses_of(session, since, first, last))
+    nearby, history = _alert_factors(run, held, rows, lat, lon)
+    scoring = BatchInput(
+        lat=lat,
+        lon=lon,
+        timestamps=[f.timestamp for f in held],
+        movement=_movement(recent, held, rows),
+        zones=deciding_zones(run.zone_index, held),
+        tourists_nearby=np.array(recent.crowd(held), dtype=np.int64),
+        max_ground_speed_mps=run.max_ground_speed_mps,
+        nearby_alerts=nearby,
+        historical_risk=history,
+    )
+    older_scores = [older.get(f.id, (None, 0)) for f in held]
+    return Batch(held, scoring, older_scores, _statuses_of(session, since, first, last))
+
+
+def _alert_factors(
+    run: RunData, held: list[RecentFix], rows: Sequence[sa.Row[Any, Any, Any]], lat: Floats, lon: Floats
+) -> tuple[list[FactorResult], list[FactorResult]]:
+    """Both alert factors for every fix over arrays, and by the factor itself where the arrays cannot
+    tell (an alert within a hair of the radius, a score within a hair of a rounding edge)."""
+    skew = run.skew_tolerance_s
+    nearby, history = run.alerts.around(held, skew)
+    near = alert_arrays.nearby_alerts(nearby.pairs, lat, lon, skew)
+    past = alert_arrays.historical_risk(history.pairs, lat, lon, skew)
+    for i in [i for i, (n, p) in enumerate(zip(near, past, strict=True)) if n is None or p is None]:
+        fix, row = held[i], rows[i]
+        scored = Fix(fix.lat, fix.lon, fix.timestamp, fix.speed, row.accuracy, row.altitude)
+        if near[i] is None:
+            near[i] = factors.nearby_alerts(scored, nearby.of(i), skew)
+        if past[i] is None:
+            past[i] = factors.historical_risk(scored, history.of(i), skew)
+    return cast(list[FactorResult], near), cast(list[FactorResult], past)
+
+
+def _movement(recent: RecentFixes, held: list[RecentFix], rows: Sequence[sa.Row[Any, Any, Any]]) -> Movement:
+    """Each fix's own movement data and ``repository.recent_movement``'s answer for it, as columns."""
+    count = len(held)
+    before = np.full((count, 4), np.nan)  # lat, lon, accuracy, microseconds before the fix
+    speeds = []
+    for i, fix in enumerate(held):
+        previous, recent_speeds = recent.movement(fix)
+        speeds.append(recent_speeds)
+        if previous is not None:
+            before[i] = (previous.lat, previous.lon, _or_nan(previous.accuracy), previous.time_us)
+    elapsed_us = np.array([f.time_us for f in held], dtype=np.int64) - np.nan_to_num(before[:, 3]).astype(
+        np.int64
+    )
+    return Movement(
+        speed=np.array([_or_nan(f.speed) for f in held], dtype=np.float64),
+        accuracy=np.array([_or_nan(r.accuracy) for r in rows], dtype=np.float64),
+        altitude=np.array([_or_nan(r.altitude) for r in rows], dtype=np.float64),
+        has_previous=~np.isnan(before[:, 0]),
+        previous_lat=before[:, 0],
+        previous_lon=before[:, 1],
+        previous_accuracy=before[:, 2],
+        seconds_since_previous=elapsed_us / 1e6,
+        recent_speeds=speeds,
+    )
+
+
+def _or_nan(value: float | None) -> float:
+    return math.nan if value is None else value
 
 
 def _batch_rows(since: datetime, first: int, last: int) -> sa.ColumnElement[bool]:

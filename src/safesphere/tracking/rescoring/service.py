@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import json.encoder
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -24,13 +25,13 @@ from safesphere.core import clock
 from safesphere.core.config import Settings
 from safesphere.core.db import Database
 from safesphere.core.periodic import claim_period
-from safesphere.scoring.assessment import assess, risk_level, tourist_safety_score
-from safesphere.tracking.assessor import ScoredFix
+from safesphere.scoring import batch as batch_scoring
+from safesphere.scoring.assessment import risk_level, tourist_safety_score
+from safesphere.scoring.batch import BatchAssessment
 from safesphere.tracking.models import LocationFix, TouristStatus
 from safesphere.tracking.rescoring.alerts import RecentAlerts
 from safesphere.tracking.rescoring.batch import Batch, RunData, next_batch
 from safesphere.tracking.rescoring.timeline import HELD_BEFORE_START, RecentFixes
-from safesphere.tracking.service import factor_rows
 from safesphere.zones.spatial_index import ZoneIndex
 
 log = logging.getLogger(__name__)
@@ -111,7 +112,7 @@ def update_location_safety_scores(
         with database.session() as session:
             _write(session, batch, _score(batch, settings, recent), clock.now())
             session.commit()
-        last_id = batch.fixes[-1].held.id
+        last_id = batch.fixes[-1].id
         done += len(batch.fixes)
         if progress is not None:
             progress(done, total)
@@ -120,22 +121,49 @@ def update_location_safety_scores(
 
 def _score(batch: Batch, settings: Settings, recent: RecentFixes) -> list[dict[str, object]]:
     """Each fix's new scores, in id order; each location score is held at once for the averages after."""
+    assessed = batch_scoring.assess(batch.scoring, settings.scoring_weights)
+    texts = factor_rows_json(assessed)
     rows: list[dict[str, object]] = []
-    for fix in batch.fixes:
-        assessment = assess(fix.data, settings.scoring_weights, fix.known)
-        average = recent.average(fix.held, fix.older_sum, fix.older_count)
-        tourist_score = tourist_safety_score(assessment.location_safety_score, average)
-        fix.held.score = assessment.location_safety_score
+    for i, (fix, (older_sum, older_count)) in enumerate(zip(batch.fixes, batch.older, strict=True)):
+        location_score = assessed.location_score[i]
+        tourist_score = tourist_safety_score(location_score, recent.average(fix, older_sum, older_count))
+        fix.score = location_score
         rows.append(
             {
-                "fix_id": fix.held.id,
-                "location_score": assessment.location_safety_score,
+                "fix_id": fix.id,
+                "location_score": location_score,
                 "tourist_score": tourist_score,
-                "level": assessment.risk_level,
-                "factor_rows": json.dumps(factor_rows(ScoredFix(fix.data, assessment, tourist_score))),
+                "level": assessed.risk_level[i],
+                "factor_rows": texts[i],
             }
         )
     return rows
+
+
+_encode_text = json.encoder.encode_basestring_ascii
+"""What ``json.dumps`` writes a string with (its C version where there is one)."""
+
+
+def factor_rows_json(assessed: BatchAssessment) -> list[str]:
+    """``json.dumps(factor_rows(...))`` of each fix, character for character, without building the rows:
+    each factor's part is written once per distinct (details, score, contribution) of the batch."""
+    columns = []
+    for results, scores, weight, contributions in zip(
+        assessed.results, assessed.scores, assessed.weights, assessed.contributions, strict=True
+    ):
+        written: dict[tuple[str, float, float], str] = {}
+        column = []
+        for result, score, contribution in zip(results, scores, contributions, strict=True):
+            key = (result.details, score, contribution)
+            part = written.get(key)
+            if part is None:
+                part = written[key] = (
+                    f'{{"name": "{result.name}", "score": {score!r}, "weight": {weight!r}, '
+                    f'"contribution": {contribution!r}, "details": {_encode_text(result.details)}}}'
+                )
+            column.append(part)
+        columns.append(column)
+    return ["[" + ", ".join(parts) + "]" for parts in zip(*columns, strict=True)]
 
 
 def _write(session: Session, batch: Batch, rows: list[dict[str, object]], now: datetime) -> None:
@@ -148,14 +176,14 @@ def _write(session: Session, batch: Batch, rows: list[dict[str, object]], now: d
     statuses = []
     stamp = _bound(_statuses.c.updated_at, now, dialect)
     for fix, row in zip(batch.fixes, rows, strict=True):
-        stored = batch.statuses.get(fix.held.tourist_id)
+        stored = batch.statuses.get(fix.tourist_id)
         if stored is None or stored[0] != row["fix_id"]:
             continue
         tourist_score = cast(float, row["tourist_score"])
         status = {"location_score": row["location_score"], "tourist_score": tourist_score}
         status["level"] = risk_level(tourist_score)
         if tuple(status.values()) != stored[1:]:
-            status |= {"status_tourist": fix.held.tourist_id, "status_fix": fix.held.id, "updated_at": stamp}
+            status |= {"status_tourist": fix.tourist_id, "status_fix": fix.id, "updated_at": stamp}
             statuses.append(status)
     if statuses:
         _execute_many(session, _UPDATE_STATUS, statuses)

@@ -17,7 +17,6 @@ from sqlalchemy.orm import Session
 from safesphere.core.clock import duration_us, microseconds
 from safesphere.core.geo import bounding_box, haversine_km
 from safesphere.scoring import constants as c
-from safesphere.scoring.model import PreviousFix
 from safesphere.tracking.models import LocationFix
 from safesphere.tracking.repository import RECENT_MOVEMENT_LIMIT, RECENT_MOVEMENT_WINDOW
 from safesphere.tracking.rescoring import gridjoin
@@ -97,16 +96,13 @@ class RecentFixes:
         times = self._times.get(tourist_id, [])
         return self._tourists.get(tourist_id, [])[bisect_left(times, start_us) : bisect_left(times, end_us)]
 
-    def movement(self, fix: RecentFix) -> tuple[PreviousFix | None, list[float]]:
+    def movement(self, fix: RecentFix) -> tuple[RecentFix | None, list[float]]:
         """``repository.recent_movement``: the fix just before and the speeds of the hour before it."""
         window = self._between(fix.tourist_id, fix.time_us - duration_us(RECENT_MOVEMENT_WINDOW), fix.time_us)
         latest = [f for f in reversed(window) if f.id != fix.id][:RECENT_MOVEMENT_LIMIT]
         if not latest:
             return None, []
-        first = latest[0]
-        return PreviousFix(first.lat, first.lon, first.timestamp, first.speed, first.accuracy), [
-            f.speed for f in latest if f.speed is not None
-        ]
+        return latest[0], [f.speed for f in latest if f.speed is not None]
 
     def average(self, fix: RecentFix, older_sum: float | None, older_count: int) -> float | None:
         """``repository.average_score``: the SQL average continued over the held fixes in the same order

@@ -13,7 +13,7 @@ import shapely
 
 from safesphere.core.geo import EARTH_RADIUS_KM, haversine_km
 from safesphere.scoring import constants as c
-from safesphere.scoring.model import ZoneProximity
+from safesphere.scoring.factor_arrays import ZonePairs
 from safesphere.tracking.rescoring import gridjoin
 from safesphere.tracking.rescoring.gridjoin import Floats, Ints
 from safesphere.tracking.rescoring.timeline import RecentFix
@@ -27,6 +27,10 @@ POLYGON_RADIUS_SLACK = 1.001
 """Great-circle reach against the local projection ``relation`` measures in: far more than their gap."""
 SEARCH_MARGIN = 1.01
 """Zones are searched a little beyond ZONE_APPROACH_KM, as the index's own envelopes are approximate."""
+
+
+Relation = tuple[bool, float, float | None]
+"""``zones.geometry.relation``: (inside, km from the edge, bearing to the nearest edge point)."""
 
 
 @dataclass(frozen=True)
@@ -103,12 +107,11 @@ def _score_bound(inside_score: Floats, distance_km: Floats) -> Floats:
     return inside_score + (c.ZONE_SCORE_OUTSIDE - inside_score) * clipped / c.ZONE_APPROACH_KM
 
 
-def deciding_zones(zone_index: ZoneIndex, batch: list[RecentFix]) -> list[list[ZoneProximity]]:
+def deciding_zones(zone_index: ZoneIndex, batch: list[RecentFix]) -> ZonePairs:
     """Per fix: every restricted/risky zone that may be its worst, and the safe zones it stands in."""
     shapes, tree = zone_index.snapshot()
-    found: list[list[ZoneProximity]] = [[] for _ in batch]
     if tree is None or not batch:
-        return found
+        return _zone_pairs(shapes, [], [])
     zones = _arrays(shapes)
     lat = np.array([f.lat for f in batch], dtype=np.float64)
     lon = np.array([f.lon for f in batch], dtype=np.float64)
@@ -125,33 +128,46 @@ def deciding_zones(zone_index: ZoneIndex, batch: list[RecentFix]) -> list[list[Z
     maybe_in_safe = zones.safe[zone] & (lower <= 0.0)
     measure = risky | maybe_in_safe
     pairs = list(zip(query[measure].tolist(), zone[measure].tolist(), strict=True))
-    for (i, _), proximity in zip(pairs, _relations(shapes, pairs, batch), strict=True):
-        if proximity.type != "safe" or proximity.inside:
-            found[i].append(proximity)
-    return found
+    kept: list[tuple[int, int]] = []
+    relations: list[Relation] = []
+    for pair, found in zip(pairs, _relations(shapes, pairs, batch), strict=True):
+        if found[0] or shapes[pair[1]].type != "safe":
+            kept.append(pair)
+            relations.append(found)
+    return _zone_pairs(shapes, kept, relations)
+
+
+def _zone_pairs(
+    shapes: list[ZoneShape], pairs: list[tuple[int, int]], relations: list[Relation]
+) -> ZonePairs:
+    return ZonePairs(
+        fix=np.array([i for i, _ in pairs], dtype=np.int64),
+        zone_id=np.array([shapes[z].zone_id for _, z in pairs], dtype=np.int64),
+        inside=np.array([r[0] for r in relations], dtype=bool),
+        distance_km=np.array([r[1] for r in relations], dtype=np.float64),
+        bearing_deg=[r[2] for r in relations],
+        name=[shapes[z].name for _, z in pairs],
+        type=[shapes[z].type for _, z in pairs],
+    )
 
 
 def _relations(
     shapes: list[ZoneShape], pairs: list[tuple[int, int]], batch: list[RecentFix]
-) -> list[ZoneProximity]:
+) -> list[Relation]:
     """``relation`` for each (fix, zone) pair: circles one by one, polygons together in array calls."""
     polygons = [k for k, (_, z) in enumerate(pairs) if shapes[z].polygon is not None]
     measured = dict(
         zip(polygons, _polygon_relations(shapes, [pairs[k] for k in polygons], batch), strict=True)
     )
-    result = []
-    for k, (i, z) in enumerate(pairs):
-        shape = shapes[z]
-        inside, distance, bearing = (
-            measured[k] if k in measured else relation(shape, batch[i].lat, batch[i].lon)
-        )
-        result.append(ZoneProximity(shape.zone_id, shape.name, shape.type, inside, distance, bearing))
-    return result
+    return [
+        measured[k] if k in measured else relation(shapes[z], batch[i].lat, batch[i].lon)
+        for k, (i, z) in enumerate(pairs)
+    ]
 
 
 def _polygon_relations(
     shapes: list[ZoneShape], pairs: list[tuple[int, int]], batch: list[RecentFix]
-) -> list[tuple[bool, float, float | None]]:
+) -> list[Relation]:
     """``relation`` for (fix, polygon) pairs in a few array calls, operation for operation (the same
     doubles): covers, then the outer ring projected about each fix, its distance and nearest point."""
     if not pairs:
@@ -160,7 +176,7 @@ def _polygon_relations(
     points = shapely.points([batch[i].lon for i, _ in pairs], [batch[i].lat for i, _ in pairs])
     covered = shapely.covers(polygons, points).tolist()
     outside = [k for k, inside in enumerate(covered) if not inside]
-    found: list[tuple[bool, float, float | None]] = [(True, 0.0, None)] * len(pairs)
+    found: list[Relation] = [(True, 0.0, None)] * len(pairs)
     if not outside:
         return found
     coords, owner = shapely.get_coordinates(
