@@ -237,11 +237,13 @@ def test_batched_rescoring_stores_exactly_what_the_per_fix_path_gives(
     )
 
 
-STATEMENTS_PER_BATCH = 9
-"""The zone version, the batch, new held fixes, new alerts, alert statuses, older averages, tourist
-statuses, and the two UPDATEs (transaction starts aside: SQLite's are statements, PostgreSQL's are not)."""
+STATEMENTS_PER_BATCH = 8
+"""The zone version, new held fixes (the batch is picked from the held ones), new alerts, alert statuses,
+older averages, tourist statuses, and the two UPDATEs (transaction starts aside: SQLite's are statements,
+PostgreSQL's are not)."""
 STATEMENTS_PER_RUN = 4
-"""The count of fixes to do, loading the zones, and the last look (zone version, batch) that finds none."""
+"""The count of fixes to do, loading the zones, and the last look (zone version, new held fixes) that
+finds none."""
 
 
 def _statements_rescoring(db: Database, settings: Settings, batch_size: int) -> int:

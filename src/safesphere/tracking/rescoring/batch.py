@@ -4,10 +4,9 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
+from typing import cast
 
 import numpy as np
 import sqlalchemy as sa
@@ -57,29 +56,22 @@ class RunData:
 
 def next_batch(session: Session, *, run: RunData, since: datetime, after_id: int, size: int) -> Batch | None:
     """The next ``size`` fixes since ``since`` after ``after_id`` (by id), with their scoring inputs."""
-    f = _fixes.c
-    rows = session.execute(
-        sa.select(f.id, f.accuracy, f.altitude)
-        .where(f.timestamp >= since, f.id > after_id)
-        .order_by(f.id)
-        .limit(size)
-    ).all()
-    if not rows:
-        return None
     recent = run.fixes
     recent.refresh(session)
+    held = recent.after(after_id, since, size)
+    if not held:
+        return None
     run.alerts.refresh(session)
-    held = [recent.by_id[row.id] for row in rows]
-    first, last = rows[0].id, rows[-1].id
+    first, last = held[0].id, held[-1].id
     older = _older_scores(session, recent, since, first, last)
     lat = np.array([f.lat for f in held], dtype=np.float64)
     lon = np.array([f.lon for f in held], dtype=np.float64)
-    nearby, history = _alert_factors(run, held, rows, lat, lon)
+    nearby, history = _alert_factors(run, held, lat, lon)
     scoring = BatchInput(
         lat=lat,
         lon=lon,
         timestamps=[f.timestamp for f in held],
-        movement=_movement(recent, held, rows),
+        movement=_movement(recent, held),
         zones=deciding_zones(run.zone_index, held),
         tourists_nearby=np.array(recent.crowd(held), dtype=np.int64),
         max_ground_speed_mps=run.max_ground_speed_mps,
@@ -91,7 +83,7 @@ def next_batch(session: Session, *, run: RunData, since: datetime, after_id: int
 
 
 def _alert_factors(
-    run: RunData, held: list[RecentFix], rows: Sequence[sa.Row[Any, Any, Any]], lat: Floats, lon: Floats
+    run: RunData, held: list[RecentFix], lat: Floats, lon: Floats
 ) -> tuple[list[FactorResult], list[FactorResult]]:
     """Both alert factors for every fix over arrays, and by the factor itself where the arrays cannot
     tell (an alert within a hair of the radius, a score within a hair of a rounding edge)."""
@@ -100,8 +92,8 @@ def _alert_factors(
     near = alert_arrays.nearby_alerts(nearby.pairs, lat, lon, skew)
     past = alert_arrays.historical_risk(history.pairs, lat, lon, skew)
     for i in [i for i, (n, p) in enumerate(zip(near, past, strict=True)) if n is None or p is None]:
-        fix, row = held[i], rows[i]
-        scored = Fix(fix.lat, fix.lon, fix.timestamp, fix.speed, row.accuracy, row.altitude)
+        fix = held[i]
+        scored = Fix(fix.lat, fix.lon, fix.timestamp, fix.speed, fix.accuracy, fix.altitude)
         if near[i] is None:
             near[i] = factors.nearby_alerts(scored, nearby.of(i), skew)
         if past[i] is None:
@@ -109,7 +101,7 @@ def _alert_factors(
     return cast(list[FactorResult], near), cast(list[FactorResult], past)
 
 
-def _movement(recent: RecentFixes, held: list[RecentFix], rows: Sequence[sa.Row[Any, Any, Any]]) -> Movement:
+def _movement(recent: RecentFixes, held: list[RecentFix]) -> Movement:
     """Each fix's own movement data and ``repository.recent_movement``'s answer for it, as columns."""
     count = len(held)
     before = np.full((count, 4), np.nan)  # lat, lon, accuracy, microseconds before the fix
@@ -124,8 +116,8 @@ def _movement(recent: RecentFixes, held: list[RecentFix], rows: Sequence[sa.Row[
     )
     return Movement(
         speed=np.array([_or_nan(f.speed) for f in held], dtype=np.float64),
-        accuracy=np.array([_or_nan(r.accuracy) for r in rows], dtype=np.float64),
-        altitude=np.array([_or_nan(r.altitude) for r in rows], dtype=np.float64),
+        accuracy=np.array([_or_nan(f.accuracy) for f in held], dtype=np.float64),
+        altitude=np.array([_or_nan(f.altitude) for f in held], dtype=np.float64),
         has_previous=~np.isnan(before[:, 0]),
         previous_lat=before[:, 0],
         previous_lon=before[:, 1],

@@ -4,9 +4,9 @@ fix (same windows, same order, same exclusions), for a whole batch at once."""
 
 from __future__ import annotations
 
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from itertools import groupby
 
 import numpy as np
@@ -14,7 +14,8 @@ import numpy.typing as npt
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from safesphere.core.clock import duration_us, microseconds
+from safesphere.core.clock import EPOCH, duration_us, microseconds
+from safesphere.core.db import epoch_us, table
 from safesphere.core.geo import bounding_box, haversine_km
 from safesphere.scoring import constants as c
 from safesphere.tracking.models import LocationFix
@@ -42,13 +43,17 @@ class RecentFix:
     accuracy: float | None
     received_us: int
     """When the server received it (``created_at``), exact microseconds since the epoch."""
+    altitude: float | None
 
 
+_fixes = table(LocationFix)
 _COLUMNS = (
-    LocationFix.id, LocationFix.tourist_id, LocationFix.latitude, LocationFix.longitude,
-    LocationFix.timestamp, LocationFix.speed, LocationFix.safety_score, LocationFix.accuracy,
-    LocationFix.created_at,
+    _fixes.c.id, _fixes.c.tourist_id, _fixes.c.latitude, _fixes.c.longitude, epoch_us(_fixes.c.timestamp),
+    _fixes.c.speed, _fixes.c.safety_score, _fixes.c.accuracy, epoch_us(_fixes.c.created_at),
+    _fixes.c.altitude,
 )  # fmt: skip
+"""Times as exact microseconds computed by the database: a datetime from them costs a fraction of
+parsing the stored text."""
 
 
 class RecentFixes:
@@ -60,20 +65,14 @@ class RecentFixes:
         self._tourists: dict[int, list[RecentFix]] = {}
         self._times: dict[int, list[int]] = {}
         self._max_id = 0
+        self._ids: list[int] = []  # ascending
         self._crowd: _Crowd | None = None
 
     def refresh(self, session: Session) -> None:
         """Take in fixes stored since the last call (one indexed query; the first loads the window)."""
-        query = sa.select(*_COLUMNS).where(LocationFix.timestamp >= self.start, LocationFix.id > self._max_id)
-        new = sorted(
-            (
-                RecentFix(
-                    r[0], r[1], r[2], r[3], r[4], microseconds(r[4]), r[5], r[6], r[7], microseconds(r[8])
-                )
-                for r in session.execute(query).all()
-            ),
-            key=_by_tourist_and_time,
-        )
+        query = sa.select(*_COLUMNS).where(_fixes.c.timestamp >= self.start, _fixes.c.id > self._max_id)
+        rows = session.connection().execute(query).all()
+        new = sorted((_held(*row) for row in rows), key=_by_tourist_and_time)
         if new or self._crowd is None:
             self._take(new)
             self._crowd = _Crowd(self._tourists)
@@ -81,6 +80,7 @@ class RecentFixes:
     def _take(self, new: list[RecentFix]) -> None:
         """Add fixes sorted by (tourist, time, id) to each tourist's ordered list."""
         self.by_id.update((f.id, f) for f in new)
+        self._ids.extend(sorted(f.id for f in new))  # every new id is above the held ones
         self._max_id = max([self._max_id, *(f.id for f in new)])
         for tourist_id, group in groupby(new, key=_tourist):
             fixes = self._tourists.get(tourist_id)
@@ -90,6 +90,18 @@ class RecentFixes:
                 fixes.extend(group)
                 fixes.sort(key=_by_tourist_and_time)
             self._times[tourist_id] = [f.time_us for f in fixes]
+
+    def after(self, after_id: int, since: datetime, size: int) -> list[RecentFix]:
+        """The next ``size`` held fixes by id after ``after_id`` with a time from ``since`` on."""
+        since_us, found = microseconds(since), []
+        ids = self._ids
+        for position in range(bisect_right(ids, after_id), len(ids)):
+            fix = self.by_id[ids[position]]
+            if fix.time_us >= since_us:
+                found.append(fix)
+                if len(found) == size:
+                    break
+        return found
 
     def _between(self, tourist_id: int, start_us: int, end_us: int) -> list[RecentFix]:
         """The tourist's fixes with start <= time < end, oldest first (ties by id, as the index orders)."""
@@ -120,6 +132,16 @@ class RecentFixes:
         if self._crowd is None:
             raise RuntimeError("RecentFixes.refresh() must run before crowd counts")
         return self._crowd.count(batch)
+
+
+def _held(
+    fix_id: int, tourist_id: int, lat: float, lon: float, time_us: int, speed: float | None,
+    score: float | None, accuracy: float | None, received_us: int, altitude: float | None,
+) -> RecentFix:  # fmt: skip
+    timestamp = EPOCH + timedelta(microseconds=time_us)
+    return RecentFix(
+        fix_id, tourist_id, lat, lon, timestamp, time_us, speed, score, accuracy, received_us, altitude
+    )
 
 
 def _tourist(fix: RecentFix) -> int:
