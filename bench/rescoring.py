@@ -100,9 +100,10 @@ def run(scale: Scale, workdir: Path) -> BenchmarkReport:
         "adds the process start-up (imports, settings, database).",
         "Batched rescoring (tracking/rescoring/), 5,000 fixes a batch: the last hours' fixes and the last "
         "30 days' alerts are read once for the run (Core rows) and topped up before each batch (new rows, "
-        "alert statuses); a batch adds its fixes, the tourists' older scores (one grouped query) and "
-        "statuses. Movement and crowds come from the held fixes, zones from the in-memory STR-tree queried "
-        "with arrays, the six factors are computed for the whole batch over numpy arrays "
+        "alert statuses); a batch is the next held fixes by id, and adds the tourists' older scores (one "
+        "grouped query) and statuses. Movement and crowds come from the held fixes, zones from the "
+        "in-memory STR-tree queried with arrays, the six factors are computed for the whole batch over "
+        "numpy arrays "
         "(scoring/alert_arrays.py, scoring/factor_arrays.py, scoring/batch.py), and each batch is written "
         "with one executemany UPDATE per table. The results equal the per-fix path's exactly "
         "(tests/tracking/rescoring/test_service.py, test_vectorised.py).",
