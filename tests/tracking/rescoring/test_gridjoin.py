@@ -1,5 +1,6 @@
 """The batched rescoring's prefilter never drops a point it should pair: every point within the radius
-and the time window of a query is among its pairs, near the poles and the antimeridian too."""
+and the time window of a query is among its pairs, near the poles and the antimeridian too, with small
+and large cells."""
 
 from __future__ import annotations
 
@@ -36,13 +37,18 @@ def scenes(draw: st.DrawFn) -> tuple[list[tuple[float, float, int]], list[tuple[
 
 
 @settings(max_examples=150, deadline=None)
-@given(scenes(), st.sampled_from([0.5, 1.0, 2.0]))
+@given(scenes(), st.sampled_from([0.5, 1.0, 2.0]), st.sampled_from([0.005, 0.02]))
 def test_every_point_in_radius_and_window_is_paired(
-    scene: tuple[list[tuple[float, float, int]], list[tuple[float, float, int]]], radius_km: float
+    scene: tuple[list[tuple[float, float, int]], list[tuple[float, float, int]]],
+    radius_km: float,
+    grid: float,
 ) -> None:
     points, queries = scene
     index = TimedPoints(
-        np.array([p[0] for p in points]), np.array([p[1] for p in points]), np.array([p[2] for p in points])
+        np.array([p[0] for p in points]),
+        np.array([p[1] for p in points]),
+        np.array([p[2] for p in points]),
+        grid,
     )
     at = np.array([q[2] for q in queries])
     query, point = index.pairs(

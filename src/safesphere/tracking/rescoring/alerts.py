@@ -23,6 +23,9 @@ from safesphere.tracking.rescoring.gridjoin import Floats, Ints
 from safesphere.tracking.rescoring.timeline import RecentFix
 
 LOOK_BACK = max(c.HISTORY_WINDOW, c.NEARBY_ALERT_WINDOW)
+NEARBY_GRID_DEG = 0.02
+"""The nearby search's cells (about 2.2 km): its 6-hour window leaves few alerts in a cell, so a 2 km
+search is cheapest over ~3 x 4 large cells rather than ~100 small ones."""
 NOT_RESOLVED = float(np.iinfo(np.int64).max)
 """The resolution time of an alert that is still open: never."""
 NO_TIME = int(np.iinfo(np.int64).min)
@@ -96,9 +99,9 @@ class RecentAlerts:
         self._lon = np.array([r.longitude for r in rows], dtype=np.float64)
         self._received_us = np.array([microseconds(r.created_at) for r in rows], dtype=np.int64)
         self._severity = np.array([SEVERITY_INDEX.get(r.severity, -1) for r in rows], dtype=np.int64)
-        self._points = gridjoin.TimedPoints(
-            self._lat, self._lon, np.array([microseconds(r.occurred_at) for r in rows], dtype=np.int64)
-        )
+        occurred_us = np.array([microseconds(r.occurred_at) for r in rows], dtype=np.int64)
+        self._points = gridjoin.TimedPoints(self._lat, self._lon, occurred_us)
+        self._recent_points = gridjoin.TimedPoints(self._lat, self._lon, occurred_us, NEARBY_GRID_DEG)
 
     def around(self, batch: list[RecentFix], skew_tolerance_s: float) -> tuple[FixAlerts, FixAlerts]:
         """(nearby, historical) for each fix: the alerts ``repository.alerts_around`` lists for it, in its
@@ -111,7 +114,7 @@ class RecentAlerts:
         query, point = self._points.pairs(lat, lon, c.HISTORY_RADIUS_KM, at - duration_us(LOOK_BACK), ahead)
         history = self._per_fix(query, point, at, received)
         nearby_start = at - duration_us(c.NEARBY_ALERT_WINDOW)
-        query, point = self._points.pairs(lat, lon, c.NEARBY_ALERT_RADIUS_KM, nearby_start, ahead)
+        query, point = self._recent_points.pairs(lat, lon, c.NEARBY_ALERT_RADIUS_KM, nearby_start, ahead)
         open_then = self._resolved_us[point] > at[query]
         nearby = self._per_fix(query[open_then], point[open_then], at, received)
         return nearby, history

@@ -14,7 +14,6 @@ Floats = npt.NDArray[np.float64]
 
 GRID_DEG = 0.005
 """About 550 m: a 1 km search reads ~5 x 5 small cells, far fewer rows than the 3 x 3 indexed ones."""
-GRID_COLUMNS = round(360 / GRID_DEG)
 BOX_MARGIN = 1.001
 """Boxes a little wider than the radius, so no rounding at the edge can drop a point."""
 MAX_CELLS = 400
@@ -22,12 +21,12 @@ MAX_CELLS = 400
 MICROSECONDS = 1_000_000
 
 
-def _rows(lat: Floats) -> Ints:
-    return np.floor((lat + 90.0) / GRID_DEG).astype(np.int64)
+def _rows(lat: Floats, grid_deg: float) -> Ints:
+    return np.floor((lat + 90.0) / grid_deg).astype(np.int64)
 
 
-def _columns(lon: Floats) -> Ints:
-    return np.floor((lon + 180.0) / GRID_DEG).astype(np.int64)
+def _columns(lon: Floats, grid_deg: float) -> Ints:
+    return np.floor((lon + 180.0) / grid_deg).astype(np.int64)
 
 
 def _expand(starts: Ints, counts: Ints) -> tuple[Ints, Ints]:
@@ -39,14 +38,19 @@ def _expand(starts: Ints, counts: Ints) -> tuple[Ints, Ints]:
 
 
 class TimedPoints:
-    """Points with times, sorted by (cell, second) so each cell's time window is one searchsorted range."""
+    """Points with times, sorted by (cell, second) so each cell's time window is one searchsorted range.
+    Cells of ``grid_deg``: small for searches that keep many points per cell (a long window), larger for
+    searches a short window leaves few points to (then the cells, not the points, are the work)."""
 
-    def __init__(self, lat: Floats, lon: Floats, time_us: Ints) -> None:
+    def __init__(self, lat: Floats, lon: Floats, time_us: Ints, grid_deg: float = GRID_DEG) -> None:
         self.time_us = time_us
+        self._grid_deg = grid_deg
+        self._columns = round(360 / grid_deg)
         self._origin = int(time_us.min()) if len(time_us) else 0
         seconds = (time_us - self._origin) // MICROSECONDS
         self._span = int(seconds.max()) + 2 if len(time_us) else 2
-        keys = (_rows(lat) * GRID_COLUMNS + _columns(lon) % GRID_COLUMNS) * self._span + seconds
+        cells = _rows(lat, grid_deg) * self._columns + _columns(lon, grid_deg) % self._columns
+        keys = cells * self._span + seconds
         self._order = np.argsort(keys, kind="stable").astype(np.int64)
         self._keys = keys[self._order]
 
@@ -65,16 +69,15 @@ class TimedPoints:
         low, high = np.maximum(lat - dlat, -90.0), np.minimum(lat + dlat, 90.0)
         cos_lat = np.cos(np.radians(np.maximum(np.abs(low), np.abs(high))))
         dlon = np.degrees(radius_km * BOX_MARGIN / (EARTH_RADIUS_KM * np.maximum(cos_lat, 1e-12)))
-        row0, row1 = _rows(low), _rows(high)
-        col0, col1 = _columns(lon - dlon), _columns(lon + dlon)
+        grid, columns = self._grid_deg, self._columns
+        row0, row1 = _rows(low, grid), _rows(high, grid)
+        col0, col1 = _columns(lon - dlon, grid), _columns(lon + dlon, grid)
         width, height = col1 - col0 + 1, row1 - row0 + 1
         wide = (cos_lat < 1e-9) | (width * height > MAX_CELLS)
         narrow = np.flatnonzero(~wide)
         query, k = _expand(np.zeros(len(narrow), dtype=np.int64), (width * height)[narrow])
         query = narrow[query]
-        cells = (row0[query] + k // width[query]) * GRID_COLUMNS + (
-            col0[query] + k % width[query]
-        ) % GRID_COLUMNS
+        cells = (row0[query] + k // width[query]) * columns + (col0[query] + k % width[query]) % columns
         low_keys = cells * self._span + self._second(start_us)[query]
         high_keys = cells * self._span + self._second(end_us)[query]
         first = np.searchsorted(self._keys, low_keys, side="left").astype(np.int64)
