@@ -1,22 +1,21 @@
 """The vectorised assessment of a whole batch (``scoring.batch.assess`` over what ``rescoring.batch`` reads)
 gives every fix exactly what the scalar path (``assessor.score_fix`` → ``scoring.assess``) gives it alone:
 the same location score, level, factors (score, weight, contribution, details) and facts (the advice's
-inputs), and the same stored factor JSON, character for character. On a real database, with a varied city
-(``test_service.build``) plus the edge cases one by one: no alert anywhere near, polygon and circle zones
-(inside, approaching, restricted, risky, safe), day, twilight and night in two time zones, an implausible
-jump, an airliner, a vehicle, a sudden stop in the dark inside a restricted zone, and fixes with no, zero
-and very bad accuracy."""
+inputs), and the same stored factor JSON, character for character (as the JSON column writes it). On a
+real database, with a varied city (``test_service.build``) plus the edge cases one by one: no alert
+anywhere near, polygon and circle zones (inside, approaching, overlapping, restricted, risky, safe), day,
+twilight and night in three time zones, an implausible jump, an airliner, a vehicle, a sudden stop in the
+dark inside a restricted zone, and fixes with no, zero and very bad accuracy."""
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
 
 from safesphere.auth.models import User
-from safesphere.core import clock
+from safesphere.core import clock, jsoncodec
 from safesphere.core.config import Settings
 from safesphere.core.db import Database
 from safesphere.scoring import batch as batch_scoring
@@ -147,7 +146,7 @@ def test_vectorised_batch_assessment_equals_the_scalar_one_fix_by_fix(
     texts = factor_rows_json(assessed)
     for i, scored in enumerate(scalar):
         assert assessed.assessment(i) == scored.assessment, batch.fixes[i]
-        assert texts[i] == json.dumps(factor_rows(ScoredFix(scored.data, scored.assessment, 0.0)))
+        assert texts[i] == jsoncodec.dumps_text(factor_rows(ScoredFix(scored.data, scored.assessment, 0.0)))
     # the batch reached every branch the edge cases were made for
     details = [w.details for s in scalar for w in s.assessment.factors]
     facts = [w.facts for s in scalar for w in s.assessment.factors]

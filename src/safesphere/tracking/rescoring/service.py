@@ -9,8 +9,6 @@ batch over arrays), and the batch is written back with one executemany UPDATE: t
 from __future__ import annotations
 
 import asyncio
-import json
-import json.encoder
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -21,7 +19,7 @@ import sqlalchemy as sa
 from fastapi import FastAPI
 from sqlalchemy.orm import Session
 
-from safesphere.core import clock
+from safesphere.core import clock, jsoncodec
 from safesphere.core.config import Settings
 from safesphere.core.db import Database
 from safesphere.core.periodic import claim_period
@@ -47,7 +45,7 @@ _statuses = cast(sa.Table, TouristStatus.__table__)
 @cache
 def _update_fixes(dialect: str) -> sa.Update:
     """One UPDATE for a batch's fixes (run as executemany). The factor rows come serialised as the JSON
-    column would serialise them (``json.dumps``), saving its per-row processing; PostgreSQL casts them."""
+    column would serialise them (``core.jsoncodec``), saving its per-row processing; PostgreSQL casts them."""
     text = sa.bindparam("factor_rows", type_=sa.Text())
     return (
         sa.update(_fixes)
@@ -140,30 +138,27 @@ def _score(batch: Batch, settings: Settings, recent: RecentFixes) -> list[dict[s
     return rows
 
 
-_encode_text = json.encoder.encode_basestring_ascii
-"""What ``json.dumps`` writes a string with (its C version where there is one)."""
-
-
 def factor_rows_json(assessed: BatchAssessment) -> list[str]:
-    """``json.dumps(factor_rows(...))`` of each fix, character for character, without building the rows:
-    each factor's part is written once per distinct (details, score, contribution) of the batch."""
-    columns = []
-    for results, scores, weight, contributions in zip(
-        assessed.results, assessed.scores, assessed.weights, assessed.contributions, strict=True
-    ):
-        written: dict[tuple[str, float, float], str] = {}
-        column = []
-        for result, score, contribution in zip(results, scores, contributions, strict=True):
-            key = (result.details, score, contribution)
-            part = written.get(key)
-            if part is None:
-                part = written[key] = (
-                    f'{{"name": "{result.name}", "score": {score!r}, "weight": {weight!r}, '
-                    f'"contribution": {contribution!r}, "details": {_encode_text(result.details)}}}'
-                )
-            column.append(part)
-        columns.append(column)
-    return ["[" + ", ".join(parts) + "]" for parts in zip(*columns, strict=True)]
+    """Each fix's ``factor_rows`` as the JSON column writes them (``core.jsoncodec``), built from the
+    batch's columns."""
+    columns = list(
+        zip(assessed.results, assessed.scores, assessed.weights, assessed.contributions, strict=True)
+    )
+    return [
+        jsoncodec.dumps_text(
+            [
+                {
+                    "name": results[i].name,
+                    "score": scores[i],
+                    "weight": weight,
+                    "contribution": contributions[i],
+                    "details": results[i].details,
+                }
+                for results, scores, weight, contributions in columns
+            ]
+        )
+        for i in range(len(assessed.location_score))
+    ]
 
 
 def _write(session: Session, batch: Batch, rows: list[dict[str, object]], now: datetime) -> None:
