@@ -104,8 +104,9 @@ def time_of_day(lat: Floats, lon: Floats, when: list[datetime]) -> list[FactorRe
     names = _zone_names(lat, lon)
     elevation = sun_elevations(lat, lon, when)
     results = []
+    zones = {name: factors._zone(name) for name in set(names)}
     for moment, name, sun_deg in zip(when, names, elevation.tolist(), strict=True):
-        local = moment.astimezone(factors._zone(name))
+        local = moment.astimezone(zones[name])
         hour = local.hour
         clock_text = f"{hour:02d}:{local.minute:02d}"
         facts: dict[str, object] = {"local_time": clock_text, "sun_elevation_deg": round(sun_deg, 1)}
@@ -135,16 +136,16 @@ def _zone_names(lat: Floats, lon: Floats) -> list[str]:
 def sun_elevations(lat: Floats, lon: Floats, when: list[datetime]) -> Floats:
     """``sun.elevation`` for each point and moment: its place half over arrays, the moment half per second
     (shared with ``sun.py``), and ``sun.elevation`` itself wherever the last bits could matter."""
-    count = len(when)
-    moment = np.empty((count, 3))
-    clock = np.empty((count, 3))
-    zone = np.empty(count)
-    for k, w in enumerate(when):
+    zones, moments, clocks = [], [], []
+    for w in when:
         offset = w.utcoffset()
-        zone[k] = -offset.total_seconds() / 3600.0 if offset is not None else 0.0
+        zones.append(-offset.total_seconds() / 3600.0 if offset is not None else 0.0)
         utc = w.astimezone(UTC) if w.tzinfo is not None else w
-        moment[k] = sun._sun_at(utc.replace(microsecond=0, tzinfo=None))
-        clock[k] = (w.hour, w.minute, w.second)
+        moments.append(sun._sun_at(utc.replace(microsecond=0, tzinfo=None)))
+        clocks.append((w.hour, w.minute, w.second))
+    zone = np.array(zones, dtype=np.float64)
+    moment = np.array(moments, dtype=np.float64).reshape(len(when), 3)
+    clock = np.array(clocks, dtype=np.float64).reshape(len(when), 3)
     sd, cd, eqtime = moment[:, 0], moment[:, 1], moment[:, 2]
     latitude = np.clip(lat, -sun.MAX_LATITUDE, sun.MAX_LATITUDE)
     solar = clock[:, 0] * 60.0 + clock[:, 1] + clock[:, 2] / 60.0 + (eqtime + (4.0 * lon) + (60 * zone))
