@@ -126,8 +126,13 @@ class Writer:
                     break
                 jobs.append(more)
             running = [job for job in jobs if job.future.set_running_or_notify_cancel()]
-            if running:
+            try:
                 self._write(running)
+            except Exception as exc:  # the writer must outlive anything: every later request needs it
+                log.exception("the writer failed a batch of %d units", len(running))
+                for job in running:
+                    if not job.future.done():
+                        job.future.set_exception(exc)
         self._refuse_waiting()
 
     def _refuse_waiting(self) -> None:
@@ -140,6 +145,8 @@ class Writer:
                 job.future.set_exception(_shutting_down())
 
     def _write(self, jobs: list[_Job[Any]]) -> None:
+        if not jobs:
+            return
         for job in jobs:
             job.tries += 1
         try:
