@@ -204,6 +204,14 @@ class Writer:
         return outcomes
 
 
+def alone(db: Database, work: Work[T]) -> T:
+    """``work`` committed in a transaction of its own, without the writer (a caller that has none)."""
+    with db.new_session() as session:
+        result = work(session)
+        session.commit()
+    return result
+
+
 async def get_writer(request: Request) -> Writer:
     writer: Writer = request.app.state.writer
     return writer

@@ -14,7 +14,7 @@ import logging
 import random
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
@@ -29,7 +29,7 @@ from safesphere.core.announcements import Announcements
 from safesphere.core.config import Settings
 from safesphere.core.db import Database, UTCDateTime, table
 from safesphere.core.limits import InFlight
-from safesphere.core.writer import Writer
+from safesphere.core.writer import Writer, alone
 from safesphere.notify import hooks, outbox, push
 from safesphere.notify.models import Delivery, DeliveryAttempt, DeliveryStatus
 from safesphere.notify.routing import LOG_CHANNEL, ChannelSpec
@@ -126,10 +126,7 @@ _CANCEL = (
 
 def claim_due(database: Database, settings: Settings, limit: int | None = None) -> list[Claimed]:
     """``claim_in`` as a transaction of its own."""
-    with database.session() as session:
-        claimed = claim_in(session, settings, limit)
-        session.commit()
-    return claimed
+    return alone(database, functools.partial(claim_in, settings=settings, limit=limit))
 
 
 def claim_in(session: Session, settings: Settings, limit: int | None = None) -> list[Claimed]:
@@ -204,9 +201,7 @@ _SET_STATE = (
 
 def record_attempts(database: Database, settings: Settings, attempts: list[Attempt]) -> None:
     """``record_attempts_in`` as a transaction of its own."""
-    with database.session() as session:
-        record_attempts_in(session, settings, attempts)
-        session.commit()
+    alone(database, functools.partial(record_attempts_in, settings=settings, attempts=attempts))
 
 
 def record_attempts_in(session: Session, settings: Settings, attempts: list[Attempt]) -> None:
@@ -350,30 +345,24 @@ class DeliveryWorker:
         if wait > 0:
             await asyncio.sleep(wait)
 
-    async def _in_thread(self, work: Callable[..., T], *args: Any) -> T:
-        """``work`` in a thread, its time counted as the round's database work."""
+    async def _counted(self, work: Awaitable[T]) -> T:
+        """``work``'s time counted as the round's database work."""
         began = self._loop.time()
         try:
-            return await asyncio.to_thread(work, *args)
+            return await work
         finally:
             self._round_work_s += self._loop.time() - began
+
+    async def _in_thread(self, work: Callable[..., T], *args: Any) -> T:
+        """``work`` in a thread, its time counted as the round's database work."""
+        return await self._counted(asyncio.to_thread(work, *args))
 
     async def _write(self, unit: Callable[[Session], T]) -> T:
         """``unit`` committed with the requests' writes by the process's writer (``core.writer``), or in
         a transaction of its own; its time counted as the round's database work."""
         if self.writer is None:
-            return await self._in_thread(self._alone, unit)
-        began = self._loop.time()
-        try:
-            return await self.writer.run(unit)
-        finally:
-            self._round_work_s += self._loop.time() - began
-
-    def _alone(self, unit: Callable[[Session], T]) -> T:
-        with self.database.session() as session:
-            result = unit(session)
-            session.commit()
-        return result
+            return await self._in_thread(alone, self.database, unit)
+        return await self._counted(self.writer.run(unit))
 
     async def _send_all(self, client: httpx.AsyncClient, claimed: list[Claimed]) -> None:
         channels, devices = await self._in_thread(self._channels, [c.message.address for c in claimed])
