@@ -134,3 +134,40 @@ def test_routes_run_on_the_configured_number_of_threads(client: TestClient) -> N
     assert portal is not None
     tokens = portal.call(lambda: anyio.to_thread.current_default_thread_limiter().total_tokens)
     assert tokens == client.app.state.settings.route_threads == 8  # type: ignore[attr-defined]
+
+
+def _at_once(client: TestClient, requests: list[tuple[str, dict[str, str]]]) -> list[httpx.Response]:
+    """The reports, each with its headers, sent together on the app's own event loop: every one reaches
+    admission before any key lookup (a thread) can come back."""
+
+    async def burst() -> list[httpx.Response]:
+        transport = httpx.ASGITransport(app=client.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as sender:
+            return list(
+                await asyncio.gather(
+                    *(sender.post(path, json=report_body(), headers=headers) for path, headers in requests)
+                )
+            )
+
+    assert client.portal is not None
+    return client.portal.call(burst)
+
+
+@pytest.mark.parametrize(
+    "settings_overrides",
+    [{"device_writes_in_flight_per_client": 0, "device_writes_per_s": 0, "unverified_key_checks": 1}],
+)
+def test_a_burst_with_a_key_not_checked_yet_waits_for_its_one_check(
+    client: TestClient, factory: Factory
+) -> None:
+    """Cameras reconnecting after a restart find the key cache cold: a burst from one key costs one
+    lookup and is answered, where each request used to take a check slot of its own (503 past the pool).
+    Keys not known yet still share the pool: three new keys at once with one slot, two are told to retry."""
+    camera = factory.engine_key()
+    answers = _at_once(client, [("/threats/report", camera.headers)] * 12)
+    assert [a.status_code for a in answers] == [200] * 12, [a.text for a in answers]
+    others = [factory.engine_key() for _ in range(3)]
+    answers = _at_once(client, [("/threats/report", key.headers) for key in others])
+    assert sorted(a.status_code for a in answers) == [200, 503, 503]
+    busy = [a.json()["detail"] for a in answers if a.status_code == 503]
+    assert busy == ["Busy checking unknown keys; retry"] * 2

@@ -8,9 +8,10 @@ read timeout: 64 sockets without credentials announcing a body they never sent s
 1. No credentials, a malformed or expired token: 401 from the headers alone, after a short delay
    (``REFUSAL_DELAY_S``) that holds a flood on a fixed set of connections to a trickle.
 2. An engine key is checked against the database once and remembered (``KeyCache``); a key not known
-   yet is checked in a small pool of its own (``unverified_key_checks`` at a time, beyond that 503), so
-   a flood of bogus keys costs a bounded trickle of indexed lookups and nothing else. A user token is
-   verified by its signature (no database).
+   yet is checked in a small pool of its own (``unverified_key_checks`` keys at a time, beyond that 503),
+   so a flood of bogus keys costs a bounded trickle of indexed lookups and nothing else. Requests with a
+   key already being checked wait for that one check: a camera's burst after a restart (a cold cache)
+   costs one lookup and is not refused. A user token is verified by its signature (no database).
 3. Its client (the key or the user) spends a token of its rate bucket and takes one of its in-flight
    slots (``core.limits``): over either, 429 with Retry-After, for that client only.
 4. The body is read (within ``request_body_timeout_s``) before the write queues for one of the route
@@ -120,7 +121,8 @@ class DeviceAdmission:
         self.lane_size = max(1, settings.route_threads - RESERVED_ROUTE_THREADS)
         self._lane: asyncio.Semaphore | None = None
         self._lookups: anyio.CapacityLimiter | None = None
-        self._checking = 0
+        self._checks: dict[str, asyncio.Future[service.EngineKeyIdentity | None]] = {}
+        """The lookups under way, by key hash: later requests with the same key wait for them."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] != "POST" or scope["path"] not in self.paths:
@@ -159,15 +161,16 @@ class DeviceAdmission:
         key_hash = hash_engine_key(key)
         known = self.keys.get(key_hash)
         if known is None:
-            if self._checking >= self.unverified_checks:
-                await refuse(send, Refusal(503, "Busy checking unknown keys; retry", RETRY_AFTER_S))
-                return None
-            self._checking += 1
-            try:
-                identity = await self._look_up(scope["app"].state.db, key)
-            finally:
-                self._checking -= 1
-            self.keys.remember(key_hash, identity.id if identity else None)
+            checking = self._checks.get(key_hash)
+            if checking is None:
+                if len(self._checks) >= self.unverified_checks:
+                    await refuse(send, Refusal(503, "Busy checking unknown keys; retry", RETRY_AFTER_S))
+                    return None
+                checking = self._checks[key_hash] = asyncio.ensure_future(
+                    self._look_up(scope["app"].state.db, key, key_hash)
+                )
+            # Shielded: a client that goes away does not cancel the check the others wait for.
+            identity = await asyncio.shield(checking)
             if identity is not None:
                 scope.setdefault("state", {})[VERIFIED_KEY_STATE] = (key_hash, identity)
             known = (identity is not None, identity.id if identity else None)
@@ -177,7 +180,8 @@ class DeviceAdmission:
             return None
         return ("engine", key_id)
 
-    async def _look_up(self, database: Database, key: str) -> service.EngineKeyIdentity | None:
+    async def _look_up(self, database: Database, key: str, key_hash: str) -> service.EngineKeyIdentity | None:
+        """The key's identity (None: unknown or revoked), remembered; its entry in ``_checks`` removed."""
         if self._lookups is None:
             self._lookups = anyio.CapacityLimiter(LOOKUP_THREADS)
 
@@ -185,7 +189,12 @@ class DeviceAdmission:
             with database.read_session() as session:  # connection taken and given back in this thread
                 return service.authenticate_engine_key(session=session, key=key)
 
-        return await anyio.to_thread.run_sync(look_up, limiter=self._lookups)
+        try:
+            identity = await anyio.to_thread.run_sync(look_up, limiter=self._lookups)
+            self.keys.remember(key_hash, identity.id if identity else None)
+            return identity
+        finally:
+            del self._checks[key_hash]
 
 
 async def _unauthenticated(send: Send) -> None:
