@@ -9,11 +9,15 @@ from collections.abc import AsyncIterator
 import anyio.to_thread
 import httpx
 import pytest
+import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from starlette.types import Receive, Scope, Send
 
+from safesphere.auth import service as auth_service
 from safesphere.core import clock
+from safesphere.core.db import Database
 from safesphere.core.limits import BodyLimits, FairShares, InFlight, RateLimits
+from safesphere.incidents.models import Incident
 from tests.factories import Factory
 from tests.incidents.reports import report_body
 from tests.tracking.fixtures import fix_body
@@ -126,6 +130,23 @@ def test_a_key_revoked_after_admission_remembered_it_is_refused(client: TestClie
     assert client.delete(f"/admin/keys/{engine.name}", headers=admin.headers).status_code == 200
     assert client.post("/threats/report", json=report_body(), headers=engine.headers).status_code == 401
     assert client.post("/threats/report", json=report_body(), headers=engine.headers).status_code == 401
+
+
+def test_a_key_revoked_by_another_process_is_refused_though_admission_remembers_it(
+    client: TestClient, factory: Factory, db: Database
+) -> None:
+    """Admission's memory of a key is not asked again by the route: the report's unit of work re-reads the
+    key in its transaction. Revoked here as ``safesphere keys revoke`` would, from another process."""
+    engine = factory.engine_key()
+    assert client.post("/threats/report", json=report_body(), headers=engine.headers).status_code == 200
+    with db.session() as session:
+        auth_service.revoke_engine_key(session=session, name=engine.name)
+        session.commit()
+    body = report_body()
+    assert client.post("/threats/report", json=body, headers=engine.headers).status_code == 401
+    with db.read_session() as session:
+        stored = session.scalar(sa.select(sa.func.count()).where(Incident.incident_id == body["incident_id"]))
+    assert stored == 0
 
 
 def test_routes_run_on_the_configured_number_of_threads(client: TestClient) -> None:

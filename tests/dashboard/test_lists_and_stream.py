@@ -9,6 +9,7 @@ holds a list's request or its response, from the real server, until the test rel
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, Literal
@@ -27,6 +28,7 @@ from tests.support.live import LiveServer
 Stage = Literal["request", "response"]
 QUIET_S = "3600"
 """A stream that polls once and then not for an hour: within a test, nothing it has not sent yet arrives."""
+SHORT_OVERLAP_S = 1.0
 
 GATE_SCRIPT = """
 (() => {
@@ -143,12 +145,16 @@ def test_a_list_read_before_a_live_change_does_not_undo_it(
     )
     untouched = report(factory.client, engine, threat_level="MEDIUM", is_critical=False)
     [incident_alert] = factory.client.get("/alerts?status=open", headers=officer.headers).json()
-    # No overlap: what the stream sends is only what changed after it started.
+    arranged = time.monotonic()
+    # A short overlap: what the stream sends is only what changed after it started (the reports above are
+    # older than the overlap by then). Not none: a change stamped before a look but committed after it
+    # (the SOS below, under load) is found by the next look only within the overlap.
     with (
-        started(settings, browser, SAFESPHERE_LIVE_OVERLAP_S="0") as server,
+        started(settings, browser, SAFESPHERE_LIVE_OVERLAP_S=str(SHORT_OVERLAP_S)) as server,
         network_gate(browser, {"/incidents?": "response", "/alerts?": "response"}),
         httpx.Client(base_url=server.url, timeout=30) as api,
     ):
+        time.sleep(max(0.0, arranged + SHORT_OVERLAP_S - time.monotonic()))
         log_in(browser, server, officer)
         wait(browser).until(
             lambda d: (gate(d) or {}).get("held") == 5

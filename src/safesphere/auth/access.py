@@ -106,8 +106,8 @@ def _user_from(
 
 
 def _verified(request: Request, key_hash: str) -> tuple[bool, EngineKeyIdentity | None]:
-    """Whether admission (``auth.admission``) already looked this key up for this very request, and
-    what it found (a key record, or None for an unknown or revoked key)."""
+    """Whether admission (``auth.admission``) already knows this key for this very request (looked up now
+    or remembered), and what it found (a key record, or None for an unknown or revoked key)."""
     verified = getattr(request.state, VERIFIED_KEY_STATE, None)
     if verified is not None and verified[0] == key_hash:
         return True, verified[1]
@@ -124,7 +124,7 @@ def _engine_from(request: Request, session: ReadSession, key: str | None) -> Eng
         _release_connection(session)
         keys: KeyCache | None = getattr(request.app.state, "engine_keys", None)
         if keys is not None:  # admission stops counting a revoked key as live
-            keys.remember(key_hash, record.id if record else None)
+            keys.remember(key_hash, record)
     return _principal(record)
 
 
@@ -200,8 +200,10 @@ def metrics_reader(
 async def engine_key(
     request: Request, bearer: BearerCredentials, api_key: ApiKeyCredentials, basic: BasicCredentials
 ) -> EnginePrincipal:
-    """``async``: admission (``auth.admission``) has usually verified the key for this very request, so
-    no thread hop and no session; otherwise the key is looked up in a route thread."""
+    """``async``: on a device write admission (``auth.admission``) knows the key already (looked up for
+    this request, or remembered for up to a minute), so no thread hop and no session; otherwise the key is
+    looked up in a route thread. A remembered key may have been revoked since: the threat report, the one
+    device write for engines, re-reads its key in its own transaction (``incidents.service``)."""
     key = _engine_key_from(bearer, api_key, basic)
     engine: EnginePrincipal | None = None
     if key is not None:

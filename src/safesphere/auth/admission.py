@@ -18,8 +18,10 @@ read timeout: 64 sockets without credentials announcing a body they never sent s
    threads device writes may use: all but ``RESERVED_ROUTE_THREADS``, kept for SOS, login and the
    control room whatever the devices do.
 
-The route's own access dependency still decides (a revoked key, a deactivated tourist, the wrong role);
-it reuses the lookup made here for this request, so a request checks its key once.
+The route's own access dependency still decides (a deactivated tourist, the wrong role). For an engine key
+it takes what admission knows (looked up for this request, or remembered for up to ``KeyCache.ttl_s``) with
+no query of its own: a threat report's unit of work re-reads its key's row inside the writer's transaction
+(``incidents.service.record_report``), so a key revoked meanwhile is refused there, by any process.
 """
 
 from __future__ import annotations
@@ -30,7 +32,6 @@ import binascii
 import time
 from collections import OrderedDict
 from collections.abc import Hashable
-from typing import Any
 
 import anyio
 import anyio.to_thread
@@ -65,18 +66,19 @@ VERIFIED_KEY_STATE = "verified_engine_key"
 
 
 class KeyCache:
-    """Engine keys recently found live or unknown, by hash, each for ``ttl_s``; at most ``size`` of each."""
+    """Engine keys recently found live (with their identity) or unknown, by hash, each for ``ttl_s``; at
+    most ``size`` of each."""
 
     def __init__(self, *, ttl_s: float = 60.0, size: int = 4096) -> None:
         self.ttl_s = ttl_s
         self.size = size
-        self._known: dict[bool, OrderedDict[str, tuple[Any, float]]] = {
+        self._known: dict[bool, OrderedDict[str, tuple[service.EngineKeyIdentity | None, float]]] = {
             True: OrderedDict(),
             False: OrderedDict(),
         }
 
-    def get(self, key_hash: str) -> tuple[bool, Any] | None:
-        """``(True, key id)`` for a key seen live, ``(False, None)`` for one seen unknown, else None."""
+    def get(self, key_hash: str) -> tuple[bool, service.EngineKeyIdentity | None] | None:
+        """``(True, identity)`` for a key seen live, ``(False, None)`` for one seen unknown, else None."""
         now = time.monotonic()
         for live, entries in self._known.items():
             entry = entries.get(key_hash)
@@ -84,12 +86,12 @@ class KeyCache:
                 return live, entry[0]
         return None
 
-    def remember(self, key_hash: str, key_id: int | None) -> None:
-        """Note the outcome of a lookup: the live key's id, or None for an unknown or revoked key."""
-        live = key_id is not None
+    def remember(self, key_hash: str, identity: service.EngineKeyIdentity | None) -> None:
+        """Note the outcome of a lookup: the live key's identity, or None for an unknown or revoked key."""
+        live = identity is not None
         self._known[not live].pop(key_hash, None)
         entries = self._known[live]
-        entries[key_hash] = (key_id, time.monotonic() + self.ttl_s)
+        entries[key_hash] = (identity, time.monotonic() + self.ttl_s)
         entries.move_to_end(key_hash)
         while len(entries) > self.size:
             entries.popitem(last=False)
@@ -139,10 +141,24 @@ class DeviceAdmission:
             body = await _read_body(receive)
             if self._lane is None:
                 self._lane = asyncio.Semaphore(self.lane_size)
+            verified = scope.get("state", {}).get(VERIFIED_KEY_STATE)
+            if verified is not None:
+                send = self._noting_refusal(send, verified[0])
             async with self._lane:
                 await self.app(scope, _replay(body, receive), send)
         finally:
             self.shares.release(client)
+
+    def _noting_refusal(self, send: Send, key_hash: str) -> Send:
+        """``send``, remembering the key as not live when the route refuses it (401): revoked since it was
+        remembered, so its next requests are refused here, before they spend its rate or a slot."""
+
+        async def noting(message: Message) -> None:
+            if message["type"] == "http.response.start" and message["status"] == 401:
+                self.keys.remember(key_hash, None)
+            await send(message)
+
+        return noting
 
     async def _client(self, scope: Scope, send: Send) -> Hashable | None:
         """Who is asking, or None once refused (401, or 503 when the unverified pool is full)."""
@@ -171,14 +187,13 @@ class DeviceAdmission:
                 )
             # Shielded: a client that goes away does not cancel the check the others wait for.
             identity = await asyncio.shield(checking)
-            if identity is not None:
-                scope.setdefault("state", {})[VERIFIED_KEY_STATE] = (key_hash, identity)
-            known = (identity is not None, identity.id if identity else None)
-        live, key_id = known
-        if not live:
+            known = (identity is not None, identity)
+        live, identity = known
+        if not live or identity is None:
             await _unauthenticated(send)
             return None
-        return ("engine", key_id)
+        scope.setdefault("state", {})[VERIFIED_KEY_STATE] = (key_hash, identity)
+        return ("engine", identity.id)
 
     async def _look_up(self, database: Database, key: str, key_hash: str) -> service.EngineKeyIdentity | None:
         """The key's identity (None: unknown or revoked), remembered; its entry in ``_checks`` removed."""
@@ -191,7 +206,7 @@ class DeviceAdmission:
 
         try:
             identity = await anyio.to_thread.run_sync(look_up, limiter=self._lookups)
-            self.keys.remember(key_hash, identity.id if identity else None)
+            self.keys.remember(key_hash, identity)
             return identity
         finally:
             del self._checks[key_hash]

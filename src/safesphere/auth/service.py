@@ -303,6 +303,10 @@ class EngineKeyIdentity:
     longitude: float | None
     timezone: str | None
 
+    @property
+    def key_id(self) -> int:
+        return self.id
+
 
 _K = table(EngineKey).c
 _LIVE_KEY = sa.select(_K.id, _K.name, _K.owner_id, _K.latitude, _K.longitude, _K.timezone).where(
@@ -314,6 +318,18 @@ _LIVE_KEY = sa.select(_K.id, _K.name, _K.owner_id, _K.latitude, _K.longitude, _K
 def authenticate_engine_key(*, session: Session, key: str) -> EngineKeyIdentity | None:
     """The live key matching ``key``, or None for an unknown or revoked one."""
     row = session.connection().execute(_LIVE_KEY, {"key_hash": hash_engine_key(key)}).first()
+    return EngineKeyIdentity(*row) if row is not None else None
+
+
+_LIVE_KEY_BY_ID = sa.select(_K.id, _K.name, _K.owner_id, _K.latitude, _K.longitude, _K.timezone).where(
+    _K.id == sa.bindparam("key_id"), _K.revoked_at.is_(None)
+)
+
+
+def live_engine_key(*, session: Session, key_id: int) -> EngineKeyIdentity | None:
+    """The key as it is now in this transaction (its owner and place may have changed since it was
+    cached), or None once revoked."""
+    row = session.connection().execute(_LIVE_KEY_BY_ID, {"key_id": key_id}).first()
     return EngineKeyIdentity(*row) if row is not None else None
 
 

@@ -19,7 +19,7 @@ from safesphere.auth import service as auth_service
 from safesphere.core import clock, jsoncodec
 from safesphere.core.config import Settings
 from safesphere.core.db import UTCDateTime, table
-from safesphere.core.errors import InvalidInput, ServiceUnavailable
+from safesphere.core.errors import InvalidInput, NotAuthenticated, ServiceUnavailable
 from safesphere.core.logging import Sampler
 from safesphere.core.writer import Writer
 from safesphere.devices import service as devices_service
@@ -98,7 +98,14 @@ def record_report(
 ) -> ReportOutcome:
     """One unit of work for the writer: store a reported incident and record its protocol in the
     writer's transaction (never committed here), or find the earlier report it replays. A duplicate of
-    its id raises ``IntegrityError`` (the other domains' writes flush early, so at any flush in here)."""
+    its id raises ``IntegrityError`` (the other domains' writes flush early, so at any flush in here).
+
+    ``engine`` may come from admission's cache of keys (``auth.admission``): the key's row is read again
+    here, so a key revoked since is refused and its owner and place are the current ones."""
+    current = auth_service.live_engine_key(session=session, key_id=engine.key_id)
+    if current is None:
+        raise NotAuthenticated()
+    engine = current
     _check_source(session, report, engine)
     if report.incident_id is not None and replays.reported_before(session, report.incident_id):
         replayed = replays.find_replay(session, report.incident_id, request_hash, engine)
