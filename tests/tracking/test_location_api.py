@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from safesphere.alerts.models import Alert
+from safesphere.auth.models import User
 from safesphere.core import clock
 from safesphere.core.db import Database
 from safesphere.core.geo import grid_cell
@@ -315,3 +316,25 @@ def test_the_fix_is_stored_as_answered_and_a_late_fix_does_not_move_the_tourist_
         moved = client.get(f"/authority/tourists/{tourist.user.id}", headers=officer.headers).json()
     assert moved["status"]["location"] == {"lat": SPOT[0], "lon": SPOT[1]}
     assert moved["status"]["tourist_safety_score"] == newer["tourist_safety_score"]
+
+
+def test_a_fix_with_a_token_its_account_no_longer_honours_is_refused_and_not_stored(
+    client: TestClient, factory: Factory, db: Database
+) -> None:
+    """The route checks the token alone (``auth.access.tourist_token``, no query); the fix's unit of work
+    confirms the account in the writer's transaction: deactivated, deleted, or its password or role changed
+    after the token was issued, it is a 401 and nothing is written."""
+    deactivated, deleted, changed = factory.tourist(), factory.tourist(), factory.tourist()
+    with db.session() as session:
+        session.execute(sa.update(User).where(User.id == deactivated.user.id).values(is_active=False))
+        session.execute(sa.delete(User).where(User.id == deleted.user.id))
+        later = clock.now() + timedelta(seconds=5)
+        password_changed = sa.update(User).where(User.id == changed.user.id)
+        session.execute(password_changed.values(credentials_changed_at=later))
+        session.commit()
+    for account in (deactivated, deleted, changed):
+        refused = client.post("/location/update", json=fix_body(clock.now()), headers=account.headers)
+        assert (refused.status_code, refused.json()) == (401, {"detail": "Not authenticated"})
+    assert _fixes(db) == 0
+    authority = factory.authority()  # the role is in the token: refused before the body is read
+    assert client.post("/location/update", json={}, headers=authority.headers).status_code == 403

@@ -1,8 +1,10 @@
 """Who may call a route, declared in its signature.
 
 Every route takes exactly one of these dependencies: ``Public``, ``AnyUser``, ``TouristUser``,
-``AuthorityUser``, ``AdminUser``, ``EngineKeyAuth``, ``EngineOrAuthority`` or ``MetricsReader``. Each
-carries an ``access_rule`` attribute, so a test walks the route table and checks every rule.
+``TouristToken``, ``AuthorityUser``, ``AdminUser``, ``EngineKeyAuth``, ``EngineOrAuthority`` or
+``MetricsReader``. Each carries an ``access_rule`` attribute, so a test walks the route table and checks
+every rule. ``TouristToken`` (rule "tourist", the location fix) checks the token alone; its route confirms
+the account in its own transaction (``auth.service.confirm_account``).
 
 Missing or invalid credentials give 401 ``{"detail": "Not authenticated"}``; valid credentials of
 the wrong kind or role give 403.
@@ -27,13 +29,13 @@ from fastapi.security import (
 from sqlalchemy.orm import Session
 
 from safesphere.auth import service
-from safesphere.auth.admission import VERIFIED_KEY_STATE, KeyCache
+from safesphere.auth.admission import VERIFIED_KEY_STATE, VERIFIED_TOKEN_STATE, KeyCache
 from safesphere.auth.models import Role, User
 from safesphere.auth.service import EngineKeyIdentity
 from safesphere.core.db import Database
 from safesphere.core.dependencies import ReadSession, SettingsDep, TokensDep
 from safesphere.core.errors import Forbidden, NotAuthenticated
-from safesphere.core.security import ENGINE_KEY_PREFIX, hash_engine_key
+from safesphere.core.security import ENGINE_KEY_PREFIX, TokenClaims, hash_engine_key
 
 _bearer = HTTPBearer(auto_error=False, description="A user's access token, or an engine key.")
 _api_key = APIKeyHeader(name="X-API-Key", auto_error=False, description="An engine key.")
@@ -171,6 +173,32 @@ def _role_rule(name: str, roles: frozenset[Role]) -> Callable[..., User]:
 
 
 tourist_user = _role_rule("tourist", frozenset({Role.tourist}))
+
+
+@_rule("tourist")
+async def tourist_token(
+    request: Request, tokens: TokensDep, bearer: BearerCredentials, api_key: ApiKeyCredentials
+) -> TokenClaims:
+    """A tourist's token checked by its signature, expiry and role alone: ``async``, no query, no thread
+    (on a device write admission has decoded it already). The account itself (deleted, deactivated, a
+    password or role changed since the token) must be confirmed by the route's own transaction with
+    ``auth.service.confirm_account``, as the location fix's unit of work does in the writer's."""
+    if bearer is None or bearer.credentials.startswith(ENGINE_KEY_PREFIX):
+        if api_key or bearer is not None:
+            raise Forbidden("This endpoint needs a user account, not an engine key")
+        raise NotAuthenticated()
+    decoded = getattr(request.state, VERIFIED_TOKEN_STATE, None)
+    if decoded is not None and decoded[0] == bearer.credentials:
+        claims: TokenClaims | None = decoded[1]
+    else:
+        claims = tokens.decode(bearer.credentials)
+    if claims is None:
+        raise NotAuthenticated()
+    if claims.role != Role.tourist.value:
+        raise Forbidden("This endpoint is for tourist accounts")
+    return claims
+
+
 authority_user = _role_rule("authority", frozenset({Role.authority, Role.admin}))
 admin_user = _role_rule("admin", frozenset({Role.admin}))
 
@@ -242,6 +270,7 @@ def engine_or_authority(
 Public = Annotated[None, Depends(public)]
 AnyUser = Annotated[User, Depends(any_user)]
 TouristUser = Annotated[User, Depends(tourist_user)]
+TouristToken = Annotated[TokenClaims, Depends(tourist_token)]
 AuthorityUser = Annotated[User, Depends(authority_user)]
 AdminUser = Annotated[User, Depends(admin_user)]
 EngineKeyAuth = Annotated[EnginePrincipal, Depends(engine_key)]

@@ -63,6 +63,8 @@ connections is held to two requests per connection per second (a sleeping task c
 immediate answer let 256 connections cost the event loop ~1000 refusals a second."""
 VERIFIED_KEY_STATE = "verified_engine_key"
 """Where in the request's state the key looked up here is handed to the route's access dependency."""
+VERIFIED_TOKEN_STATE = "verified_user_token"  # noqa: S105 (a state key, not a secret)
+"""Where in the request's state a user token decoded here (and its claims) is handed to the route's."""
 
 
 class KeyCache:
@@ -169,6 +171,7 @@ class DeviceAdmission:
             tokens: TokenService = scope["app"].state.tokens
             claims = tokens.decode(credential)
             if claims is not None:
+                scope.setdefault("state", {})[VERIFIED_TOKEN_STATE] = (credential, claims)
                 return ("user", claims.user_id)
         await _unauthenticated(send)
         return None

@@ -19,6 +19,7 @@ from safesphere.core import clock
 from safesphere.core.db import Database, table
 from safesphere.core.errors import Conflict, InvalidInput, NotAuthenticated, NotFound, TooManyRequests
 from safesphere.core.security import (
+    TokenClaims,
     TokenService,
     hash_engine_key,
     hash_password,
@@ -136,6 +137,16 @@ def login(
 def _issued(tokens: TokenService, user: User) -> IssuedToken:
     token = tokens.issue(user_id=user.id, role=user.role)
     return IssuedToken(token, int(tokens.ttl.total_seconds()), Role(user.role))
+
+
+def confirm_account(*, session: Session, claims: TokenClaims) -> User:
+    """The token's account as it is now in this transaction: ``NotAuthenticated`` once it was deleted or
+    deactivated, or changed its password or role after the token was issued. For a route whose access
+    rule checked the token alone (``auth.access.tourist_token``)."""
+    user = get_user(session=session, user_id=claims.user_id)
+    if user is None or not user.is_active or issued_before_change(user, claims.issued_at):
+        raise NotAuthenticated()
+    return user
 
 
 def issued_before_change(user: User, issued_at: datetime) -> bool:

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Header, Query, Request, status
 from safesphere.alerts import service as alerts_service
 from safesphere.alerts.models import Alert
 from safesphere.alerts.schemas import AlertOut, SosIn
-from safesphere.auth.access import AuthorityUser, TouristUser
+from safesphere.auth.access import AuthorityUser, TouristToken, TouristUser
 from safesphere.auth.models import User
 from safesphere.core.dependencies import DbSession, ReadSession, SettingsDep
 from safesphere.core.errors import responses
@@ -69,22 +69,20 @@ def history_item(fix: LocationFix) -> HistoryItem:
 
 
 @router.post("/location/update", response_model=LocationUpdateOut, responses=responses(n422="Invalid fix"))
-def update_location(
+async def update_location(
     body: LocationIn,
     request: Request,
-    session: ReadSession,
     writer: WriterDep,
     settings: SettingsDep,
-    user: TouristUser,
+    account: TouristToken,
     accept_language: AcceptLanguage = None,
 ) -> LocationUpdateOut:
     """Record a location fix and answer with its explained safety score and recommendations, once the fix
     is durable (committed with others by the process's writer)."""
-    update = service.update_location(
-        session=session, writer=writer, settings=settings, zone_index=_zone_index(request),
-        tourist_id=user.id, location=body,
-    )  # fmt: skip
-    language = pick_language(user.preferred_language, accept_language)
+    update = await service.update_location(
+        writer=writer, settings=settings, zone_index=_zone_index(request), account=account, location=body
+    )
+    language = pick_language(update.preferred_language, accept_language)
     return LocationUpdateOut(
         location_id=update.fix_id,
         location_safety_score=update.scored.assessment.location_safety_score,

@@ -11,10 +11,12 @@ from sqlalchemy.orm import Session
 
 from safesphere.alerts import service as alerts_service
 from safesphere.alerts.models import Alert, AlertStatus
+from safesphere.auth import service as auth_service
 from safesphere.core import clock
 from safesphere.core.config import Settings
 from safesphere.core.errors import InvalidInput, NotFound
 from safesphere.core.geo import bounding_box, haversine_km
+from safesphere.core.security import TokenClaims
 from safesphere.core.writer import Writer
 from safesphere.scoring.assessment import risk_level
 from safesphere.scoring.constants import NOT_COUNTED_ALERT_STATUSES, NOT_COUNTED_ALERT_TYPES, SEVERITY_ORDER
@@ -50,6 +52,8 @@ class LocationUpdate:
     """The stored fix's factor rows (``factor_rows``), as the response shows them."""
     scored: ScoredFix
     alert: Alert | None
+    preferred_language: str | None
+    """The tourist's language setting as read with the fix (the answer's recommendations use it)."""
 
 
 def _should_alert(session: Session, settings: Settings, tourist_id: int, scored: ScoredFix) -> bool:
@@ -100,24 +104,25 @@ def _store_fix(
     return fix_id
 
 
-def update_location(
+async def update_location(
     *,
-    session: Session,
     writer: Writer,
     settings: Settings,
     zone_index: ZoneIndex,
-    tourist_id: int,
+    account: TokenClaims,
     location: LocationIn,
 ) -> LocationUpdate:
     """Score a fix, store it, refresh the tourist status and raise an anomaly alert if due: one unit of
-    the process's writer (``core.writer``: committed with others, returned once durable). ``session``
-    only reads the zone index's version.
+    the process's writer (``core.writer``: committed with others, returned once durable). The tourist's
+    token was checked by its signature alone (``auth.access.tourist_token``): the unit confirms the
+    account first, in the writer's transaction.
 
-    The score's reads run inside the unit, on the writer's connection. Reading them first on a read
-    session, outside the write lock, was tried (issue 17, "decide, then write") and measured worse on
-    one process with 1,000,000 alerts: 17.3-17.6 ms CPU per fix against 12.8-14.4 ms, p99 95-129 ms
-    against 20 ms at 30 fixes/s. Under the GIL the reads gain no parallelism, and each fix paid a pooled
-    read connection's checkout and transaction."""
+    Everything the score reads runs inside the unit, on the writer's connection: the account, the zone
+    index's version (a reload, after a zone changed, holds the writer once), the alerts and fixes around.
+    Reading the score's inputs first on a read session, outside the write lock, was tried (issue 17,
+    "decide, then write") and measured worse on one process with 1,000,000 alerts: 17.3-17.6 ms CPU per
+    fix against 12.8-14.4 ms, p99 95-129 ms against 20 ms at 30 fixes/s. Under the GIL the reads gain no
+    parallelism, and each fix paid a pooled read connection's checkout and transaction."""
     timestamp = clock.ensure_utc(location.timestamp)
     if timestamp > clock.now() + timedelta(seconds=settings.max_fix_future_s):
         raise InvalidInput(
@@ -126,22 +131,21 @@ def update_location(
     fix_data = Fix(
         location.lat, location.lon, timestamp, location.speed, location.accuracy, location.altitude
     )
-    zone_index.refresh_if_changed(session)
-    session.commit()  # ends the read (keeping what it loaded): no connection is held while the write waits
 
     def score_and_store(write: Session) -> LocationUpdate:
+        tourist = auth_service.confirm_account(session=write, claims=account)
+        zone_index.refresh_if_changed(write)
         scored = score_fix(
-            session=write, settings=settings, zone_index=zone_index, tourist_id=tourist_id, fix=fix_data
+            session=write, settings=settings, zone_index=zone_index, tourist_id=tourist.id, fix=fix_data
         )
         factors = factor_rows(scored)
-        fix_id = _store_fix(write, tourist_id, location, scored, factors)
-        return LocationUpdate(
-            fix_id, factors, scored, _anomaly_alert_if_due(write, settings, tourist_id, scored)
-        )
+        fix_id = _store_fix(write, tourist.id, location, scored, factors)
+        alert = _anomaly_alert_if_due(write, settings, tourist.id, scored)
+        return LocationUpdate(fix_id, factors, scored, alert, tourist.preferred_language)
 
-    update = writer.submit(score_and_store).result()
+    update = await writer.run(score_and_store)
     if update.alert is not None:
-        log.info("anomaly alert raised", extra={"tourist_id": tourist_id, "alert_id": update.alert.id})
+        log.info("anomaly alert raised", extra={"tourist_id": account.user_id, "alert_id": update.alert.id})
     return update
 
 
