@@ -14,9 +14,10 @@ read timeout: 64 sockets without credentials announcing a body they never sent s
    costs one lookup and is not refused. A user token is verified by its signature (no database).
 3. Its client (the key or the user) spends a token of its rate bucket and takes one of its in-flight
    slots (``core.limits``): over either, 429 with Retry-After, for that client only.
-4. The body is read (within ``request_body_timeout_s``) before the write queues for one of the route
-   threads device writes may use: all but ``RESERVED_ROUTE_THREADS``, kept for SOS, login and the
-   control room whatever the devices do.
+4. The body is read (within ``request_body_timeout_s``) before the write queues for the device-write
+   lane: ``route_threads`` less ``RESERVED_ROUTE_THREADS`` at once. Both device writes are ``async``
+   routes now (their work runs in the process's writer, not in route threads), so the lane bounds how
+   many wait for the writer at once, and with them the writer's batches.
 
 The route's own access dependency still decides (a deactivated tourist, the wrong role). For an engine key
 it takes what admission knows (looked up for this request, or remembered for up to ``KeyCache.ttl_s``) with

@@ -344,6 +344,10 @@ def live_engine_key(*, session: Session, key_id: int) -> EngineKeyIdentity | Non
     return EngineKeyIdentity(*row) if row is not None else None
 
 
+_KEY_NAMED = sa.select(_K.id).where(_K.name == sa.bindparam("name")).limit(1)
+
+
 def is_engine_key_name(*, session: Session, name: str) -> bool:
-    """Whether an engine key (live or revoked) has this name: another key's name is not a source to claim."""
-    return session.scalar(sa.select(EngineKey.id).where(EngineKey.name == name).limit(1)) is not None
+    """Whether an engine key (live or revoked) has this name: another key's name is not a source to claim.
+    Core on the session's connection: a report naming its own source asks it in the writer's unit."""
+    return session.connection().scalar(_KEY_NAMED, {"name": name}) is not None

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from safesphere.core.config import Settings
+from safesphere.core.db import table
 from safesphere.core.errors import NotFound
 from safesphere.core.geo import bounding_box, compass_direction, haversine_km, initial_bearing_deg
 from safesphere.places.models import Place, PlaceKind
@@ -107,27 +108,39 @@ def export_geojson(*, session: Session, kind: PlaceKind | None = None) -> dict[s
     }
 
 
+_P = table(Place).c
+_PLACES_OF_KIND = sa.select(table(Place)).where(_P.kind == sa.bindparam("kind"))
+_IN_BOX = _PLACES_OF_KIND.where(
+    _P.latitude.between(sa.bindparam("min_lat"), sa.bindparam("max_lat")),
+    _P.longitude.between(sa.bindparam("min_lon"), sa.bindparam("max_lon")),
+)
+_ANY_OF_KIND = sa.select(_P.id).where(_P.kind == sa.bindparam("kind")).limit(1)
+"""Core statements built once: a CRITICAL report's safe-route step asks them inside the writer's unit."""
+
+
 def nearest_place(*, session: Session, lat: float, lon: float, kind: PlaceKind) -> tuple[Place, float] | None:
-    """The nearest place of ``kind`` and its great-circle distance in km, or None if there is none."""
+    """The nearest place of ``kind`` and its great-circle distance in km, or None if there is none. The
+    candidates are plain rows; only the nearest becomes a (transient) ``Place``."""
+    connection = session.connection()
     for radius_km in (*NEAREST_SEARCH_RADII_KM, None):
-        query = sa.select(Place).where(Place.kind == kind.value)
-        if radius_km is not None:
+        if radius_km is None:
+            rows = connection.execute(_PLACES_OF_KIND, {"kind": kind.value})
+        else:
             box = bounding_box(lat, lon, radius_km)
-            query = query.where(
-                Place.latitude.between(box.min_lat, box.max_lat),
-                Place.longitude.between(box.min_lon, box.max_lon),
-            )
-        candidates = [(p, haversine_km(lat, lon, p.latitude, p.longitude)) for p in session.scalars(query)]
+            rows = connection.execute(
+                _IN_BOX,
+                {"kind": kind.value, "min_lat": box.min_lat, "max_lat": box.max_lat,
+                 "min_lon": box.min_lon, "max_lon": box.max_lon},
+            )  # fmt: skip
+        candidates = [(row, haversine_km(lat, lon, row.latitude, row.longitude)) for row in rows]
         within = [c for c in candidates if radius_km is None or c[1] <= radius_km]
         if within:
-            return min(within, key=lambda c: (c[1], c[0].id))
-        if radius_km == NEAREST_SEARCH_RADII_KM[0] and not _any_place(session, kind):
+            row, distance_km = min(within, key=lambda c: (c[1], c[0].id))
+            return Place(**row._asdict()), distance_km
+        first = radius_km == NEAREST_SEARCH_RADII_KM[0]
+        if first and connection.scalar(_ANY_OF_KIND, {"kind": kind.value}) is None:
             return None  # none registered at all: no need to look further out
     return None
-
-
-def _any_place(session: Session, kind: PlaceKind) -> bool:
-    return session.scalar(sa.select(Place.id).where(Place.kind == kind.value).limit(1)) is not None
 
 
 @dataclass(frozen=True)
