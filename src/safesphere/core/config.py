@@ -325,7 +325,10 @@ class Settings(BaseSettings):
         "(SQLite, or the listener is down); one look serves every open stream.",
     )
     live_overlap_s: float = Field(
-        default=5.0, ge=0, description="Each look reaches this far back, for changes committed late."
+        default=5.0,
+        ge=0,
+        description="Each look reaches this far back, for changes committed late: a change is stamped "
+        "before its writer batch commits, so with 0 a look between the two misses it for good.",
     )
     live_stream_s: float = Field(
         default=300.0, gt=0, description="A live stream ends after this long; the client reconnects."
