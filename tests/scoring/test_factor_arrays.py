@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from safesphere.scoring import batch as batch_scoring
 from safesphere.scoring import factor_arrays, factors, sun
 from safesphere.scoring.factor_arrays import Movement
+from safesphere.scoring.factors import CIVIL_TWILIGHT_DEG, SUN_HORIZON_DEG
 from safesphere.scoring.model import Fix, PreviousFix
 
 moments = st.integers(min_value=0, max_value=3 * 365 * 86_400 * 10**6).map(
@@ -35,15 +36,43 @@ def test_time_of_day_over_arrays_is_the_factors_own(
     assert batch == [factors.time_of_day(Fix(la, lo, w)) for la, lo, w in zip(lat, lon, when, strict=True)]
 
 
-def test_sun_elevations_at_the_thresholds_are_astrals() -> None:
-    """Points whose sun lies a hair from sunset or civil dusk: the array path hands them to ``sun``."""
+def _longitude_where(elevation: float, low: float, high: float, noon: datetime) -> float:
+    """The longitude on the equator where the sun's elevation at ``noon`` crosses ``elevation`` (bisection
+    between two longitudes on either side of it)."""
+    below = sun.elevation(0.0, low, noon) < elevation
+    for _ in range(80):
+        middle = (low + high) / 2.0
+        if (sun.elevation(0.0, middle, noon) < elevation) == below:
+            low = middle
+        else:
+            high = middle
+    return low
+
+
+def test_sun_elevations_are_astrals_wherever_it_decides_anything() -> None:
+    """numpy's cos/acos may differ from ``math``'s in the last bits (they do from numpy 2.4 on), so the
+    array path is held to what the factor uses: within far less than ``SUN_EDGE_DEG`` everywhere, and
+    exactly astral's (handed to ``sun.elevation``) a hair from sunset, civil dusk and every point where
+    ``round(x, 1)`` flips; the sweep itself gives the same daylight band and rounded elevation."""
     noon = datetime(2026, 3, 20, 12, tzinfo=UTC)
-    lon = np.linspace(-179.0, 179.0, 20_001)
+    sweep = np.linspace(-179.0, 179.0, 20_001).tolist()
+    # Morning side of the equator at noon UTC: the elevation rises from -90 (lon -180) to +90 (lon 0).
+    edges = [SUN_HORIZON_DEG, CIVIL_TWILIGHT_DEG, *(k / 10.0 + 0.05 for k in range(-80, 20))]
+    hairs = [
+        _longitude_where(edge, -179.0, 0.0, noon) + offset for edge in edges for offset in (-1e-9, 0.0, 1e-9)
+    ]
+    lon = np.array(sweep + hairs)
     lat = np.zeros_like(lon)
     when = [noon] * len(lon)
 
+    arrays = factor_arrays.sun_elevations(lat, lon, when)
     expected = np.array([sun.elevation(0.0, x, noon) for x in lon.tolist()])
-    assert np.array_equal(factor_arrays.sun_elevations(lat, lon, when), expected)
+
+    assert np.abs(arrays - expected).max() < factor_arrays.SUN_EDGE_DEG / 100
+    assert np.array_equal(arrays[len(sweep) :], expected[len(sweep) :])
+    for edge in (SUN_HORIZON_DEG, CIVIL_TWILIGHT_DEG):
+        assert np.array_equal(arrays > edge, expected > edge)
+    assert [round(x, 1) for x in arrays.tolist()] == [round(x, 1) for x in expected.tolist()]
 
 
 speeds = st.none() | st.floats(min_value=0.0, max_value=400.0)
