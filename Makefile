@@ -38,7 +38,7 @@ fmt: install
 	$(BIN)/ruff format $(CODE)
 	$(BIN)/ruff check --fix $(CODE)
 
-bench: install  ## Run the benchmarks (under 15 minutes) and rewrite docs/BENCHMARKS.md and its plots
+bench: install  ## Run the benchmarks (about 20 minutes on 2 cores: the last full run took 18.5) and rewrite docs/BENCHMARKS.md and its plots
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python -m bench
 

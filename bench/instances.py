@@ -195,7 +195,7 @@ def _sweep(
 
 
 STEP_SHARE = 0.6
-"""Six sweeps on fresh deployments: 3 s steps instead of 5 keep `make bench` near its 15 minutes (with
+"""Six sweeps on fresh deployments: 3 s steps instead of 5 keep `make bench` near 20 minutes (with
 5 s steps this row took 333 s of a 19-minute run)."""
 
 
