@@ -5,11 +5,11 @@ FROM python:3.11-slim AS build
 WORKDIR /app
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 RUN python -m venv /opt/venv
-COPY pyproject.toml README.md alembic.ini ./
+COPY pyproject.toml README.md alembic.ini constraints.txt ./
 COPY src ./src
 COPY migrations ./migrations
 # Installed in place: the server finds its migrations beside the package (core/migrate.py).
-RUN /opt/venv/bin/pip install -e .
+RUN /opt/venv/bin/pip install -c constraints.txt -e .
 
 FROM python:3.11-slim
 RUN useradd --system --uid 10001 --create-home --home-dir /var/lib/safesphere safesphere

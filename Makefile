@@ -8,10 +8,10 @@ CODE := src tests migrations $(wildcard bench)
 
 .PHONY: install run test test-sqlite test-postgres lint fmt bench clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
 	@touch $(STAMP)
 
 install: $(STAMP)
@@ -39,7 +39,7 @@ fmt: install
 	$(BIN)/ruff check --fix $(CODE)
 
 bench: install  ## Run the benchmarks (about 20 minutes on 2 cores: the last full run took 18.5) and rewrite docs/BENCHMARKS.md and its plots
-	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev,bench]'
 	$(BIN)/python -m bench
 
 clean:
