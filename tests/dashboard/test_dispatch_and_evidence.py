@@ -116,7 +116,8 @@ def test_an_engine_clip_plays_in_the_detail_and_an_image_opens_full_size(
         assert uploaded.status_code == 200, uploaded.text
         ids.append(uploaded.json()["evidence"]["evidence_id"])
     clip_id, image_id = ids
-    log_in(browser, live_server, factory.authority())
+    officer = factory.authority()
+    log_in(browser, live_server, officer)
     click_row(browser, incident_id)
 
     video = f"#detail-evidence figure[data-evidence-id='{clip_id}'] video"
@@ -134,6 +135,19 @@ def test_an_engine_clip_plays_in_the_detail_and_an_image_opens_full_size(
     assert browser.execute_script(f'return document.querySelector("{video}").src;').startswith("blob:")
     screenshot(browser, "evidence-clip")
 
+    # A live change of the incident draws its detail again; the clip being watched stays the same element
+    # (not reset to a new, paused one) and no evidence is downloaded twice.
+    watched = browser.execute_script(
+        f'const v = document.querySelector("{video}"); v.dataset.watched = "yes"; return v.currentTime;'
+    )
+    acknowledged = factory.client.post(f"/incidents/{incident_id}/acknowledge", headers=officer.headers)
+    assert acknowledged.status_code == 200, acknowledged.text
+    wait(browser).until(lambda d: attribute(d, "#incident-detail", "data-status") == "acknowledged")
+    still = browser.execute_script(
+        f'const v = document.querySelector("{video}"); return [v.dataset.watched, v.currentTime];'
+    )
+    assert still[0] == "yes" and still[1] >= watched, "the clip was replaced by a new element"
+
     image = f"#detail-evidence figure[data-evidence-id='{image_id}'] img"
     wait(browser).until(
         lambda d: d.execute_script(
@@ -146,4 +160,11 @@ def test_an_engine_clip_plays_in_the_detail_and_an_image_opens_full_size(
         "const i = document.querySelector('#evidence-full img'); return [i.naturalWidth, i.width];"
     )
     assert shown == [1600, 1600], "the dialog shows the image at its own size"
+    downloads = factory.client.get(
+        "/admin/audit",
+        params={"actor_id": officer.user.id, "action": "evidence.downloaded"},
+        headers=factory.admin().headers,
+    )
+    assert downloads.status_code == 200, downloads.text
+    assert sorted(int(entry["target_id"]) for entry in downloads.json()) == sorted(ids)
     assert severe_console_entries(browser) == []

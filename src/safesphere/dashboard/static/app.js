@@ -63,7 +63,7 @@
       incidents: new Map(), incidentsLoaded: false, incidentsSeq: 0, fresh: new Set(),
       alerts: new Map(), alertsSeq: 0, zones: [], tourists: [], people: new Map(), page: 0, queueShown: QUEUE_PAGE, city: null,
       watching: { incidents: new Set(), alerts: new Set() }, listsDue: false,
-      selected: null, view: null, shownView: null, detailSeq: 0, dirty: new Set(), renderTimer: null, evidenceUrls: [], cursor: null, abort: new AbortController(),
+      selected: null, view: null, shownView: null, detailSeq: 0, dirty: new Set(), renderTimer: null, evidence: { incidentId: null, items: new Map() }, cursor: null, abort: new AbortController(),
       timers: [], statsTimer: null, statsLast: 0, retryMs: BACKOFF_MIN_MS,
     };
   }
@@ -171,7 +171,7 @@
     s.abort.abort();
     s.timers.forEach(clearInterval);
     if (s.statsTimer) clearTimeout(s.statsTimer);
-    s.evidenceUrls.forEach((url) => URL.revokeObjectURL(url));
+    forgetEvidence(s);
     hook("stop");
   }
 
@@ -854,7 +854,7 @@
       "data-alert-id": alert.id,
       text: `${alert.alert_type} to ${alert.recipient} – ${statusWords(alert.status)}${alert.sent_at ? ` at ${when(alert.sent_at)}` : ""}: ${alert.message}`,
     })));
-    renderEvidence(s, incident.evidence);
+    renderEvidence(s, incident.incident_id, incident.evidence);
     hook("detail", s.context, incident);
   }
 
@@ -886,29 +886,58 @@
     }
   }
 
-  async function renderEvidence(s, evidence) {
-    s.evidenceUrls.forEach((url) => URL.revokeObjectURL(url));
-    s.evidenceUrls = [];
-    const seq = s.detailSeq;
-    const figures = [];
-    for (const item of evidence) {
-      // A clip plays in place (muted, with controls); an image opens full size on click (casefile.js).
-      const img = item.media_type.startsWith("video/")
-        ? el("video", { controls: true, muted: true, playsinline: true, preload: "auto", width: item.width, height: item.height })
-        : el("img", { alt: item.client_filename || item.filename, width: item.width, height: item.height });
-      figures.push(el("figure", { "data-evidence-id": item.evidence_id }, img,
-        el("figcaption", { text: `${when(item.uploaded_at)} by ${item.uploaded_by} · sha256 ${item.sha256.slice(0, 12)}…` })));
-      api(s, `/evidence/${item.evidence_id}`, { raw: true })
-        .then((response) => response.blob())
-        .then((blob) => {
-          if (!alive(s) || seq !== s.detailSeq) return;
-          const url = URL.createObjectURL(blob);
-          s.evidenceUrls.push(url);
-          img.src = url;
-        })
-        .catch((error) => report(s, error, "action-message"));
+  // The detail is drawn again on every live change of its incident (a page delivered, a note, a repeat).
+  // Its evidence stays in place meanwhile: a clip being watched keeps playing and nothing is downloaded
+  // twice; only new items are fetched, and items no longer listed are dropped with their blob URLs.
+  function renderEvidence(s, incidentId, evidence) {
+    if (s.evidence.incidentId !== incidentId) {
+      forgetEvidence(s);
+      s.evidence.incidentId = incidentId;
     }
-    $("detail-evidence").replaceChildren(...(figures.length ? figures : [el("p", { text: "No evidence yet." })]));
+    const shown = s.evidence.items;
+    const listed = new Set(evidence.map((item) => item.evidence_id));
+    for (const [id, entry] of shown) {
+      if (listed.has(id)) continue;
+      if (entry.url) URL.revokeObjectURL(entry.url);
+      shown.delete(id);
+    }
+    const figures = evidence.map((item) => {
+      if (!shown.has(item.evidence_id)) shown.set(item.evidence_id, evidenceFigure(s, item));
+      return shown.get(item.evidence_id).figure;
+    });
+    const box = $("detail-evidence");
+    const next = figures.length ? figures : [el("p", { text: "No evidence yet." })];
+    const unchanged = figures.length && next.length === box.children.length
+      && next.every((node, i) => box.children[i] === node);
+    if (!unchanged) box.replaceChildren(...next);
+  }
+
+  // One evidence item's figure; its file is downloaded once, as a blob (the request carries the token).
+  function evidenceFigure(s, item) {
+    // A clip plays in place (muted, with controls); an image opens full size on click (casefile.js).
+    const media = item.media_type.startsWith("video/")
+      ? el("video", { controls: true, muted: true, playsinline: true, preload: "auto", width: item.width, height: item.height })
+      : el("img", { alt: item.client_filename || item.filename, width: item.width, height: item.height });
+    const entry = {
+      figure: el("figure", { "data-evidence-id": item.evidence_id }, media,
+        el("figcaption", { text: `${when(item.uploaded_at)} by ${item.uploaded_by} · sha256 ${item.sha256.slice(0, 12)}…` })),
+      url: null,
+    };
+    api(s, `/evidence/${item.evidence_id}`, { raw: true })
+      .then((response) => response.blob())
+      .then((blob) => {
+        if (!alive(s) || s.evidence.items.get(item.evidence_id) !== entry) return;
+        entry.url = URL.createObjectURL(blob);
+        media.src = entry.url;
+      })
+      .catch((error) => report(s, error, "action-message"));
+    return entry;
+  }
+
+  function forgetEvidence(s) {
+    for (const entry of s.evidence.items.values()) if (entry.url) URL.revokeObjectURL(entry.url);
+    s.evidence.items.clear();
+    s.evidence.incidentId = null;
   }
 
   async function incidentAction(action) {
