@@ -241,6 +241,18 @@ class Outcome:
         )
 
 
+def _measured(
+    url: str, engine: dict[str, str], tourist: dict[str, str], seconds: float, prefix: str
+) -> Probe:
+    """``measure`` in the devices' process."""
+    return asyncio.run(measure(url, engine, tourist, seconds=seconds, prefix=prefix))
+
+
+def _recovered(url: str, engine: dict[str, str], prefix: str) -> float:
+    """``recovery_s`` in the devices' process."""
+    return asyncio.run(recovery_s(url, engine, prefix=prefix))
+
+
 def under_attack(
     url: str,
     pid: int,
@@ -256,57 +268,31 @@ def under_attack(
     port = int(url.rsplit(":", 1)[1])
     spawn = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=1, mp_context=spawn) as devices:
-        return _under_attack(url, pid, port, attack, engine, tourist, measured_s, scratch, devices)
+        quiet_prefix = f"QUIET_{time.monotonic_ns()}"
+        quiet = devices.submit(_measured, url, engine, tourist, BASELINE_S, quiet_prefix).result()
+        baseline = rss_mb(pid)
+        peak = [baseline]
+        sampling = threading.Event()
 
+        def sample() -> None:
+            while not sampling.is_set():
+                peak.append(rss_mb(pid))
+                time.sleep(0.2)
 
-def _measured(
-    url: str, engine: dict[str, str], tourist: dict[str, str], seconds: float, prefix: str
-) -> Probe:
-    """``measure`` in the devices' process."""
-    return asyncio.run(measure(url, engine, tourist, seconds=seconds, prefix=prefix))
-
-
-def _recovered(url: str, engine: dict[str, str], prefix: str) -> float:
-    """``recovery_s`` in the devices' process."""
-    return asyncio.run(recovery_s(url, engine, prefix=prefix))
-
-
-def _under_attack(
-    url: str,
-    pid: int,
-    port: int,
-    attack: Attack,
-    engine: dict[str, str],
-    tourist: dict[str, str],
-    measured_s: float,
-    scratch: Path,
-    devices: ProcessPoolExecutor,
-) -> Outcome:
-    quiet = devices.submit(
-        _measured, url, engine, tourist, BASELINE_S, f"QUIET_{time.monotonic_ns()}"
-    ).result()
-    baseline = rss_mb(pid)
-    peak = [baseline]
-    sampling = threading.Event()
-
-    def sample() -> None:
-        while not sampling.is_set():
-            peak.append(rss_mb(pid))
-            time.sleep(0.2)
-
-    sampler = threading.Thread(target=sample)
-    sampler.start()
-    started = scratch / f"attack-started-{time.monotonic_ns()}"
-    try:
-        with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
-            attacking = pool.submit(run_attack, port, attack, started)
-            while not started.exists():
-                time.sleep(0.02)
-            time.sleep(RAMP_S)
-            probe = devices.submit(_measured, url, engine, tourist, measured_s, "GOOD").result()
-            tally = attacking.result(timeout=attack.duration_s + 30)
-        recovered = devices.submit(_recovered, url, engine, f"AFTER_{time.monotonic_ns()}").result()
-    finally:
-        sampling.set()
-        sampler.join()
+        sampler = threading.Thread(target=sample)
+        sampler.start()
+        started = scratch / f"attack-started-{time.monotonic_ns()}"
+        try:
+            with ProcessPoolExecutor(max_workers=1, mp_context=spawn) as pool:
+                attacking = pool.submit(run_attack, port, attack, started)
+                while not started.exists():
+                    time.sleep(0.02)
+                time.sleep(RAMP_S)
+                probe = devices.submit(_measured, url, engine, tourist, measured_s, "GOOD").result()
+                tally = attacking.result(timeout=attack.duration_s + 30)
+            after_prefix = f"AFTER_{time.monotonic_ns()}"
+            recovered = devices.submit(_recovered, url, engine, after_prefix).result()
+        finally:
+            sampling.set()
+            sampler.join()
     return Outcome(probe, quiet, tally, max(peak) - baseline, recovered)
