@@ -886,7 +886,8 @@
     }
   }
 
-  // The detail is drawn again on every live change of its incident (a page delivered, a note, a repeat).
+  // The detail is drawn again on every live change of its incident (a page delivered, an acknowledgement,
+  // a repeat).
   // Its evidence stays in place meanwhile: a clip being watched keeps playing and nothing is downloaded
   // twice; only new items are fetched, and items no longer listed are dropped with their blob URLs.
   function renderEvidence(s, incidentId, evidence) {
@@ -930,7 +931,11 @@
         entry.url = URL.createObjectURL(blob);
         media.src = entry.url;
       })
-      .catch((error) => report(s, error, "action-message"));
+      .catch((error) => {
+        // Not kept: the next drawing of the detail asks for it again.
+        if (s.evidence.items.get(item.evidence_id) === entry) s.evidence.items.delete(item.evidence_id);
+        report(s, error, "action-message");
+      });
     return entry;
   }
 
