@@ -887,9 +887,8 @@
   }
 
   // The detail is drawn again on every live change of its incident (a page delivered, an acknowledgement,
-  // a repeat).
-  // Its evidence stays in place meanwhile: a clip being watched keeps playing and nothing is downloaded
-  // twice; only new items are fetched, and items no longer listed are dropped with their blob URLs.
+  // a repeat). Its evidence stays in place meanwhile: a clip being watched keeps playing and nothing is
+  // downloaded twice; only new items are fetched, and items no longer listed are dropped with their blob URLs.
   function renderEvidence(s, incidentId, evidence) {
     if (s.evidence.incidentId !== incidentId) {
       forgetEvidence(s);
