@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 
 import anyio.to_thread
@@ -20,6 +21,7 @@ from safesphere.core.limits import BodyLimits, FairShares, InFlight, RateLimits
 from safesphere.incidents.models import Incident
 from tests.factories import Factory
 from tests.incidents.reports import report_body
+from tests.support.writer import held
 from tests.tracking.fixtures import fix_body
 
 SOS_AT = {"lat": 41.39, "lon": 2.17}
@@ -192,3 +194,44 @@ def test_a_burst_with_a_key_not_checked_yet_waits_for_its_one_check(
     assert sorted(a.status_code for a in answers) == [200, 503, 503]
     busy = [a.json()["detail"] for a in answers if a.status_code == 503]
     assert busy == ["Busy checking unknown keys; retry"] * 2
+
+
+BACKLOG = 20
+"""More device writes than the route threads (8), fewer than ``writer_max_batch`` (64)."""
+
+
+@pytest.mark.parametrize(
+    "settings_overrides", [{"device_writes_in_flight_per_client": 0, "device_writes_per_s": 0}]
+)
+def test_a_backlog_of_device_writes_waits_for_the_writer_as_one_batch(
+    client: TestClient, factory: Factory
+) -> None:
+    """Past its rate, a backlog is absorbed by larger batches: every admitted device write waiting reaches
+    the writer, up to ``writer_max_batch``, and is committed with the others in one transaction. The lane
+    in front of the writer used to be sized from the route threads: at most 6 waited, batches stayed at 6,
+    each report kept paying its own share of a commit and a backlog past ~150 reports/s never shrank."""
+    camera = factory.engine_key()
+    assert client.post("/threats/report", json=report_body(), headers=camera.headers).status_code == 200
+    writer = client.app.state.writer  # type: ignore[attr-defined]
+    assert client.app.state.settings.writer_max_batch > BACKLOG  # type: ignore[attr-defined]
+
+    async def backlog() -> tuple[int, list[httpx.Response]]:
+        transport = httpx.ASGITransport(app=client.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as sender:
+            with held(writer):
+                sending = [
+                    asyncio.ensure_future(
+                        sender.post("/threats/report", json=report_body(), headers=camera.headers)
+                    )
+                    for _ in range(BACKLOG)
+                ]
+                deadline = time.monotonic() + 5.0
+                while writer.waiting < BACKLOG and time.monotonic() < deadline:
+                    await asyncio.sleep(0.01)
+                waiting = writer.waiting
+            return waiting, list(await asyncio.gather(*sending))
+
+    assert client.portal is not None
+    waiting, answers = client.portal.call(backlog)
+    assert waiting >= BACKLOG, "every admitted report waits for the writer, not in front of it"
+    assert [a.status_code for a in answers] == [200] * BACKLOG, [a.text for a in answers]

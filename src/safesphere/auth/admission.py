@@ -15,9 +15,12 @@ read timeout: 64 sockets without credentials announcing a body they never sent s
 3. Its client (the key or the user) spends a token of its rate bucket and takes one of its in-flight
    slots (``core.limits``): over either, 429 with Retry-After, for that client only.
 4. The body is read (within ``request_body_timeout_s``) before the write queues for the device-write
-   lane: ``route_threads`` less ``RESERVED_ROUTE_THREADS`` at once. Both device writes are ``async``
-   routes now (their work runs in the process's writer, not in route threads), so the lane bounds how
-   many wait for the writer at once, and with them the writer's batches.
+   lane: ``writer_max_batch`` at once. Both device writes are ``async`` routes (their work runs in the
+   process's writer, not in route threads), so the lane bounds how many wait for the writer: one batch's
+   worth, so a write of another kind queued behind them waits for at most one batch. It used to be
+   sized from the route threads (6 by default), which capped the writer's batches at 6: past that rate a
+   backlog could not be absorbed by larger batches (each report kept paying a lock hand-over and a
+   commit of its own) and stayed, with 503s (issue 17).
 
 The route's own access dependency still decides (a deactivated tourist, the wrong role). For an engine key
 it takes what admission knows (looked up for this request, or remembered for up to ``KeyCache.ttl_s``) with
@@ -54,8 +57,6 @@ from safesphere.core.limits import (
 )
 from safesphere.core.security import ENGINE_KEY_PREFIX, TokenService, hash_engine_key
 
-RESERVED_ROUTE_THREADS = 2
-"""Route threads device writes never occupy together: SOS, login and the dashboard's reads run on them."""
 LOOKUP_THREADS = 2
 """Threads checking keys not known yet against the database."""
 REFUSAL_DELAY_S = 0.5
@@ -123,7 +124,7 @@ class DeviceAdmission:
             in_flight=in_flight,
         )
         self.rates = RateLimits(rate_per_s=settings.device_writes_per_s, burst=settings.device_write_burst)
-        self.lane_size = max(1, settings.route_threads - RESERVED_ROUTE_THREADS)
+        self.lane_size = settings.writer_max_batch
         self._lane: asyncio.Semaphore | None = None
         self._lookups: anyio.CapacityLimiter | None = None
         self._checks: dict[str, asyncio.Future[service.EngineKeyIdentity | None]] = {}

@@ -130,7 +130,9 @@ class Settings(BaseSettings):
         le=1000,
         description="Threat reports and location fixes committed together in one transaction by the "
         "process's writer (group commit: one lock hand-over and one fsync per batch; each is answered "
-        "after its batch is durable). 1 = one transaction per request.",
+        "after its batch is durable). 1 = one transaction per request. Also how many of them wait for the "
+        "writer at once; the others wait in admission, so another write queued behind them waits for at "
+        "most one batch.",
     )
     route_threads: int = Field(
         default=8, ge=1, description="Threads running routes per process (anyio's default is 40)."

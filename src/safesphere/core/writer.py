@@ -85,6 +85,11 @@ class Writer:
         """Transactions committed so far (with ``units``: the mean batch size, for tests and metrics)."""
         self.units = 0
 
+    @property
+    def waiting(self) -> int:
+        """Units handed over and not taken into a batch yet."""
+        return self._queue.qsize()
+
     def start(self) -> Writer:
         self._thread.start()
         return self
