@@ -33,16 +33,15 @@ def settings_overrides() -> dict[str, object]:
 
 
 BATCHED_REPORTS = 5
-EXPECTED_REPORT_STATEMENTS = 21
+EXPECTED_REPORT_STATEMENTS = 20
 """A located CRITICAL armed report of a camera with an owner (its key known to admission already, so the
-route reads nothing): the engine key's row re-read in the unit, the replay probe, INSERT
-incident, two timeline entries around the share link's INSERT, the incident's safety alert, contacts,
-owner, the owner's latest fix and the nearest police station (two queries when none is registered) for
-the safe route step, INSERT actions, INSERT incident alerts, channels, existing delivery keys, INSERT
-deliveries, tourists seen nearby, INSERT their warnings, their Web Push devices (none here, so no
-insert), INSERT device commands (transaction starts and
-ends are not counted). Tests group nothing, so there is no open-incident lookup. Pinned, so a per-row or
-per-person regression shows."""
+route reads nothing): the engine key's row re-read in the unit, the replay probe, INSERT incident, two
+timeline entries around the share link's INSERT, the incident's safety alert, contacts, owner, the owner's
+latest fix and the nearest police station (two queries when none is registered) for the safe route step,
+INSERT actions, INSERT incident alerts, channels, INSERT deliveries (a key stored already is left alone
+by the insert itself), tourists seen nearby, INSERT their warnings, their Web Push devices (none here, so
+no insert), INSERT device commands (transaction starts and ends are not counted). Tests group nothing, so
+there is no open-incident lookup. Pinned, so a per-row or per-person regression shows."""
 
 
 def _protected_person(client: TestClient, factory: Factory, contacts: int) -> Account:

@@ -139,20 +139,39 @@ def _issued(tokens: TokenService, user: User) -> IssuedToken:
     return IssuedToken(token, int(tokens.ttl.total_seconds()), Role(user.role))
 
 
-def confirm_account(*, session: Session, claims: TokenClaims) -> User:
+@dataclass(frozen=True, slots=True)
+class ConfirmedAccount:
+    """What a unit of work needs of the account it confirmed."""
+
+    id: int
+    preferred_language: str | None
+
+
+_U = table(User).c
+_ACCOUNT_NOW = sa.select(_U.id, _U.is_active, _U.credentials_changed_at, _U.preferred_language).where(
+    _U.id == sa.bindparam("user_id")
+)
+"""Built once and run as Core: every location fix confirms its account with it."""
+
+
+def confirm_account(*, session: Session, claims: TokenClaims) -> ConfirmedAccount:
     """The token's account as it is now in this transaction: ``NotAuthenticated`` once it was deleted or
     deactivated, or changed its password or role after the token was issued. For a route whose access
     rule checked the token alone (``auth.access.tourist_token``)."""
-    user = get_user(session=session, user_id=claims.user_id)
-    if user is None or not user.is_active or issued_before_change(user, claims.issued_at):
+    row = session.connection().execute(_ACCOUNT_NOW, {"user_id": claims.user_id}).first()
+    if row is None or not row.is_active or changed_since(row.credentials_changed_at, claims.issued_at):
         raise NotAuthenticated()
-    return user
+    return ConfirmedAccount(row.id, row.preferred_language)
 
 
 def issued_before_change(user: User, issued_at: datetime) -> bool:
-    """Whether a token issued at ``issued_at`` predates the user's last password or role change. Token
+    """Whether a token issued at ``issued_at`` predates the user's last password or role change."""
+    return changed_since(user.credentials_changed_at, issued_at)
+
+
+def changed_since(changed: datetime | None, issued_at: datetime) -> bool:
+    """Whether credentials changed at ``changed`` were changed after a token issued at ``issued_at``. Token
     times are whole seconds, so a token issued in the second of the change still works (the new login)."""
-    changed = user.credentials_changed_at
     return changed is not None and issued_at < changed.replace(microsecond=0)
 
 

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterable
+from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from safesphere.core import clock
@@ -24,10 +26,6 @@ from safesphere.notify.routing import ChannelSpec, Recipient, routes
 
 ENQUEUED_FLAG = "safesphere.deliveries_enqueued"
 _DELIVERIES = table(Delivery)
-_EXISTING_KEYS = sa.select(_DELIVERIES.c.idempotency_key).where(
-    _DELIVERIES.c.idempotency_key.in_(sa.bindparam("keys", expanding=True))
-)
-_INSERT_DELIVERIES = sa.insert(_DELIVERIES)
 _CHANNELS = sa.select(*table(Channel).c)
 """Core statements on the session's connection: the outbox is on every report's path."""
 _wakers: set[Callable[[], None]] = set()
@@ -115,25 +113,36 @@ def active_channels(session: Session, settings: Settings) -> list[ChannelSpec]:
     return [*stored, *(c for c in settings_channels(settings) if c.name not in names)]
 
 
+@cache
+def _insert_new(dialect: str) -> sa.Insert:
+    """One bulk INSERT that leaves a key already stored alone (a retried cause, or another process's
+    insert racing this one) and returns the keys it added. Both databases say ``ON CONFLICT DO NOTHING``."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return (
+        insert(_DELIVERIES)
+        .on_conflict_do_nothing(index_elements=[_DELIVERIES.c.idempotency_key])
+        .returning(_DELIVERIES.c.idempotency_key)
+    )
+
+
 def enqueue_all(*, session: Session, deliveries: list[dict[str, Any]]) -> int:
-    """Adds the planned deliveries in the caller's transaction (no commit) with one lookup and one bulk
-    insert; a key that exists already (a retried cause) keeps its row. Returns how many were added."""
-    keys = {row["idempotency_key"] for row in deliveries}
-    if not keys:
-        return 0
-    connection = session.connection()
-    existing = set(connection.scalars(_EXISTING_KEYS, {"keys": list(keys)}))
+    """Adds the planned deliveries in the caller's transaction (no commit) with one bulk insert; a key
+    that exists already (a retried cause) keeps its row. Returns how many were added."""
     now = clock.now()
     new: dict[str, dict[str, Any]] = {}
     for row in deliveries:
-        key = row["idempotency_key"]
-        if key not in existing and key not in new:
-            new[key] = {**row, "status": DeliveryStatus.pending.value, "attempts": 0,
-                        "next_attempt_at": now, "created_at": now}  # fmt: skip
-    if new:
-        connection.execute(_INSERT_DELIVERIES, list(new.values()))
+        new.setdefault(
+            row["idempotency_key"],
+            {**row, "status": DeliveryStatus.pending.value, "attempts": 0, "next_attempt_at": now,
+             "created_at": now},
+        )  # fmt: skip
+    if not new:
+        return 0
+    connection = session.connection()
+    added = len(connection.execute(_insert_new(connection.dialect.name), list(new.values())).all())
+    if added:
         session.info[ENQUEUED_FLAG] = True
-    return len(new)
+    return added
 
 
 ADDRESS_IN_KEY_LIMIT = 80
