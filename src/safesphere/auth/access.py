@@ -102,7 +102,7 @@ def _user_from(
         raise NotAuthenticated()
     user = service.get_user(session=session, user_id=claims.user_id)
     _release_connection(session)
-    if user is None or not user.is_active or service.issued_before_change(user, claims.issued_at):
+    if user is None or not service.token_still_valid(user, claims.issued_at):
         raise NotAuthenticated()
     return user
 

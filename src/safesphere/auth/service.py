@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -159,20 +159,29 @@ def confirm_account(*, session: Session, claims: TokenClaims) -> ConfirmedAccoun
     deactivated, or changed its password or role after the token was issued. For a route whose access
     rule checked the token alone (``auth.access.tourist_token``)."""
     row = session.connection().execute(_ACCOUNT_NOW, {"user_id": claims.user_id}).first()
-    if row is None or not row.is_active or changed_since(row.credentials_changed_at, claims.issued_at):
+    if row is None or not token_still_valid(row, claims.issued_at):
         raise NotAuthenticated()
     return ConfirmedAccount(row.id, row.preferred_language)
 
 
-def issued_before_change(user: User, issued_at: datetime) -> bool:
-    """Whether a token issued at ``issued_at`` predates the user's last password or role change."""
-    return changed_since(user.credentials_changed_at, issued_at)
+class AccountState(Protocol):
+    """What decides whether an account's token still holds: a ``User`` or a row of those columns."""
+
+    @property
+    def is_active(self) -> bool: ...
+
+    @property
+    def credentials_changed_at(self) -> datetime | None: ...
 
 
-def changed_since(changed: datetime | None, issued_at: datetime) -> bool:
-    """Whether credentials changed at ``changed`` were changed after a token issued at ``issued_at``. Token
-    times are whole seconds, so a token issued in the second of the change still works (the new login)."""
-    return changed is not None and issued_at < changed.replace(microsecond=0)
+def token_still_valid(account: AccountState | None, issued_at: datetime) -> bool:
+    """Whether a token issued at ``issued_at`` still speaks for ``account``: it exists, is active, and its
+    password or role has not changed since. Token times are whole seconds, so a token issued in the second
+    of the change still works (the new login)."""
+    if account is None or not account.is_active:
+        return False
+    changed = account.credentials_changed_at
+    return changed is None or issued_at >= changed.replace(microsecond=0)
 
 
 def change_password(
