@@ -52,3 +52,16 @@ def cpu_seconds(pids: list[int]) -> float:
         utime, stime, cutime, cstime = (int(value) for value in fields[11:15])
         ticks += utime + stime + cutime + cstime
     return ticks / CLOCK_TICKS
+
+
+def thread_cpu_seconds(pid: int) -> dict[int, float]:
+    """User + system CPU of each thread of the process so far, by thread id (the main thread's is ``pid``;
+    a thread gone since is missing)."""
+    found = {}
+    for task in (Path("/proc") / str(pid) / "task").iterdir():
+        try:
+            fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        found[int(task.name)] = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+    return found

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import sqlite3
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -14,6 +16,7 @@ from bench.__main__ import BENCHMARKS, main
 from bench.city import location_bodies, register_tourists
 from bench.ingestion import ENGINE_KEY_NAME, incident_bodies
 from bench.load import LoadResult, find_capacity, percentile, run_load
+from bench.procstat import thread_cpu_seconds
 from bench.references import REFERENCES
 from bench.servers import ONE_CLIENT_FLEET, ceiling_server, create_engine_key, safesphere_server
 
@@ -154,3 +157,30 @@ def test_percentiles_pick_the_nearest_rank() -> None:
     assert percentile(values, 0.5) == 51.0
     assert percentile(values, 0.99) == 99.0
     assert math.isnan(percentile([], 0.5))  # nothing completed: no latency to report
+
+
+def test_thread_cpu_is_read_per_thread_with_the_main_thread_under_the_process_id() -> None:
+    """``bench.write_path`` splits a server's CPU between its event loop (the main thread) and the rest:
+    a thread that spins must show its own CPU under its own id, not the main thread's."""
+    burned, release = threading.Event(), threading.Event()
+    ids: list[int] = []
+
+    def spin() -> None:
+        ids.append(threading.get_native_id())
+        deadline = time.thread_time() + 0.3
+        while time.thread_time() < deadline:
+            pass
+        burned.set()
+        release.wait(5)  # still alive while its CPU is read
+
+    main_before = thread_cpu_seconds(os.getpid())[os.getpid()]
+    thread = threading.Thread(target=spin)
+    thread.start()
+    try:
+        assert burned.wait(10)
+        cpu = thread_cpu_seconds(os.getpid())
+    finally:
+        release.set()
+        thread.join()
+    assert cpu[ids[0]] >= 0.25, cpu
+    assert cpu[os.getpid()] - main_before < 0.15, "the main thread only waited"
