@@ -24,7 +24,7 @@ from bench.city import CITY_CENTRE
 from bench.servers import REPO_ROOT, clean_env, safesphere_command
 from safesphere.alerts.models import Alert
 from safesphere.auth.models import User
-from safesphere.core.geo import grid_cell
+from safesphere.geo import grid_cell
 from safesphere.tracking.models import LocationFix, TouristStatus
 from safesphere.zones.models import Zone
 

@@ -27,8 +27,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from safesphere.core.geo import grid_cell
 from safesphere.devices.commands import commands_for_steps
+from safesphere.geo import grid_cell
 from safesphere.incidents.protocol import IncidentFacts, ThreatLevel, plan_response
 from safesphere.incidents.protocol_table import DEFAULT_PROTOCOL
 from safesphere.incidents.schemas import ThreatReportIn

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from safesphere.core.geo import grid_cell
+from safesphere.geo import grid_cell
 
 revision: str = "0009"
 down_revision: str | Sequence[str] | None = "0006"

@@ -1,4 +1,4 @@
-"""The alert factors give, to the last bit, what their plain formulation gives: ``core.geo.haversine_km``
+"""The alert factors give, to the last bit, what their plain formulation gives: ``geo.haversine_km``
 per alert and the windows and weights of docs/SCORING.md (the factors share the fix's trigonometry and
 skip alerts outside the window before measuring them, which must change nothing)."""
 
@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from safesphere.core.geo import haversine_km
+from safesphere.geo import haversine_km
 from safesphere.scoring import constants as c
 from safesphere.scoring import factors
 from safesphere.scoring.model import AlertObservation, FactorResult, Fix

@@ -12,7 +12,7 @@ from safesphere.alerts.models import Alert
 from safesphere.auth.models import User
 from safesphere.core import clock
 from safesphere.core.db import Database
-from safesphere.core.geo import grid_cell
+from safesphere.geo import grid_cell
 from safesphere.tracking.models import LocationFix
 from tests.factories import Factory
 from tests.tracking.fixtures import (

@@ -16,7 +16,7 @@ from safesphere.core import clock
 from safesphere.core.config import Settings
 from safesphere.core.db import UTCDateTime, table
 from safesphere.core.errors import Conflict, NotFound
-from safesphere.core.geo import BoundingBox, bounding_box, haversine_km
+from safesphere.geo import BoundingBox, bounding_box, haversine_km
 from safesphere.notify.routing import Recipient
 
 THREAT_LEVEL_SEVERITY = {

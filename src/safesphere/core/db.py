@@ -25,8 +25,8 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sess
 from safesphere.core import encryption, jsoncodec
 from safesphere.core.config import Settings
 from safesphere.core.files import create_private_file, make_private_dir
-from safesphere.core.geo import grid_cell
 from safesphere.core.writelock import LockingConnection, WriteLock, lock_path
+from safesphere.geo import grid_cell
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -94,7 +94,7 @@ JSONType = sa.JSON().with_variant(JSONB(), "postgresql")
 
 
 def grid_cell_column() -> Mapped[int]:
-    """A row's spatial grid cell (``core.geo.grid_cell``), computed on insert from its ``latitude`` and
+    """A row's spatial grid cell (``geo.grid_cell``), computed on insert from its ``latitude`` and
     ``longitude`` columns; with an index on (cell, time) a nearby search reads only the cells around it."""
 
     def from_position(context: sa.engine.interfaces.ExecutionContext) -> int:

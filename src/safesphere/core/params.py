@@ -10,7 +10,7 @@ from fastapi import Path, Query
 from pydantic import AfterValidator, Field
 
 from safesphere.core.errors import InvalidInput
-from safesphere.core.geo import BoundingBox
+from safesphere.geo import BoundingBox
 
 MAX_ID = 2**31 - 1
 """The largest id both databases hold: PostgreSQL's id columns are INTEGER (32-bit), so a larger one cannot

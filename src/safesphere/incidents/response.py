@@ -22,8 +22,8 @@ from safesphere.core import clock
 from safesphere.core.config import Settings
 from safesphere.core.db import Database, table
 from safesphere.core.errors import Conflict, DomainError, NotFound
-from safesphere.core.geo import compass_direction, initial_bearing_deg
 from safesphere.devices import service as devices_service
+from safesphere.geo import compass_direction, initial_bearing_deg
 from safesphere.incidents import deliveries, lifecycle
 from safesphere.incidents.lifecycle import Move
 from safesphere.incidents.models import Incident, IncidentEvent, ShareLink

@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from safesphere.core.geo import haversine_km
+from safesphere.geo import haversine_km
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from safesphere.core.config import Settings
 from safesphere.core.db import table
 from safesphere.core.errors import NotFound
-from safesphere.core.geo import bounding_box, compass_direction, haversine_km, initial_bearing_deg
+from safesphere.geo import bounding_box, compass_direction, haversine_km, initial_bearing_deg
 from safesphere.places.models import Place, PlaceKind
 from safesphere.places.routing import WALKING_SPEED_MPS, Route, walking_route
 from safesphere.places.schemas import PlaceFeatureCollection, PlaceIn, PlacePatch

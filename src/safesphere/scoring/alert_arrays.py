@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from safesphere.core.geo import EARTH_RADIUS_KM
+from safesphere.geo import EARTH_RADIUS_KM
 from safesphere.scoring import constants as c
 from safesphere.scoring.model import FactorResult
 
@@ -30,7 +30,7 @@ SEVERITY_INDEX = {name: index for index, name in enumerate(c.SEVERITY_ORDER)}
 
 
 def haversine_km(lat1: Floats, lon1: Floats, lat2: Floats, lon2: Floats) -> Floats:
-    """``core.geo.haversine_km`` over arrays, operation for operation (numpy's sin/asin, within ulps)."""
+    """``geo.haversine_km`` over arrays, operation for operation (numpy's sin/asin, within ulps)."""
     phi1, phi2 = np.radians(lat1), np.radians(lat2)
     a = (
         np.sin((phi2 - phi1) / 2) ** 2

@@ -3,7 +3,7 @@ arithmetic of ``factors.py`` term for term over arrays, so each fix gets the ver
 gives it alone. ``alert_arrays.py`` does the same for the two alert factors.
 
 Only basic IEEE operations (+, -, *, /, comparisons) run over arrays, which give the same doubles as
-Python's. A distance comes from ``core.geo`` itself, and the sun's elevation from numpy's trigonometry
+Python's. A distance comes from ``geo`` itself, and the sun's elevation from numpy's trigonometry
 unless it lies within a hair of a threshold or a rounding edge, where ``sun.elevation`` decides.
 """
 
@@ -18,7 +18,7 @@ from functools import lru_cache
 import numpy as np
 import numpy.typing as npt
 
-from safesphere.core.geo import haversine_km
+from safesphere.geo import haversine_km
 from safesphere.scoring import constants as c
 from safesphere.scoring import factors, sun
 from safesphere.scoring.factors import CIVIL_TWILIGHT_DEG, SUN_HORIZON_DEG

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from timezonefinder import TimezoneFinder
 
-from safesphere.core.geo import EARTH_RADIUS_KM, haversine_km
+from safesphere.geo import EARTH_RADIUS_KM, haversine_km
 from safesphere.scoring import constants as c
 from safesphere.scoring.model import AlertObservation, FactorResult, Fix, PreviousFix, ZoneProximity
 from safesphere.scoring.sun import elevation as sun_elevation
@@ -35,7 +35,7 @@ def _worst(severities: list[str]) -> str:
 
 
 class _DistancesFrom:
-    """Great-circle km from one point, exactly as ``core.geo.haversine_km`` computes them (the same
+    """Great-circle km from one point, exactly as ``geo.haversine_km`` computes them (the same
     operations on the same terms), the point's own trigonometry done once for all its alerts."""
 
     __slots__ = ("cos_phi", "lon", "phi")

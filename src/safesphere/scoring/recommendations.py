@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from safesphere.core.geo import compass_direction
+from safesphere.geo import compass_direction
 from safesphere.scoring.model import Assessment, ScoringInput, WeightedFactor
 
 LANGUAGES = ("en", "hi", "es", "fr")

@@ -13,7 +13,7 @@ from safesphere.alerts.models import Alert
 from safesphere.auth.models import Role, User
 from safesphere.core import clock
 from safesphere.core.errors import NotFound
-from safesphere.core.geo import BoundingBox
+from safesphere.geo import BoundingBox
 from safesphere.tracking.contacts import list_contacts
 from safesphere.tracking.models import EmergencyContact, LocationFix, TouristStatus
 

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from safesphere.core.db import UTCDateTime, table
-from safesphere.core.geo import BoundingBox
+from safesphere.geo import BoundingBox
 from safesphere.tracking.models import TouristStatus
 
 _T = table(TouristStatus).c

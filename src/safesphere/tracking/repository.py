@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from safesphere.alerts.models import Alert, AlertStatus
 from safesphere.core.db import epoch_us
-from safesphere.core.geo import BoundingBox, bounding_box, grid_cells, haversine_km
+from safesphere.geo import BoundingBox, bounding_box, grid_cells, haversine_km
 from safesphere.scoring import constants as c
 from safesphere.scoring.model import PreviousFix
 from safesphere.tracking.models import LocationFix, TouristStatus

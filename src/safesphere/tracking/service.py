@@ -15,9 +15,9 @@ from safesphere.auth import service as auth_service
 from safesphere.core import clock
 from safesphere.core.config import Settings
 from safesphere.core.errors import InvalidInput, NotFound
-from safesphere.core.geo import bounding_box, haversine_km
 from safesphere.core.security import TokenClaims
 from safesphere.core.writer import Writer
+from safesphere.geo import bounding_box, haversine_km
 from safesphere.scoring.assessment import risk_level
 from safesphere.scoring.constants import NOT_COUNTED_ALERT_STATUSES, NOT_COUNTED_ALERT_TYPES, SEVERITY_ORDER
 from safesphere.scoring.model import Fix

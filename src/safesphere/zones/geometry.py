@@ -13,7 +13,7 @@ from typing import Any
 from shapely.geometry import Point, Polygon, shape
 from shapely.ops import nearest_points
 
-from safesphere.core.geo import EARTH_RADIUS_KM, haversine_km, initial_bearing_deg
+from safesphere.geo import EARTH_RADIUS_KM, haversine_km, initial_bearing_deg
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from safesphere.core.announcements import Announcements
 from safesphere.core.config import Settings
-from safesphere.core.geo import EARTH_RADIUS_KM, bounding_box
+from safesphere.geo import EARTH_RADIUS_KM, bounding_box
 from safesphere.zones.geometry import ZoneShape, parse_polygon
 from safesphere.zones.models import Zone
 

@@ -8,7 +8,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from safesphere.core.geo import haversine_km
+from safesphere.geo import haversine_km
 from safesphere.tracking.rescoring.gridjoin import TimedPoints
 
 HOUR_US = 3_600_000_000

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from safesphere.core.geo import EARTH_RADIUS_KM
+from safesphere.geo import EARTH_RADIUS_KM
 from safesphere.scoring.alert_arrays import haversine_km as haversine_km
 
 Ints = npt.NDArray[np.int64]

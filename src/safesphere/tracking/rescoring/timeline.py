@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from safesphere.core.clock import EPOCH, duration_us, microseconds
 from safesphere.core.db import epoch_us, table
-from safesphere.core.geo import bounding_box, haversine_km
+from safesphere.geo import bounding_box, haversine_km
 from safesphere.scoring import constants as c
 from safesphere.tracking.models import LocationFix
 from safesphere.tracking.repository import RECENT_MOVEMENT_LIMIT, RECENT_MOVEMENT_WINDOW
@@ -26,7 +26,7 @@ from safesphere.tracking.rescoring.gridjoin import Floats, Ints
 HELD_BEFORE_START = max(RECENT_MOVEMENT_WINDOW, c.CROWD_WINDOW)
 """A fix rescored at ``since`` looks this far back at movement and crowds; older fixes stay in the table."""
 EDGE_KM = 1e-6
-"""Array distances within this of the crowd radius are measured again with ``core.geo`` itself."""
+"""Array distances within this of the crowd radius are measured again with ``geo`` itself."""
 
 
 @dataclass(slots=True)
@@ -203,6 +203,6 @@ def _following(tourist: Ints, time_us: Ints) -> tuple[Floats, npt.NDArray[np.boo
 
 
 def _exactly_within(fix: RecentFix, lat: float, lon: float) -> bool:
-    """The repository's own test at the edge: inside the box and within the radius by ``core.geo``."""
+    """The repository's own test at the edge: inside the box and within the radius by ``geo``."""
     box = bounding_box(fix.lat, fix.lon, c.CROWD_RADIUS_KM)
     return box.contains(lat, lon) and haversine_km(fix.lat, fix.lon, lat, lon) <= c.CROWD_RADIUS_KM

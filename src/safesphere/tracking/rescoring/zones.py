@@ -11,7 +11,7 @@ import numpy as np
 import numpy.typing as npt
 import shapely
 
-from safesphere.core.geo import EARTH_RADIUS_KM, haversine_km
+from safesphere.geo import EARTH_RADIUS_KM, haversine_km
 from safesphere.scoring import constants as c
 from safesphere.scoring.factor_arrays import ZonePairs
 from safesphere.tracking.rescoring import gridjoin

@@ -7,7 +7,7 @@ import math
 from hypothesis import given
 from hypothesis import strategies as st
 
-from safesphere.core.geo import (
+from safesphere.geo import (
     MAX_GRID_CELLS,
     bounding_box,
     compass_direction,
