@@ -34,8 +34,8 @@ from safesphere.dashboard.router import router as dashboard_router
 from safesphere.devices.router import router as devices_router
 from safesphere.evidence.router import router as evidence_router
 from safesphere.health.router import router as health_router
+from safesphere.incidents.escalation import escalate_periodically
 from safesphere.incidents.protocol_table import load_protocol
-from safesphere.incidents.response import escalate_periodically
 from safesphere.incidents.router import router as incidents_router
 from safesphere.live.hub import LiveHub, run_hub
 from safesphere.live.router import router as live_router

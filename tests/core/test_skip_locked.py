@@ -15,8 +15,8 @@ from fastapi.testclient import TestClient
 from safesphere.core.config import Settings
 from safesphere.core.db import Database
 from safesphere.core.periodic import PeriodicRun, claim_period
+from safesphere.incidents.escalation import escalate_due
 from safesphere.incidents.models import Incident
-from safesphere.incidents.response import escalate_due
 from safesphere.notify.models import Delivery
 from safesphere.notify.worker import claim_due
 from tests.factories import Factory

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from safesphere.core import clock
 from safesphere.core.config import Settings
 from safesphere.core.db import Database
-from safesphere.incidents import response
+from safesphere.incidents import escalation
 from safesphere.notify.senders import SendResult
 from safesphere.notify.worker import Attempt, claim_due, record_attempts
 from tests.factories import Factory
@@ -43,7 +43,7 @@ def test_a_page_queued_before_the_acknowledgement_is_cancelled_at_claim(
     record_attempts(db, settings, sent)  # the reports' own pages left; only escalation is to come
 
     with clock.frozen(clock.now() + timedelta(seconds=61)):
-        assert response.escalate_due(database=db, settings=settings) == 2
+        assert escalation.escalate_due(database=db, settings=settings) == 2
         ack = client.post(f"/incidents/{acknowledged['incident_id']}/acknowledge", headers=officer.headers)
         assert ack.status_code == 200
         claimed = claim_due(db, settings, limit=1000)

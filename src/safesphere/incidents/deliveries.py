@@ -110,7 +110,7 @@ def deliver_incident_alerts(
 
 
 ESCALATION = "escalation"
-"""The source kind of escalation pages (``incidents.response`` queues them)."""
+"""The source kind of escalation pages (``incidents.escalation`` queues them)."""
 _STILL_UNACKNOWLEDGED = sa.select(table(Incident).c.incident_id).where(
     table(Incident).c.incident_id.in_(sa.bindparam("ids", expanding=True)),
     table(Incident).c.status.in_([s.value for s in UNACKNOWLEDGED]),

@@ -21,7 +21,7 @@ from safesphere.core.db import table
 from safesphere.devices import service as devices_service
 from safesphere.devices.commands import STEP_COMMANDS
 from safesphere.devices.models import DeviceCommand
-from safesphere.incidents import deliveries, response, step_results
+from safesphere.incidents import deliveries, escalation, safe_route, share_links, step_results, timeline
 from safesphere.incidents.grouping import RepeatStep
 from safesphere.incidents.models import (
     ACTION_EXECUTED,
@@ -73,11 +73,15 @@ def after_incident_escalated(
 ) -> list[IncidentAction]:
     """What a repeat that made an open incident worse sets off, in the report's transaction: the same
     reactions as a new incident's, for the steps that had not run yet. Returns those steps."""
-    share_url = response.on_escalated_by_report(
-        session=session, settings=settings, incident=incident, previous_level=previous_level,
-        report_id=report_id, new_steps=[a.action_type for a in plan.actions],
-        messages_contacts=any(a.recipient == Recipient.emergency_contacts.value for a in plan.alerts),
-    )  # fmt: skip
+    # Its timeline entry, its escalation clock by the new level, a live-location link when the new steps
+    # message the contacts.
+    timeline.add_event(session, incident.incident_id, "escalated_by_report", report_id=report_id,
+                       from_level=previous_level, threat_level=incident.threat_level,
+                       steps=[a.action_type for a in plan.actions])  # fmt: skip
+    escalation.run_by_new_level(settings=settings, incident=incident)
+    share_url = None
+    if any(a.recipient == Recipient.emergency_contacts.value for a in plan.alerts):
+        share_url = share_links.new_link(session=session, settings=settings, incident=incident)
     if incident.latitude is not None and incident.longitude is not None:
         alerts_service.raise_incident_alert(
             session=session, incident_id=incident.incident_id, threat_level=incident.threat_level
@@ -94,8 +98,11 @@ def after_incident_recorded(
 ) -> tuple[list[IncidentAction], list[DeviceCommand]]:
     """Other domains react to a newly stored incident here, inside the report's transaction: each is one
     plain call, so whatever they write commits or fails with it. Returns the steps and device commands."""
-    # The timeline and the contacts' live-location link.
-    share_url = response.on_reported(session=session, settings=settings, incident=incident)
+    # The timeline and (HIGH/CRITICAL with an owner) the contacts' live-location link; the escalation
+    # clock was set before the incident was stored (``escalation.start_escalation_clock``).
+    timeline.add_event(session, incident.incident_id, "reported", threat_level=incident.threat_level,
+                       action_taken=incident.action_taken, source_id=incident.source_id)  # fmt: skip
+    share_url = share_links.new_link(session=session, settings=settings, incident=incident)
     if incident.latitude is not None and incident.longitude is not None:
         # A located threat lowers the safety score of the street around it and shows in nearby risks.
         alerts_service.record_incident_alert(
@@ -208,7 +215,7 @@ def _step_result(
         command=command.type if command is not None else None,
         has_device=incident.engine_key_id is not None,
         route_note=(
-            response.safe_route_note(session=session, incident=incident)
+            safe_route.safe_route_note(session=session, incident=incident)
             if planned.action_type == SAFE_ROUTE_STEP
             else None
         ),

@@ -15,7 +15,8 @@ from safesphere.core.errors import responses
 from safesphere.core.params import Instant
 from safesphere.core.writer import WriterDep
 from safesphere.devices.schemas import CommandOut
-from safesphere.incidents import queries, response, service, share_page
+from safesphere.incidents import moves, queries, safe_route, service, share_links, share_page
+from safesphere.incidents import timeline as incident_timeline
 from safesphere.incidents.lifecycle import Move
 from safesphere.incidents.models import Incident
 from safesphere.incidents.protocol import Protocol, ThreatLevel
@@ -187,8 +188,8 @@ def _status_out(incident: Incident) -> IncidentStatusOut:
 
 
 def _move(session: DbSession, settings: SettingsDep, incident_id: str, action: Move, user_id: int,
-          details: response.MoveDetails) -> IncidentStatusOut:  # fmt: skip
-    incident = response.move(
+          details: moves.MoveDetails) -> IncidentStatusOut:  # fmt: skip
+    incident = moves.move(
         session=session,
         settings=settings,
         incident_id=incident_id,
@@ -208,7 +209,7 @@ def acknowledge(
 ) -> IncidentStatusOut:  # fmt: skip
     """Take the incident on: escalation stops at once. 409 if it is past acknowledgement."""
     notes = body.notes if body else None
-    return _move(session, settings, incident_id, Move.acknowledge, user.id, response.MoveDetails(notes=notes))
+    return _move(session, settings, incident_id, Move.acknowledge, user.id, moves.MoveDetails(notes=notes))
 
 
 @router.post(
@@ -228,7 +229,7 @@ def dispatch(
     """Send a unit: a registered one by ``unit_id`` (409 unless it is available; it is dispatched until
     the incident closes) or one named in free text (``unit``). 409 if the incident is closed or already
     dispatched."""
-    details = response.MoveDetails(notes=body.notes, unit=body.unit, unit_id=body.unit_id)
+    details = moves.MoveDetails(notes=body.notes, unit=body.unit, unit_id=body.unit_id)
     return _move(session, settings, incident_id, Move.dispatch, user.id, details)
 
 
@@ -242,7 +243,7 @@ def resolve(
 ) -> IncidentStatusOut:
     """Close the incident as resolved or a false alarm; its share links expire after the grace period."""
     action = Move.false_alarm if body.outcome == "false_alarm" else Move.resolve
-    return _move(session, settings, incident_id, action, user.id, response.MoveDetails(notes=body.notes))
+    return _move(session, settings, incident_id, action, user.id, moves.MoveDetails(notes=body.notes))
 
 
 @router.post(
@@ -252,7 +253,9 @@ def resolve(
 def add_note(
     incident_id: IncidentIdPath, body: NoteIn, session: DbSession, user: AuthorityUser
 ) -> TimelineEntryOut:
-    event = response.add_note(session=session, incident_id=incident_id, user_id=user.id, text=body.text)
+    event = incident_timeline.add_note(
+        session=session, incident_id=incident_id, user_id=user.id, text=body.text
+    )
     return TimelineEntryOut(
         at=event.at, kind=event.kind, actor_id=event.actor_id, details=dict(event.details)
     )
@@ -264,7 +267,7 @@ def add_note(
 )  # fmt: skip
 def timeline(incident_id: IncidentIdPath, session: ReadSession, _: AuthorityUser) -> TimelineOut:
     """Every change, note, escalation and delivery outcome of the incident, oldest first."""
-    entries = response.timeline(session=session, incident_id=incident_id)
+    entries = incident_timeline.timeline(session=session, incident_id=incident_id)
     incident = queries.require_incident(session=session, incident_id=incident_id)
     actors = {e.actor_id for e in entries if e.actor_id is not None}
     emails = auth_service.emails_by_id(session=session, user_ids=actors)
@@ -294,7 +297,7 @@ def incident_safe_route(
     """The way from the protected person's latest fix (else the threat's place) to the nearest police
     station: distance, bearing, walking time, and a walking route when a routing service is set."""
     return SafeRouteOut.from_route(
-        response.incident_safe_route(session=session, settings=settings, incident_id=incident_id)
+        safe_route.incident_safe_route(session=session, settings=settings, incident_id=incident_id)
     )
 
 
@@ -303,7 +306,7 @@ SHARE_RESPONSES = responses(n404="Share link not found or expired")
 
 
 def _shared(session: ReadSession, token: str) -> SharedLocationOut:
-    shared = response.shared_location(session=session, token=token)
+    shared = share_links.shared_location(session=session, token=token)
     incident = shared.incident
     where = {"lat": incident.latitude, "lon": incident.longitude} if incident.latitude is not None else None
     return SharedLocationOut(

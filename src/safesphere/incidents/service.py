@@ -23,7 +23,16 @@ from safesphere.core.errors import InvalidInput, NotAuthenticated, ServiceUnavai
 from safesphere.core.logging import Sampler
 from safesphere.core.writer import Writer
 from safesphere.devices import service as devices_service
-from safesphere.incidents import event_time, grouping, lifecycle, placing, recording, replays, response
+from safesphere.incidents import (
+    escalation,
+    event_time,
+    grouping,
+    lifecycle,
+    placing,
+    recording,
+    replays,
+    timeline,
+)
 from safesphere.incidents.ids import new_incident_id
 from safesphere.incidents.models import (
     ACTION_EXECUTED,
@@ -169,7 +178,7 @@ def _record_new(
     incident.status = IncidentStatus.actions_executed.value
     incident.action_taken = plan.action_taken
     incident.last_reported_at = incident.timestamp
-    response.start_escalation_clock(settings=settings, incident=incident)
+    escalation.start_escalation_clock(settings=settings, incident=incident)
     incident.id = recording.insert_incident(session, incident)
     actions, commands = recording.after_incident_recorded(
         session=session, settings=settings, incident=incident, plan=plan, executed_at=received_at
@@ -280,7 +289,7 @@ def _group_repeat(
     _apply_facts(current, regrouped.facts, repeat.timestamp, received_at)
     ran: dict[str, str] = {}
     if regrouped.grouping is ReportGrouping.attached:
-        response.add_event(session, current.incident_id, "report_attached", report_id=repeat.incident_id,
+        timeline.add_event(session, current.incident_id, "report_attached", report_id=repeat.incident_id,
                            threat_level=repeat.threat_level, threat_score=repeat.threat_score)  # fmt: skip
     else:
         current.action_taken = protocol.levels[regrouped.facts.threat_level].action_taken
