@@ -11,9 +11,13 @@ from pathlib import Path
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
-def _stat_fields(pid: int) -> list[str]:
-    """``/proc/<pid>/stat`` after the command name (which may hold spaces): field 3 on."""
-    return (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()
+def _stat_fields(pid: int, tid: int | None = None) -> list[str]:
+    """``/proc/<pid>/stat`` (a thread's: ``/proc/<pid>/task/<tid>/stat``) after the command name (which
+    may hold spaces): field 3 on."""
+    directory = Path("/proc") / str(pid)
+    if tid is not None:
+        directory = directory / "task" / str(tid)
+    return (directory / "stat").read_text().rsplit(")", 1)[1].split()
 
 
 def children(pid: int) -> list[int]:
@@ -60,7 +64,7 @@ def thread_cpu_seconds(pid: int) -> dict[int, float]:
     found = {}
     for task in (Path("/proc") / str(pid) / "task").iterdir():
         try:
-            fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+            fields = _stat_fields(pid, int(task.name))
         except OSError:
             continue
         found[int(task.name)] = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
